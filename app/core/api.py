@@ -1,0 +1,265 @@
+"""HTTP API of the core: sign-in, the current user and their tokens, user administration, audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, Request, Response, delete, get, patch, post, put
+from litestar.params import Parameter
+
+from app.core import audit, credentials, users
+from app.core.actor import Actor
+from app.core.auth_middleware import SESSION_COOKIE
+from app.core.credentials import TokenView
+from app.core.db import raw
+from app.core.errors import Unauthenticated, ValidationFailed
+from app.core.guards import PUBLIC, allow, allow_everyone_signed_in, current_actor
+from app.core.passwords import verify_password
+from app.core.roles import Role
+from app.core.schemas import Cursor, Email, Input, Limit, ListOf, Output, Password, ShortText
+from app.core.settings import get_settings
+from app.core.tables import User
+from app.core.users import UserView
+
+UserId = Annotated[str, Parameter(max_length=40, description="a user id, usr_…")]
+
+
+class LoginIn(Input):
+    email: Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
+    password: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class MeOut(Output):
+    id: str
+    display_name: str
+    roles: list[str]
+    organisation: str | None
+    organisation_kind: str | None
+
+
+class TokenIn(Input):
+    name: ShortText
+    expires_in_days: Annotated[int, msgspec.Meta(ge=1, le=3650)] | None = None
+
+
+class TokenCreatedOut(Output):
+    token: TokenView
+    secret: str
+    note: str = "Store the secret now: it is shown once and cannot be recovered."
+
+
+class PasswordChangeIn(Input):
+    current_password: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    new_password: Password
+
+
+class PasswordResetIn(Input):
+    new_password: Password
+
+
+class UserCreateIn(Input):
+    email: Email
+    display_name: ShortText
+    roles: Annotated[list[Role], msgspec.Meta(min_length=1, max_length=8)]
+    organisation: Annotated[str, msgspec.Meta(max_length=40)] | None = None
+    password: Password | None = None
+
+
+class UserUpdateIn(Input):
+    display_name: ShortText | None = None
+    roles: Annotated[list[Role], msgspec.Meta(min_length=1, max_length=8)] | None = None
+    active: bool | None = None
+
+
+class HealthOut(Output):
+    status: str
+    database: str
+
+
+def _me(actor: Actor) -> MeOut:
+    return MeOut(
+        id=actor.public_id,
+        display_name=actor.label,
+        roles=sorted(r.value for r in actor.roles),
+        organisation=actor.organisation_public_id,
+        organisation_kind=actor.organisation_kind,
+    )
+
+
+def session_cookie_header(secret: str | None) -> dict[str, str]:
+    """The Set-Cookie header for a new session, or one that clears it."""
+    settings = get_settings()
+    max_age = settings.session_max_age_s if secret else 0
+    parts = [
+        f"{SESSION_COOKIE}={secret or ''}",
+        "Path=/",
+        "HttpOnly",
+        "SameSite=Lax",
+        f"Max-Age={max_age}",
+    ]
+    if settings.secure_cookies:
+        parts.append("Secure")
+    return {"Set-Cookie": "; ".join(parts)}
+
+
+class HealthController(Controller):
+    path = "/health"
+    opt = PUBLIC
+    tags = ["system"]
+
+    @get("/")
+    async def health(self) -> HealthOut:
+        await raw("SELECT 1 AS ok")
+        return HealthOut(status="ok", database="postgres" if get_settings().is_postgres else "sqlite")
+
+
+class AuthController(Controller):
+    path = "/api/v1/auth"
+    tags = ["auth"]
+
+    @post("/login", opt=PUBLIC, status_code=200)
+    async def login(self, data: LoginIn) -> Response[MeOut]:
+        """Sign in with e-mail and password; sets the session cookie used by the pages."""
+        actor, secret = await credentials.login(data.email, data.password, get_settings().session_max_age_s)
+        return Response(_me(actor), headers=session_cookie_header(secret))
+
+    @post("/logout", opt=allow_everyone_signed_in(), status_code=200)
+    async def logout(self, request: Request) -> Response[dict]:
+        secret = request.cookies.get(SESSION_COOKIE)
+        if secret:
+            await credentials.logout(secret)
+        return Response({"signed_out": True}, headers=session_cookie_header(None))
+
+
+class MeController(Controller):
+    path = "/api/v1/me"
+    opt = allow_everyone_signed_in()
+    tags = ["auth"]
+
+    @get("/")
+    async def me(self, request: Request) -> MeOut:
+        return _me(current_actor(request))
+
+    @get("/tokens")
+    async def my_tokens(self, request: Request) -> ListOf[TokenView]:
+        tokens = await credentials.list_tokens(current_actor(request).public_id)
+        return ListOf(data=tokens, has_more=False)
+
+    @post("/tokens")
+    async def create_my_token(self, request: Request, data: TokenIn) -> TokenCreatedOut:
+        actor = current_actor(request)
+        token, secret = await credentials.create_token(
+            actor, actor.public_id, data.name, data.expires_in_days
+        )
+        return TokenCreatedOut(token=token, secret=secret)
+
+    @delete("/tokens/{token_id:str}", status_code=200)
+    async def revoke_my_token(
+        self, request: Request, token_id: Annotated[str, Parameter(max_length=40)]
+    ) -> TokenView:
+        actor = current_actor(request)
+        return await credentials.revoke_token(actor, actor.public_id, token_id)
+
+    @put("/password", status_code=200)
+    async def change_password(self, request: Request, data: PasswordChangeIn) -> dict:
+        actor = current_actor(request)
+        row = await User.select(User.password_hash).where(User.public_id == actor.public_id).first()
+        if row is None or not verify_password(row["password_hash"], data.current_password):
+            raise Unauthenticated("invalid_credentials", "current password is wrong", "current_password")
+        await users.set_password(actor, actor.public_id, data.new_password)
+        return {"changed": True}
+
+
+class UsersController(Controller):
+    path = "/api/v1/users"
+    tags = ["users"]
+
+    @get("/", opt=allow(Role.ADMIN, Role.AUDITOR))
+    async def list_users(
+        self, limit: Limit = 20, starting_after: Cursor = None, role: Role | None = None
+    ) -> ListOf[UserView]:
+        page = await users.list_users(limit, starting_after, role)
+        return ListOf(data=page.rows, has_more=page.has_more)
+
+    @post("/", opt=allow(Role.ADMIN))
+    async def create_user(self, request: Request, data: UserCreateIn) -> UserView:
+        return await users.create_user(
+            current_actor(request),
+            email=data.email,
+            display_name=data.display_name,
+            roles=frozenset(data.roles),
+            organisation=data.organisation,
+            password=data.password,
+        )
+
+    @get("/{user_id:str}", opt=allow(Role.ADMIN, Role.AUDITOR))
+    async def get_user(self, user_id: UserId) -> UserView:
+        return await users.get_user(user_id)
+
+    @patch("/{user_id:str}", opt=allow(Role.ADMIN))
+    async def update_user(self, request: Request, user_id: UserId, data: UserUpdateIn) -> UserView:
+        if data.display_name is None and data.roles is None and data.active is None:
+            raise ValidationFailed("empty_update", "send at least one field to change", None)
+        return await users.update_user(
+            current_actor(request),
+            user_id,
+            display_name=data.display_name,
+            roles=frozenset(data.roles) if data.roles is not None else None,
+            active=data.active,
+        )
+
+    @put("/{user_id:str}/password", opt=allow(Role.ADMIN), status_code=200)
+    async def reset_password(self, request: Request, user_id: UserId, data: PasswordResetIn) -> dict:
+        await users.set_password(current_actor(request), user_id, data.new_password)
+        return {"changed": True}
+
+    @get("/{user_id:str}/tokens", opt=allow(Role.ADMIN, Role.AUDITOR))
+    async def list_tokens(self, user_id: UserId) -> ListOf[TokenView]:
+        await users.get_user(user_id)
+        return ListOf(data=await credentials.list_tokens(user_id), has_more=False)
+
+    @post("/{user_id:str}/tokens", opt=allow(Role.ADMIN))
+    async def create_token(self, request: Request, user_id: UserId, data: TokenIn) -> TokenCreatedOut:
+        token, secret = await credentials.create_token(
+            current_actor(request), user_id, data.name, data.expires_in_days
+        )
+        return TokenCreatedOut(token=token, secret=secret)
+
+    @delete("/{user_id:str}/tokens/{token_id:str}", opt=allow(Role.ADMIN), status_code=200)
+    async def revoke_token(
+        self, request: Request, user_id: UserId, token_id: Annotated[str, Parameter(max_length=40)]
+    ) -> TokenView:
+        return await credentials.revoke_token(current_actor(request), user_id, token_id)
+
+
+class AuditController(Controller):
+    path = "/api/v1/audit-events"
+    opt = allow(Role.AUDITOR, Role.ADMIN)
+    tags = ["audit"]
+
+    @get("/")
+    async def list_events(
+        self,
+        limit: Limit = 20,
+        starting_after: Cursor = None,
+        entity_id: Annotated[str | None, Parameter(max_length=64)] = None,
+        entity_type: Annotated[str | None, Parameter(max_length=50)] = None,
+        actor: Annotated[str | None, Parameter(max_length=64)] = None,
+        action: Annotated[str | None, Parameter(max_length=50)] = None,
+    ) -> ListOf[audit.AuditEventView]:
+        page = await audit.list_events(
+            limit,
+            starting_after,
+            entity_id=entity_id,
+            entity_type=entity_type,
+            actor=actor,
+            action=action,
+        )
+        return ListOf(data=page.rows, has_more=page.has_more)
+
+
+CONTROLLERS = [HealthController, AuthController, MeController, UsersController, AuditController]
+
+__all__ = ["CONTROLLERS", "dt"]

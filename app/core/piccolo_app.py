@@ -1,0 +1,15 @@
+"""Piccolo app for the core tables."""
+
+import os
+
+from piccolo.conf.apps import AppConfig
+
+from app.core.tables import ApiToken, AuditEvent, Organisation, User, WebSession
+
+APP_CONFIG = AppConfig(
+    app_name="core",
+    migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
+    table_classes=[Organisation, User, ApiToken, WebSession, AuditEvent],
+    migration_dependencies=[],
+    commands=[],
+)

@@ -1,0 +1,58 @@
+"""Request and response building blocks shared by every API: strict input structs, lists, errors."""
+
+from __future__ import annotations
+
+from typing import Annotated, Generic, TypeVar
+
+import msgspec
+from litestar.params import Parameter
+
+T = TypeVar("T")
+
+
+class Input(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Base for request bodies: unknown fields are errors, never silently dropped."""
+
+
+class Output(msgspec.Struct, kw_only=True):
+    """Base for response bodies."""
+
+
+class ListOf(Output, Generic[T]):
+    data: list[T]
+    has_more: bool
+    object: str = "list"
+
+
+class ErrorDetailOut(Output):
+    code: str
+    message: str
+    param: str | None
+
+
+class ErrorBody(Output):
+    type: str
+    code: str
+    message: str
+    param: str | None
+    details: list[ErrorDetailOut] | None = None
+
+
+class ErrorEnvelope(Output):
+    error: ErrorBody
+
+
+ShortText = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Email = Annotated[
+    str,
+    msgspec.Meta(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", examples=["ana@example.org"]),
+]
+Password = Annotated[str, msgspec.Meta(min_length=10, max_length=200)]
+Phone = Annotated[str, msgspec.Meta(max_length=40, pattern=r"^[0-9+()\- ]*$")]
+LongText = Annotated[str, msgspec.Meta(max_length=2000)]
+
+Limit = Annotated[int, Parameter(ge=1, le=100, description="page size, 1 to 100")]
+Cursor = Annotated[
+    str | None,
+    Parameter(max_length=40, description="id of the last record of the previous page"),
+]

@@ -1,0 +1,53 @@
+"""Runtime settings, read once from the environment (prefix GRANTS_)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+DEFAULT_SQLITE_FILE = "grants.sqlite"
+DEFAULT_KEY_FILE = ".grants-secret-key"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    secret_key: str | None
+    secret_key_file: Path
+    session_max_age_s: int = 12 * 3600
+    secure_cookies: bool = False
+    db_pool: bool = True
+    approval_second_approver_limit_minor: int = 1_000_000
+    allowed_origins: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith(("postgres://", "postgresql://"))
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings from the environment; cached because the environment is read at start-up only."""
+    return Settings(
+        database_url=os.environ.get("GRANTS_DATABASE_URL", f"sqlite:///{DEFAULT_SQLITE_FILE}"),
+        secret_key=os.environ.get("GRANTS_SECRET_KEY") or None,
+        secret_key_file=Path(os.environ.get("GRANTS_SECRET_KEY_FILE", DEFAULT_KEY_FILE)),
+        session_max_age_s=int(os.environ.get("GRANTS_SESSION_MAX_AGE_S", 12 * 3600)),
+        secure_cookies=_bool("GRANTS_SECURE_COOKIES", False),
+        db_pool=_bool("GRANTS_DB_POOL", True),
+        approval_second_approver_limit_minor=int(
+            os.environ.get("GRANTS_SECOND_APPROVER_LIMIT_MINOR", 1_000_000)
+        ),
+        allowed_origins=tuple(
+            o.strip() for o in os.environ.get("GRANTS_ALLOWED_ORIGINS", "").split(",") if o.strip()
+        ),
+    )

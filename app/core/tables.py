@@ -1,0 +1,76 @@
+"""Core tables: organisations, users, their credentials, and the audit log."""
+
+from __future__ import annotations
+
+from piccolo.columns import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+
+class Organisation(Table, tablename="organisation"):
+    """An outside body the programme deals with: a childcare provider or an employer."""
+
+    public_id = Varchar(length=32, unique=True)
+    kind = Varchar(length=20)
+    name = Varchar(length=200)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class User(Table, tablename="app_user"):
+    public_id = Varchar(length=32, unique=True)
+    email = Varchar(length=254, unique=True)
+    display_name = Varchar(length=200)
+    password_hash = Varchar(length=200, null=True, default=None)
+    roles = Varchar(length=200)  # comma-separated Role values
+    organisation = ForeignKey(references=Organisation, null=True, on_delete=OnDelete.restrict)
+    active = Boolean(default=True)
+    failed_logins = Integer(default=0)
+    locked_until = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    last_login_at = Timestamptz(null=True, default=None)
+
+
+class ApiToken(Table, tablename="api_token"):
+    """A bearer token for machines. Only its SHA-256 is stored; the token is shown once."""
+
+    public_id = Varchar(length=32, unique=True)
+    user = ForeignKey(references=User, null=False, on_delete=OnDelete.restrict)
+    name = Varchar(length=100)
+    token_hash = Varchar(length=64, unique=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
+    last_used_at = Timestamptz(null=True, default=None)
+
+
+class WebSession(Table, tablename="web_session"):
+    """A signed-in browser. The cookie holds a random token; the table holds its SHA-256."""
+
+    token_hash = Varchar(length=64, unique=True)
+    user = ForeignKey(references=User, null=False, on_delete=OnDelete.cascade)
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+
+
+class AuditEvent(Table, tablename="audit_event"):
+    """Who did what to which record, when, with the values before and after (personal data redacted)."""
+
+    public_id = Varchar(length=32, unique=True)
+    occurred_at = Timestamptz(default=TimestamptzNow(), index=True)
+    actor = Varchar(length=64, index=True)
+    actor_label = Varchar(length=300)
+    action = Varchar(length=50)
+    entity_type = Varchar(length=50)
+    entity_id = Varchar(length=64, index=True)
+    before = JSON(null=True, default=None)
+    after = JSON(null=True, default=None)
+    note = Text(default="")

@@ -1,0 +1,86 @@
+"""create_app(): the Litestar application with every domain's API, the pages and the docs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from litestar import Litestar, Router
+from litestar.config.response_cache import ResponseCacheConfig
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from app.core import api as core_api
+from app.core.auth_middleware import AuthenticationMiddleware
+from app.core.db import engine, is_postgres
+from app.core.error_handlers import EXCEPTION_HANDLERS
+from app.core.guards import PUBLIC, role_guard
+from app.core.settings import get_settings
+from app.registry import api as registry_api
+from app.web import pages
+
+WEB_DIR = Path(__file__).parent / "web"
+VENDOR = "/static/vendor/swagger-ui"
+
+
+@asynccontextmanager
+async def _database_pool(app: Litestar) -> AsyncIterator[None]:
+    """A connection pool on PostgreSQL for the served app. Tests run without one: Litestar's test
+    client runs the app in another event loop, and a pool belongs to the loop that made it."""
+    pooled = is_postgres() and get_settings().db_pool
+    if pooled:
+        await engine().start_connection_pool(min_size=2, max_size=20)
+    try:
+        yield
+    finally:
+        if pooled:
+            await engine().close_connection_pool()
+
+
+def _openapi() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="Grants API",
+        version="1",
+        description=(
+            "Grant, voucher and subsidy administration. Authenticate with `Authorization: Bearer <token>`"
+            " (create one with `grants tokens create` or POST /api/v1/me/tokens) or a session cookie."
+        ),
+        openapi_router=Router(path="/schema", route_handlers=[], opt=PUBLIC),
+        render_plugins=[
+            SwaggerRenderPlugin(
+                js_url=f"{VENDOR}/swagger-ui-bundle.js",
+                css_url=f"{VENDOR}/swagger-ui.css",
+                standalone_preset_js_url=f"{VENDOR}/swagger-ui-standalone-preset.js",
+                path="/",
+            )
+        ],
+        components=Components(security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}),
+        security=[{"bearer": []}],
+    )
+
+
+def create_app() -> Litestar:
+    static = create_static_files_router(path="/static", directories=[WEB_DIR / "static"], opt=PUBLIC)
+    return Litestar(
+        route_handlers=[
+            *core_api.CONTROLLERS,
+            *registry_api.CONTROLLERS,
+            *pages.CONTROLLERS,
+            static,
+        ],
+        guards=[role_guard],
+        middleware=[AuthenticationMiddleware()],
+        exception_handlers=EXCEPTION_HANDLERS,
+        template_config=TemplateConfig(directory=WEB_DIR / "templates", engine=JinjaTemplateEngine),
+        plugins=[HTMXPlugin()],
+        openapi_config=_openapi(),
+        lifespan=[_database_pool],
+        response_cache_config=ResponseCacheConfig(),
+        request_max_body_size=20 * 1024 * 1024,
+    )

@@ -1,0 +1,1 @@
+"""The registry: participants, households and children (personal data sealed), providers and employers."""

@@ -1,0 +1,214 @@
+"""Registering and finding participants. Personal data is sealed; only caseworkers see it opened."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from app.core import audit
+from app.core.actor import Actor
+from app.core.db import utcnow, write_transaction
+from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.core.ids import new_id
+from app.core.pagination import Page, paginate
+from app.core.roles import PERSONAL_DATA_ROLES
+from app.registry.personal import (
+    PARTICIPANT_FIELDS,
+    ParticipantPersonal,
+    ParticipantPersonalPatch,
+    merge,
+    national_id_index,
+    seal,
+    to_plain,
+    unseal,
+)
+from app.registry.tables import Household, Participant
+
+KIND = "participant"
+STATUSES = ("active", "inactive")
+
+
+@dataclass(frozen=True)
+class ParticipantView:
+    id: str
+    household: str | None
+    status: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    personal: dict[str, Any] | None  # None for roles that may not see personal data
+
+
+_COLUMNS = (
+    Participant.id,
+    Participant.public_id,
+    Participant.household.public_id.as_alias("household_public_id"),
+    Participant.personal,
+    Participant.status,
+    Participant.created_at,
+    Participant.updated_at,
+)
+
+
+def may_see_personal(actor: Actor) -> bool:
+    return bool(actor.roles & PERSONAL_DATA_ROLES)
+
+
+def _view(actor: Actor, row: dict) -> ParticipantView:
+    return ParticipantView(
+        id=row["public_id"],
+        household=row["household_public_id"],
+        status=row["status"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        personal=unseal(KIND, row["public_id"], row["personal"]) if may_see_personal(actor) else None,
+    )
+
+
+def _audit_values(household: str | None, status: str, personal: dict[str, Any]) -> dict[str, Any]:
+    return {"household": household, "status": status, **audit.redact(personal, PARTICIPANT_FIELDS)}
+
+
+async def _household_id(public_id: str | None) -> int | None:
+    if public_id is None:
+        return None
+    row = await Household.select(Household.id).where(Household.public_id == public_id).first()
+    if row is None:
+        raise ValidationFailed("unknown_household", f"no household {public_id}", "household")
+    return row["id"]
+
+
+async def _refuse_duplicate(index: str | None, except_public_id: str | None = None) -> None:
+    if index is None:
+        return
+    row = (
+        await Participant.select(Participant.public_id).where(Participant.national_id_index == index).first()
+    )
+    if row is not None and row["public_id"] != except_public_id:
+        raise Conflict(
+            "duplicate_national_id",
+            f"a participant with this national id is already registered: {row['public_id']}",
+            "national_id",
+        )
+
+
+def require_personal_access(actor: Actor) -> None:
+    if not may_see_personal(actor):
+        raise Forbidden("personal_data_forbidden", "your role may not handle personal data")
+
+
+async def register(
+    actor: Actor, personal: ParticipantPersonal, household: str | None = None
+) -> ParticipantView:
+    require_personal_access(actor)
+    public_id = new_id("par")
+    values = to_plain(personal)
+    index = national_id_index(personal.national_id)
+    async with write_transaction():
+        household_id = await _household_id(household)
+        await _refuse_duplicate(index)
+        await Participant.insert(
+            Participant(
+                public_id=public_id,
+                household=household_id,
+                personal=seal(KIND, public_id, values),
+                national_id_index=index,
+            )
+        )
+        await audit.record(
+            actor,
+            "participant.create",
+            KIND,
+            public_id,
+            after=_audit_values(household, "active", values),
+        )
+        return await get(actor, public_id)
+
+
+async def get(actor: Actor, public_id: str) -> ParticipantView:
+    if actor.is_outside:
+        raise NotFound(KIND)
+    row = await Participant.select(*_COLUMNS).where(Participant.public_id == public_id).first()
+    if row is None:
+        raise NotFound(KIND)
+    return _view(actor, row)
+
+
+async def search(
+    actor: Actor,
+    *,
+    limit: int,
+    starting_after: str | None = None,
+    id_prefix: str | None = None,
+    national_id: str | None = None,
+    household: str | None = None,
+    status: str | None = None,
+) -> Page:
+    """Find participants by (the start of) their pseudonymous id, national id, household or status."""
+    if actor.is_outside:
+        raise NotFound(KIND)
+    where = []
+    if id_prefix:
+        where.append(Participant.public_id.like(_prefix_pattern(id_prefix)))
+    if national_id:
+        require_personal_access(actor)
+        where.append(Participant.national_id_index == national_id_index(national_id))
+    if household:
+        where.append(Participant.household.public_id == household)
+    if status:
+        where.append(Participant.status == status)
+    page = await paginate(Participant, _COLUMNS, where, limit, starting_after)
+    return Page(rows=[_view(actor, r) for r in page.rows], has_more=page.has_more)
+
+
+def _prefix_pattern(prefix: str) -> str:
+    if len(prefix) < 4 or not prefix.replace("_", "").isalnum():
+        raise ValidationFailed("invalid_search", "id search needs at least 4 letters or digits", "q")
+    return prefix.lower().replace("_", r"\_") + "%"
+
+
+async def update(
+    actor: Actor,
+    public_id: str,
+    personal: ParticipantPersonalPatch | None = None,
+    household: str | None = None,
+    status: str | None = None,
+) -> ParticipantView:
+    require_personal_access(actor)
+    if status is not None and status not in STATUSES:
+        raise ValidationFailed("invalid_status", f"status must be one of {', '.join(STATUSES)}", "status")
+    async with write_transaction():
+        row = await Participant.select(*_COLUMNS).where(Participant.public_id == public_id).first()
+        if row is None:
+            raise NotFound(KIND)
+        current = unseal(KIND, public_id, row["personal"])
+        values = merge(current, personal, ParticipantPersonal) if personal else current
+        index = national_id_index(values.get("national_id"))
+        await _refuse_duplicate(index, except_public_id=public_id)
+        new_household = household if household is not None else row["household_public_id"]
+        new_status = status or row["status"]
+        await Participant.update(
+            {
+                Participant.personal: seal(KIND, public_id, values),
+                Participant.national_id_index: index,
+                Participant.household: await _household_id(new_household),
+                Participant.status: new_status,
+                Participant.updated_at: utcnow(),
+            }
+        ).where(Participant.id == row["id"])
+        before, after = audit.changes(
+            {"household": row["household_public_id"], "status": row["status"]},
+            {"household": new_household, "status": new_status},
+        )
+        changed = [k for k in PARTICIPANT_FIELDS if current.get(k) != values.get(k)]
+        redacted = dict.fromkeys(changed, audit.REDACTED)
+        if after or changed:
+            await audit.record(
+                actor,
+                "participant.update",
+                KIND,
+                public_id,
+                before={**before, **redacted},
+                after={**after, **redacted},
+            )
+        return await get(actor, public_id)

@@ -1,0 +1,65 @@
+"""Registry tables. Personal data lives only in the sealed `personal` columns."""
+
+from __future__ import annotations
+
+from piccolo.columns import Date, ForeignKey, OnDelete, Text, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from app.core.tables import Organisation
+
+
+class Household(Table, tablename="household"):
+    public_id = Varchar(length=32, unique=True)
+    region = Varchar(length=100, default="")  # coarse area for reports, never an address
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Participant(Table, tablename="participant"):
+    """A person in a programme. `public_id` is the pseudonymous id used everywhere outside the registry."""
+
+    public_id = Varchar(length=32, unique=True)
+    household = ForeignKey(references=Household, null=True, on_delete=OnDelete.restrict)
+    personal = Text()  # sealed JSON: names, date of birth, gender, national id, address, contact
+    national_id_index = Varchar(length=64, null=True, default=None, unique=True)
+    status = Varchar(length=20, default="active")
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class Child(Table, tablename="child"):
+    public_id = Varchar(length=32, unique=True)
+    household = ForeignKey(references=Household, null=False, on_delete=OnDelete.restrict)
+    personal = Text()  # sealed JSON: names, date of birth, disability
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class Provider(Table, tablename="provider"):
+    """A childcare provider: the organisation's details. Its users belong to the organisation."""
+
+    organisation = ForeignKey(references=Organisation, null=False, unique=True, on_delete=OnDelete.restrict)
+    address = Text(default="")
+    contact_email = Varchar(length=254, default="")
+    contact_phone = Varchar(length=40, default="")
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class ProviderLicence(Table, tablename="provider_licence"):
+    """A licence period. A provider may hold several over the years; claims check the one for their dates."""
+
+    provider = ForeignKey(references=Provider, null=False, on_delete=OnDelete.restrict)
+    licence_number = Varchar(length=60)
+    valid_from = Date()
+    valid_until = Date()
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Employer(Table, tablename="employer"):
+    organisation = ForeignKey(references=Organisation, null=False, unique=True, on_delete=OnDelete.restrict)
+    registration_number = Varchar(length=60, unique=True)
+    address = Text(default="")
+    contact_email = Varchar(length=254, default="")
+    contact_phone = Varchar(length=40, default="")
+    verified_at = Timestamptz(null=True, default=None)
+    updated_at = Timestamptz(default=TimestamptzNow())

@@ -1,0 +1,1 @@
+"""Server-rendered pages (Jinja + HTMX) and their static assets."""
