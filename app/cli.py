@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import getpass
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 from rich.console import Console
@@ -16,16 +15,12 @@ from rich.table import Table
 
 from app.core.actor import Actor
 from app.core.crypto import SecretKeyMissing, generate_secret_key, get_vault, write_key_file
+from app.core.db import run_sync as run
 from app.core.errors import GrantsError
 from app.core.roles import Role
 from app.core.settings import get_settings
 
 console = Console(stderr=True)
-T = TypeVar("T")
-
-
-def run(coro: Awaitable[T]) -> T:
-    return asyncio.run(coro)  # type: ignore[arg-type]
 
 
 def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:

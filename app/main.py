@@ -8,11 +8,11 @@ from pathlib import Path
 
 from litestar import Litestar, Router
 from litestar.config.response_cache import ResponseCacheConfig
-from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.htmx import HTMXPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
@@ -58,6 +58,7 @@ def _openapi() -> OpenAPIConfig:
                 css_url=f"{VENDOR}/swagger-ui.css",
                 standalone_preset_js_url=f"{VENDOR}/swagger-ui-standalone-preset.js",
                 path="/",
+                favicon="<link rel='icon' type='image/png' href='/static/favicon.png'>",
             )
         ],
         components=Components(security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}),

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post, put
-from litestar.params import Parameter
+from litestar.params import JSONBody, Parameter
 
 from app.core import audit, credentials, users
 from app.core.actor import Actor
@@ -120,7 +120,7 @@ class AuthController(Controller):
     tags = ["auth"]
 
     @post("/login", opt=PUBLIC, status_code=200)
-    async def login(self, data: LoginIn) -> Response[MeOut]:
+    async def login(self, data: JSONBody[LoginIn]) -> Response[MeOut]:
         """Sign in with e-mail and password; sets the session cookie used by the pages."""
         actor, secret = await credentials.login(data.email, data.password, get_settings().session_max_age_s)
         return Response(_me(actor), headers=session_cookie_header(secret))
@@ -148,7 +148,7 @@ class MeController(Controller):
         return ListOf(data=tokens, has_more=False)
 
     @post("/tokens")
-    async def create_my_token(self, request: Request, data: TokenIn) -> TokenCreatedOut:
+    async def create_my_token(self, request: Request, data: JSONBody[TokenIn]) -> TokenCreatedOut:
         actor = current_actor(request)
         token, secret = await credentials.create_token(
             actor, actor.public_id, data.name, data.expires_in_days
@@ -163,7 +163,7 @@ class MeController(Controller):
         return await credentials.revoke_token(actor, actor.public_id, token_id)
 
     @put("/password", status_code=200)
-    async def change_password(self, request: Request, data: PasswordChangeIn) -> dict:
+    async def change_password(self, request: Request, data: JSONBody[PasswordChangeIn]) -> dict:
         actor = current_actor(request)
         row = await User.select(User.password_hash).where(User.public_id == actor.public_id).first()
         if row is None or not verify_password(row["password_hash"], data.current_password):
@@ -178,13 +178,16 @@ class UsersController(Controller):
 
     @get("/", opt=allow(Role.ADMIN, Role.AUDITOR))
     async def list_users(
-        self, limit: Limit = 20, starting_after: Cursor = None, role: Role | None = None
+        self,
+        limit: Limit = 20,
+        starting_after: Cursor = None,
+        role: Annotated[Role | None, Parameter(description="only users with this role")] = None,
     ) -> ListOf[UserView]:
         page = await users.list_users(limit, starting_after, role)
         return ListOf(data=page.rows, has_more=page.has_more)
 
     @post("/", opt=allow(Role.ADMIN))
-    async def create_user(self, request: Request, data: UserCreateIn) -> UserView:
+    async def create_user(self, request: Request, data: JSONBody[UserCreateIn]) -> UserView:
         return await users.create_user(
             current_actor(request),
             email=data.email,
@@ -199,7 +202,7 @@ class UsersController(Controller):
         return await users.get_user(user_id)
 
     @patch("/{user_id:str}", opt=allow(Role.ADMIN))
-    async def update_user(self, request: Request, user_id: UserId, data: UserUpdateIn) -> UserView:
+    async def update_user(self, request: Request, user_id: UserId, data: JSONBody[UserUpdateIn]) -> UserView:
         if data.display_name is None and data.roles is None and data.active is None:
             raise ValidationFailed("empty_update", "send at least one field to change", None)
         return await users.update_user(
@@ -211,7 +214,9 @@ class UsersController(Controller):
         )
 
     @put("/{user_id:str}/password", opt=allow(Role.ADMIN), status_code=200)
-    async def reset_password(self, request: Request, user_id: UserId, data: PasswordResetIn) -> dict:
+    async def reset_password(
+        self, request: Request, user_id: UserId, data: JSONBody[PasswordResetIn]
+    ) -> dict:
         await users.set_password(current_actor(request), user_id, data.new_password)
         return {"changed": True}
 
@@ -221,7 +226,9 @@ class UsersController(Controller):
         return ListOf(data=await credentials.list_tokens(user_id), has_more=False)
 
     @post("/{user_id:str}/tokens", opt=allow(Role.ADMIN))
-    async def create_token(self, request: Request, user_id: UserId, data: TokenIn) -> TokenCreatedOut:
+    async def create_token(
+        self, request: Request, user_id: UserId, data: JSONBody[TokenIn]
+    ) -> TokenCreatedOut:
         token, secret = await credentials.create_token(
             current_actor(request), user_id, data.name, data.expires_in_days
         )

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 from piccolo.engine.base import Engine
 from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.querystring import QueryString
+
+T = TypeVar("T")
 
 
 def engine() -> Engine:
@@ -38,6 +42,15 @@ async def raw(sql: str, *args: Any) -> list[dict[str, Any]]:
     transaction if there is one. For the few queries the ORM cannot express efficiently."""
     rows = await engine().run_querystring(QueryString(sql, *args))
     return [dict(row) for row in rows or []]
+
+
+def run_sync(awaitable: Awaitable[T]) -> T:
+    """Run a coroutine or a Piccolo query to completion from synchronous code (CLI, tests)."""
+
+    async def wait() -> T:
+        return await awaitable
+
+    return asyncio.run(wait())
 
 
 def utcnow() -> dt.datetime:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Request, get, patch, post
-from litestar.params import Parameter
+from litestar.params import JSONBody, Parameter
 
 from app.core.errors import ValidationFailed
 from app.core.guards import allow, current_actor
@@ -78,7 +78,7 @@ class ParticipantController(Controller):
         return ListOf(data=page.rows, has_more=page.has_more)
 
     @post("/", opt=WRITE_PEOPLE)
-    async def register(self, request: Request, data: ParticipantIn) -> ParticipantView:
+    async def register(self, request: Request, data: JSONBody[ParticipantIn]) -> ParticipantView:
         return await participants.register(current_actor(request), data.personal, data.household)
 
     @get("/{participant_id:str}", opt=READ_PEOPLE)
@@ -86,7 +86,9 @@ class ParticipantController(Controller):
         return await participants.get(current_actor(request), participant_id)
 
     @patch("/{participant_id:str}", opt=WRITE_PEOPLE)
-    async def update(self, request: Request, participant_id: Id, data: ParticipantPatchIn) -> ParticipantView:
+    async def update(
+        self, request: Request, participant_id: Id, data: JSONBody[ParticipantPatchIn]
+    ) -> ParticipantView:
         if data.personal is None and data.household is None and data.status is None:
             raise ValidationFailed("empty_update", "send at least one field to change", None)
         return await participants.update(
@@ -110,7 +112,7 @@ class HouseholdController(Controller):
         return ListOf(data=page.rows, has_more=page.has_more)
 
     @post("/", opt=WRITE_PEOPLE)
-    async def create(self, request: Request, data: HouseholdIn) -> HouseholdView:
+    async def create(self, request: Request, data: JSONBody[HouseholdIn]) -> HouseholdView:
         return await households.create_household(current_actor(request), data.region)
 
     @get("/{household_id:str}", opt=READ_PEOPLE)
@@ -118,7 +120,7 @@ class HouseholdController(Controller):
         return await households.get_household(current_actor(request), household_id)
 
     @patch("/{household_id:str}", opt=WRITE_PEOPLE)
-    async def update(self, request: Request, household_id: Id, data: HouseholdIn) -> HouseholdView:
+    async def update(self, request: Request, household_id: Id, data: JSONBody[HouseholdIn]) -> HouseholdView:
         return await households.update_household(current_actor(request), household_id, data.region)
 
     @get("/{household_id:str}/children", opt=READ_PEOPLE)
@@ -127,7 +129,7 @@ class HouseholdController(Controller):
         return ListOf(data=rows, has_more=False)
 
     @post("/{household_id:str}/children", opt=WRITE_PEOPLE)
-    async def add_child(self, request: Request, household_id: Id, data: ChildIn) -> ChildView:
+    async def add_child(self, request: Request, household_id: Id, data: JSONBody[ChildIn]) -> ChildView:
         return await households.add_child(current_actor(request), household_id, data.personal)
 
 
@@ -140,7 +142,7 @@ class ChildController(Controller):
         return await households.get_child(current_actor(request), child_id)
 
     @patch("/{child_id:str}", opt=WRITE_PEOPLE)
-    async def update(self, request: Request, child_id: Id, data: ChildPatchIn) -> ChildView:
+    async def update(self, request: Request, child_id: Id, data: JSONBody[ChildPatchIn]) -> ChildView:
         return await households.update_child(current_actor(request), child_id, data.personal)
 
 
@@ -156,7 +158,7 @@ class ProviderController(Controller):
         return ListOf(data=page.rows, has_more=page.has_more)
 
     @post("/", opt=MANAGE_ORGANISATIONS)
-    async def create(self, request: Request, data: ProviderIn) -> ProviderView:
+    async def create(self, request: Request, data: JSONBody[ProviderIn]) -> ProviderView:
         licence = (
             LicenceView(data.licence.licence_number, data.licence.valid_from, data.licence.valid_until)
             if data.licence
@@ -176,12 +178,14 @@ class ProviderController(Controller):
         return await organisations.get_provider(current_actor(request), provider_id)
 
     @patch("/{provider_id:str}", opt=allow(Role.ADMIN, Role.CASEWORKER, Role.PROVIDER))
-    async def update(self, request: Request, provider_id: Id, data: ProviderPatchIn) -> ProviderView:
+    async def update(
+        self, request: Request, provider_id: Id, data: JSONBody[ProviderPatchIn]
+    ) -> ProviderView:
         changes = _nonempty(set_fields(data))
         return await organisations.update_provider(current_actor(request), provider_id, changes)
 
     @post("/{provider_id:str}/licences", opt=MANAGE_ORGANISATIONS)
-    async def add_licence(self, request: Request, provider_id: Id, data: LicenceIn) -> ProviderView:
+    async def add_licence(self, request: Request, provider_id: Id, data: JSONBody[LicenceIn]) -> ProviderView:
         licence = LicenceView(data.licence_number, data.valid_from, data.valid_until)
         return await organisations.add_licence(current_actor(request), provider_id, licence)
 
@@ -198,7 +202,7 @@ class EmployerController(Controller):
         return ListOf(data=page.rows, has_more=page.has_more)
 
     @post("/", opt=MANAGE_ORGANISATIONS)
-    async def create(self, request: Request, data: EmployerIn) -> EmployerView:
+    async def create(self, request: Request, data: JSONBody[EmployerIn]) -> EmployerView:
         return await organisations.create_employer(
             current_actor(request),
             name=data.name,
@@ -213,7 +217,9 @@ class EmployerController(Controller):
         return await organisations.get_employer(current_actor(request), employer_id)
 
     @patch("/{employer_id:str}", opt=allow(Role.ADMIN, Role.CASEWORKER, Role.EMPLOYER))
-    async def update(self, request: Request, employer_id: Id, data: EmployerPatchIn) -> EmployerView:
+    async def update(
+        self, request: Request, employer_id: Id, data: JSONBody[EmployerPatchIn]
+    ) -> EmployerView:
         changes = _nonempty(set_fields(data))
         return await organisations.update_employer(current_actor(request), employer_id, changes)
 

@@ -164,7 +164,8 @@ async def search(
 def _prefix_pattern(prefix: str) -> str:
     if len(prefix) < 4 or not prefix.replace("_", "").isalnum():
         raise ValidationFailed("invalid_search", "id search needs at least 4 letters or digits", "q")
-    return prefix.lower().replace("_", r"\_") + "%"
+    # `_` in LIKE matches any one character; ids have one, right after their fixed prefix, so it is harmless.
+    return prefix.lower() + "%"
 
 
 async def update(

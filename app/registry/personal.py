@@ -95,7 +95,7 @@ class ChildPersonalPatch(msgspec.Struct, forbid_unknown_fields=True, kw_only=Tru
 
 def check_birth_date(value: dt.date) -> None:
     if not OLDEST_BIRTH_DATE <= value <= dt.date.today():
-        raise msgspec.ValidationError(f"date_of_birth must be between {OLDEST_BIRTH_DATE} and today")
+        raise ValueError(f"field `date_of_birth` must be between {OLDEST_BIRTH_DATE} and today")
 
 
 PARTICIPANT_FIELDS = tuple(ParticipantPersonal.__struct_fields__)

@@ -54,7 +54,7 @@ class LicenceIn(Input):
 
     def __post_init__(self) -> None:
         if self.valid_until < self.valid_from:
-            raise ValueError("valid_until must not be before valid_from")
+            raise ValueError("field `valid_until` must not be before valid_from")
 
 
 class ProviderIn(Input):

@@ -1,0 +1,45 @@
+# Two commands for a new machine: `make demo` (serve the app with demo data) and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
+
+.PHONY: install demo serve test test-sqlite test-postgres lint format clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Set up the SQLite database, load demo data, serve on http://127.0.0.1:8000
+demo: install
+	$(BIN)/grants demo
+
+serve: install
+	$(BIN)/grants serve
+
+## The whole suite, on SQLite and on PostgreSQL (127.0.0.1:5432, user postgres)
+test: install lint test-sqlite test-postgres
+
+test-sqlite: install
+	GRANTS_TEST_DB=sqlite $(BIN)/pytest -q
+
+test-postgres: install
+	GRANTS_TEST_DB=postgres $(BIN)/pytest -q
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

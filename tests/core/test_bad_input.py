@@ -1,0 +1,240 @@
+"""Bad input on every endpoint, generated from the route table and the request structs.
+
+For each handler that takes a JSON body, starting from a valid example body, every field in turn is
+left out, given a wrong type, made too long, and joined by an unknown field. Each must be refused with
+400, name the field (dotted path), and write nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from typing import Any
+
+import msgspec
+import msgspec.inspect as mi
+
+from app.core import api as core_api
+from app.core.roles import STAFF_ROLES, Role
+from app.registry import schemas as reg
+from tests.core.test_route_matrix import _guarded, _routes, _url
+from tests.support import PERSON_EXAMPLE, row_counts, run
+
+LICENCE = {"licence_number": "L-1", "valid_from": "2026-01-01", "valid_until": "2026-12-31"}
+EXAMPLES: dict[type, dict[str, Any]] = {
+    core_api.LoginIn: {"email": "a@example.org", "password": "secret-secret"},
+    core_api.PasswordChangeIn: {"current_password": "x", "new_password": "long-enough-pw"},
+    core_api.PasswordResetIn: {"new_password": "long-enough-pw"},
+    core_api.TokenIn: {"name": "ci", "expires_in_days": 30},
+    core_api.UserCreateIn: {
+        "email": "new@example.org",
+        "display_name": "New",
+        "roles": ["caseworker"],
+        "organisation": None,
+        "password": "long-enough-pw",
+    },
+    core_api.UserUpdateIn: {"display_name": "N", "roles": ["approver"], "active": True},
+    reg.ParticipantIn: {"personal": PERSON_EXAMPLE, "household": "hh_0000000000000000"},
+    reg.ParticipantPatchIn: {
+        "personal": PERSON_EXAMPLE,
+        "household": "hh_0000000000000000",
+        "status": "active",
+    },
+    reg.HouseholdIn: {"region": "North"},
+    reg.ChildIn: {
+        "personal": {
+            "given_name": "A",
+            "family_name": "B",
+            "date_of_birth": "2020-01-01",
+            "has_disability": False,
+        }
+    },
+    reg.ChildPatchIn: {
+        "personal": {
+            "given_name": "A",
+            "family_name": "B",
+            "date_of_birth": "2020-01-01",
+            "has_disability": False,
+        }
+    },
+    reg.LicenceIn: LICENCE,
+    reg.ProviderIn: {
+        "name": "P",
+        "address": "1 Road",
+        "contact_email": "p@example.org",
+        "contact_phone": "+1 2",
+        "licence": LICENCE,
+    },
+    reg.ProviderPatchIn: {
+        "name": "P",
+        "address": "1 Road",
+        "contact_email": "p@example.org",
+        "contact_phone": "+1 2",
+    },
+    reg.EmployerIn: {
+        "name": "E",
+        "registration_number": "R-9",
+        "address": "",
+        "contact_email": "",
+        "contact_phone": "",
+    },
+    reg.EmployerPatchIn: {
+        "name": "E",
+        "registration_number": "R-9",
+        "address": "",
+        "contact_email": "",
+        "contact_phone": "",
+    },
+}
+
+WRONG_VALUE = {
+    mi.StrType: 12345,
+    mi.IntType: "twelve",
+    mi.BoolType: "maybe",
+    mi.DateType: "31/12/2020",
+    mi.StructType: "not an object",
+    mi.ListType: "not a list",
+    mi.EnumType: "no-such-choice",
+    mi.DictType: 7,
+}
+
+
+def _core(t: mi.Type) -> mi.Type:
+    """The type behind `X | None`, `X | UNSET` or annotations."""
+    if isinstance(t, mi.Metadata):
+        return _core(t.type)
+    if isinstance(t, mi.UnionType):
+        options = [o for o in t.types if not isinstance(o, mi.NoneType)]
+        return _core(options[0])
+    return t
+
+
+def _set(body: dict, path: tuple[str, ...], value: Any) -> dict:
+    body = copy.deepcopy(body)
+    target = body
+    for key in path[:-1]:
+        target = target[key]
+    if value is _DELETE:
+        target.pop(path[-1], None)
+    else:
+        target[path[-1]] = value
+    return body
+
+
+_DELETE = object()
+
+
+def mutations(struct: type, example: dict, path: tuple[str, ...] = ()) -> Iterator[tuple[str, str, dict]]:
+    """(what, expected param, bad body) for every field of the struct and its nested structs."""
+    yield "unknown field", ".".join((*path, "zz_unknown")), _set(example, (*path, "zz_unknown"), 1)
+    info = mi.type_info(struct)
+    for field in info.fields:
+        fpath = (*path, field.encode_name)
+        param = ".".join(fpath)
+        kind = _core(field.type)
+        if field.required:
+            yield "missing", param, _set(example, fpath, _DELETE)
+        yield "wrong type", param, _set(example, fpath, WRONG_VALUE[type(kind)])
+        if isinstance(kind, mi.StrType) and kind.max_length:
+            yield "too long", param, _set(example, fpath, "x" * (kind.max_length + 1))
+        if isinstance(kind, mi.StructType):
+            yield from mutations(kind.cls, example, fpath)
+
+
+def _body_handlers(app):
+    for method, path, handler in _routes(app):
+        param = handler.parsed_fn_signature.parameters.get("data")
+        if (
+            param is not None
+            and isinstance(param.annotation, type)
+            and issubclass(param.annotation, msgspec.Struct)
+        ):
+            yield method, path, handler, param.annotation
+
+
+def _caller(handler) -> Role | None:
+    from app.core.guards import declared_roles
+
+    roles = declared_roles(handler)
+    if roles is None:
+        return None
+    staff = sorted(roles & STAFF_ROLES)
+    return staff[0] if staff else sorted(roles)[0]
+
+
+def test_every_body_type_has_an_example(app):
+    missing = {s.__name__ for _, _, _, s in _body_handlers(app)} - {t.__name__ for t in EXAMPLES}
+    assert not missing, f"add example bodies for {missing}"
+
+
+def test_bad_bodies_are_refused_with_the_field_named_and_nothing_written(app, people):
+    for role in Role:
+        people.make(role)
+    before = run(row_counts())
+    failures, tried = [], 0
+    for method, path, handler, struct in _body_handlers(app):
+        role = _caller(handler)
+        for what, param, body in mutations(struct, EXAMPLES[struct]):
+            tried += 1
+            response = people.call(role, method, _url(path), json=body)
+            error = response.json().get("error", {}) if response.status_code < 500 else {}
+            if response.status_code != 400 or error.get("param") != param:
+                failures.append(
+                    f"{method} {path} {what} {param}: {response.status_code} param={error.get('param')!r}"
+                    f" {error.get('message', response.text[:100])!r}"
+                )
+    assert tried > 150
+    assert not failures, f"{len(failures)} of {tried}:\n" + "\n".join(failures)
+    assert run(row_counts()) == before
+
+
+def test_malformed_json_and_wrong_content_are_400(people):
+    for body in (b"{not json", b"", b"[]", b'"text"', b"\xff\xfe"):
+        response = people.call(
+            Role.CASEWORKER,
+            "POST",
+            "/api/v1/participants",
+            content=body,
+            headers={"content-type": "application/json"},
+        )
+        assert response.status_code == 400, body
+        assert response.json()["error"]["message"]
+
+
+def test_oversized_request_is_refused(people):
+    huge = b'{"personal": {"given_name": "' + b"x" * (21 * 1024 * 1024) + b'"}}'
+    response = people.call(
+        Role.CASEWORKER,
+        "POST",
+        "/api/v1/participants",
+        content=huge,
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "request_too_large"
+
+
+def test_bad_query_parameters_name_the_parameter(app, people):
+    lists = [
+        (m, p, h)
+        for m, p, h in _guarded(app)
+        if m == "GET" and "limit" in h.parsed_fn_signature.parameters and p.startswith("/api/")
+    ]
+    assert len(lists) >= 6
+    for _method, path, handler in lists:
+        role = _caller(handler)
+        for params in ({"limit": 0}, {"limit": 101}, {"limit": "ten"}, {"starting_after": "x" * 41}):
+            response = people.call(role, "GET", _url(path), params=params)
+            assert response.status_code == 400, (path, params, response.text)
+            assert response.json()["error"]["param"] == next(iter(params)), (path, params)
+
+
+def test_rules_checked_after_parsing_still_name_their_field(people):
+    body = {"personal": dict(PERSON_EXAMPLE, date_of_birth="2990-01-01")}
+    response = people.call(Role.CASEWORKER, "POST", "/api/v1/participants", json=body)
+    assert response.status_code == 400
+    assert response.json()["error"]["param"] == "personal.date_of_birth"
+    licence = {"licence_number": "L", "valid_from": "2026-02-01", "valid_until": "2026-01-01"}
+    response = people.call(Role.ADMIN, "POST", "/api/v1/providers", json={"name": "P", "licence": licence})
+    assert response.status_code == 400
+    assert response.json()["error"]["param"] == "licence.valid_until"

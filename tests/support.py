@@ -1,0 +1,114 @@
+"""Helpers for tests: emptying the database, making users of each role, calling the API as them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from litestar.testing import TestClient
+
+from app.core.actor import Actor
+from app.core.db import engine, is_postgres
+from app.core.db import run_sync as run
+from app.core.roles import Role
+
+T = TypeVar("T")
+SYSTEM = Actor.system("tests")
+
+
+def all_tables() -> list:
+    from piccolo.apps.migrations.auto.migration_manager import sort_table_classes
+
+    from app.piccolo_conf import APP_REGISTRY
+
+    tables = [t for config in APP_REGISTRY.app_configs.values() for t in config.table_classes]
+    return sort_table_classes(tables)
+
+
+async def empty_all_tables() -> None:
+    tables = all_tables()
+    if is_postgres():
+        names = ", ".join(f'"{t._meta.tablename}"' for t in tables)
+        await engine().run_ddl(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        return
+    for table in reversed(tables):
+        await engine().run_ddl(f'DELETE FROM "{table._meta.tablename}"')
+
+
+async def row_counts() -> dict[str, int]:
+    return {t._meta.tablename: await t.count() for t in all_tables()}
+
+
+@dataclass
+class Person:
+    role: Role
+    user_id: str
+    email: str
+    token: str
+    organisation: str | None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+@dataclass
+class People:
+    """One user per role (plus any extra made on demand), each with an API token."""
+
+    client: TestClient
+    _made: dict[str, Person] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        from app.registry import organisations
+
+        self.provider_org = run(organisations.create_provider(SYSTEM, name="Own Provider")).id
+        self.employer_org = run(
+            organisations.create_employer(SYSTEM, name="Own Employer", registration_number="R-1")
+        ).id
+
+    def make(self, role: Role, organisation: str | None = None, key: str | None = None) -> Person:
+        from app.core.credentials import create_token
+        from app.core.users import create_user
+
+        key = key or role.value
+        if key in self._made:
+            return self._made[key]
+        if organisation is None:
+            organisation = {Role.PROVIDER: self.provider_org, Role.EMPLOYER: self.employer_org}.get(role)
+        email = f"{key.replace('_', '-')}@example.org"
+        user = run(
+            create_user(
+                SYSTEM,
+                email=email,
+                display_name=f"Test {key}",
+                roles=frozenset({role}),
+                organisation=organisation,
+                password="correct horse battery",
+            )
+        )
+        _, secret = run(create_token(SYSTEM, user.id, "tests"))
+        person = Person(role, user.id, email, secret, organisation)
+        self._made[key] = person
+        return person
+
+    def __getitem__(self, role: Role) -> Person:
+        return self.make(role)
+
+    def call(self, role: Role | None, method: str, path: str, **kwargs: Any):
+        headers = dict(kwargs.pop("headers", {}))
+        if role is not None:
+            headers.update(self.make(role).headers)
+        return self.client.request(method, path, headers=headers, **kwargs)
+
+
+PERSON_EXAMPLE = {
+    "given_name": "Zephyrine",
+    "family_name": "Quillfeather",
+    "date_of_birth": "1990-04-17",
+    "gender": "female",
+    "national_id": "XQ-99887766",
+    "address": {"line1": "17 Juniper Lane", "city": "Marrowby", "postcode": "MB1 7QQ", "country": "GB"},
+    "phone": "+44 7700 900123",
+    "email": "zephyrine@example.org",
+}
