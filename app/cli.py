@@ -56,7 +56,7 @@ def main() -> None:
 
 
 async def _init() -> None:
-    from app.core.migrate import migrate
+    from app.bootstrap import init_database
 
     settings = get_settings()
     if write_key_file(settings):
@@ -66,7 +66,7 @@ async def _init() -> None:
             "In production set GRANTS_SECRET_KEY instead."
         )
     get_vault()  # fail now, not at the first registration, if the key is unusable
-    await migrate()
+    await init_database()
 
 
 @main.command()

@@ -15,6 +15,7 @@ from app.core.settings import get_settings
 APPS = [
     "app.core.piccolo_app",
     "app.registry.piccolo_app",
+    "app.ledger.piccolo_app",
 ]
 
 

@@ -56,9 +56,9 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["PICCOLO_CONF"] = "app.piccolo_conf"
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
-    from app.core.migrate import migrate
+    from app.bootstrap import init_database
 
-    asyncio.run(migrate())
+    asyncio.run(init_database())
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -70,10 +70,15 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"grants test database: {DB_KIND}"
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: object) -> None:
+    """Run every `async def` test with anyio, without marking each one by hand."""
+    if inspect.iscoroutinefunction(obj) and name.startswith("test"):
+        pytest.mark.anyio(obj)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        if inspect.iscoroutinefunction(getattr(item, "function", None)):
-            item.add_marker(pytest.mark.anyio)
         if item.get_closest_marker("postgres_only") and DB_KIND != "postgres":
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL; `make test` runs it there"))
 

@@ -7,10 +7,12 @@ from typing import Any, TypeVar
 
 from litestar.testing import TestClient
 
+from app.bootstrap import seed_reference_data
 from app.core.actor import Actor
 from app.core.db import engine, is_postgres
 from app.core.db import run_sync as run
 from app.core.roles import Role
+from app.ledger import append_only
 
 T = TypeVar("T")
 SYSTEM = Actor.system("tests")
@@ -30,9 +32,12 @@ async def empty_all_tables() -> None:
     if is_postgres():
         names = ", ".join(f'"{t._meta.tablename}"' for t in tables)
         await engine().run_ddl(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
-        return
-    for table in reversed(tables):
-        await engine().run_ddl(f'DELETE FROM "{table._meta.tablename}"')
+    else:
+        await append_only.uninstall(engine())
+        for table in reversed(tables):
+            await engine().run_ddl(f'DELETE FROM "{table._meta.tablename}"')
+    await append_only.install(engine())  # a test may have dropped them to play an attacker
+    await seed_reference_data()
 
 
 async def row_counts() -> dict[str, int]:

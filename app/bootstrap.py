@@ -1,0 +1,16 @@
+"""Bring a database to a working state: migrations, then the reference data every install needs."""
+
+from __future__ import annotations
+
+from app.core.migrate import migrate
+from app.ledger.chart import seed_chart
+
+
+async def init_database() -> None:
+    await migrate()
+    await seed_reference_data()
+
+
+async def seed_reference_data() -> None:
+    """Idempotent: the chart of accounts and the ledger head."""
+    await seed_chart()

@@ -1,0 +1,70 @@
+"""Raw SQL on the current transaction's connection, for the few hot paths the ORM makes slow.
+
+Write statements with PostgreSQL placeholders ($1, $2 …); on SQLite they run as ?1, ?2 …. A list
+argument used with `any_(n)` becomes `= ANY($n)` on PostgreSQL and a json_each() lookup on SQLite.
+Bulk inserts use COPY on PostgreSQL and executemany on SQLite.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from app.core.db import engine, is_postgres
+
+_PLACEHOLDER = re.compile(r"\$(\d+)")
+_COPY_THRESHOLD = 200
+
+
+class Sql:
+    """Bound to the transaction in progress; create one inside `async with write_transaction()`."""
+
+    def __init__(self) -> None:
+        transaction = engine().current_transaction.get()
+        if transaction is None:
+            raise RuntimeError("Sql needs an open transaction")
+        self.connection = transaction.connection
+        self.postgres = is_postgres()
+
+    def any_(self, n: int) -> str:
+        return f"= ANY(${n})" if self.postgres else f"IN (SELECT value FROM json_each(?{n}))"
+
+    def _sqlite(self, sql: str, args: Sequence[Any]) -> tuple[str, list[Any]]:
+        converted = [json.dumps(a) if isinstance(a, list | tuple) else a for a in args]
+        return _PLACEHOLDER.sub(r"?\1", sql), converted
+
+    async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        if self.postgres:
+            return [dict(r) for r in await self.connection.fetch(sql, *args)]
+        query, params = self._sqlite(sql, args)
+        async with self.connection.execute(query, params) as cursor:
+            rows = await cursor.fetchall()
+        return [dict(r) for r in rows]
+
+    async def execute(self, sql: str, *args: Any) -> None:
+        if self.postgres:
+            await self.connection.execute(sql, *args)
+        else:
+            query, params = self._sqlite(sql, args)
+            await self.connection.execute(query, params)
+
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if not rows:
+            return
+        if self.postgres:
+            await self.connection.executemany(sql, rows)
+        else:
+            await self.connection.executemany(_PLACEHOLDER.sub(r"?\1", sql), rows)
+
+    async def insert_many(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Insert rows fast: COPY on PostgreSQL for big batches, executemany otherwise."""
+        if not rows:
+            return
+        if self.postgres and len(rows) >= _COPY_THRESHOLD:
+            await self.connection.copy_records_to_table(table, records=rows, columns=list(columns))
+            return
+        names = ", ".join(f'"{c}"' for c in columns)
+        marks = ", ".join(f"${i + 1}" for i in range(len(columns)))
+        await self.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', rows)

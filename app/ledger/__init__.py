@@ -1,0 +1,1 @@
+"""The ledger: double-entry fund accounting with a budgetary and a financial track, append-only."""

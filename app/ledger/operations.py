@@ -1,0 +1,265 @@
+"""The budget stages as pure functions: each returns the legs of one balanced entry.
+
+No database here. Every operation posts its budgetary legs and, where money or an obligation to pay
+moves, its financial legs. Committing and releasing touch only the budgetary track: a commitment
+limits what may be spent but is not yet a debt.
+
+Legs carry amounts in minor units, debit positive and credit negative.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from app.ledger import chart as c
+from app.ledger.errors import LedgerRefusal, Refusal
+
+
+class Kind(StrEnum):
+    BUDGET_LOAD = "budget_load"
+    COMMIT = "commit"
+    RELEASE = "release"
+    EXPEND = "expend"
+    PAY = "pay"
+    RECEIVABLE = "receivable"
+    RECOVERY_REPAYMENT = "recovery_repayment"
+    RECOVERY_OFFSET = "recovery_offset"
+    JOURNAL = "journal"
+    REVERSAL = "reversal"
+
+
+@dataclass(frozen=True, order=True)
+class AccountKey:
+    code: str
+    fund: str
+    programme: str
+    party: str = ""
+
+
+@dataclass(frozen=True)
+class Leg:
+    account: AccountKey
+    amount: int
+
+
+@dataclass(frozen=True)
+class Draft:
+    """An entry before it is posted: what was asked for, and the key that makes asking twice harmless."""
+
+    kind: Kind
+    idempotency_key: str
+    effective_date: dt.date
+    legs: tuple[Leg, ...]
+    description: str = ""
+    reference_type: str = ""
+    reference_id: str = ""
+    reverses: int | None = None
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where an operation lands: the fund and programme whose budget it uses, and the party if any."""
+
+    fund: str
+    programme: str
+    party: str = ""
+
+    def key(self, code: str) -> AccountKey:
+        return AccountKey(code, self.fund, self.programme, self.party if c.BY_CODE[code].has_party else "")
+
+
+def _move(target: Target, debit: str, credit: str, amount: int) -> tuple[Leg, Leg]:
+    return Leg(target.key(debit), amount), Leg(target.key(credit), -amount)
+
+
+def _positive(amount: int) -> int:
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+        raise LedgerRefusal(
+            Refusal.AMOUNT_NOT_POSITIVE, "the amount must be a positive whole number of minor units"
+        )
+    return amount
+
+
+def _party(target: Target) -> Target:
+    if not target.party:
+        raise LedgerRefusal(Refusal.PARTY_REQUIRED, "this operation needs the party paid or owing", "party")
+    return target
+
+
+def load_budget(target: Target, amount: int) -> tuple[Leg, ...]:
+    """Budget authority and the funds behind it arrive: available budget rises."""
+    amount = _positive(amount)
+    return (
+        *_move(target, c.APPROPRIATION, c.AVAILABLE, amount),
+        *_move(target, c.CASH, c.NET_POSITION, amount),
+    )
+
+
+def commit(target: Target, amount: int) -> tuple[Leg, ...]:
+    """A voucher is issued or an agreement signed: available -> committed."""
+    return _move(target, c.AVAILABLE, c.COMMITTED, _positive(amount))
+
+
+def release(target: Target, amount: int) -> tuple[Leg, ...]:
+    """Unused commitment (expired or revoked voucher, ended agreement) goes back to available."""
+    return _move(target, c.COMMITTED, c.AVAILABLE, _positive(amount))
+
+
+def expend(target: Target, amount: int) -> tuple[Leg, ...]:
+    """A claim is approved: committed -> expended; an expense, and a payable to the party."""
+    amount, target = _positive(amount), _party(target)
+    return (
+        *_move(target, c.COMMITTED, c.EXPENDED_UNPAID, amount),
+        *_move(target, c.EXPENSE, c.PAYABLE, amount),
+    )
+
+
+def pay(target: Target, amount: int) -> tuple[Leg, ...]:
+    """A payment settles: the payable is paid from cash."""
+    amount, target = _positive(amount), _party(target)
+    return (
+        *_move(target, c.EXPENDED_UNPAID, c.EXPENDED_PAID, amount),
+        *_move(target, c.PAYABLE, c.CASH, amount),
+    )
+
+
+def raise_receivable(target: Target, amount: int) -> tuple[Leg, ...]:
+    """An overpayment is found: it was not a valid expense; the party owes it back."""
+    amount, target = _positive(amount), _party(target)
+    return (
+        *_move(target, c.EXPENDED_PAID, c.RECOVERIES_PENDING, amount),
+        *_move(target, c.RECEIVABLE, c.EXPENSE, amount),
+    )
+
+
+def recover_by_repayment(target: Target, amount: int) -> tuple[Leg, ...]:
+    """The party pays back: cash in, receivable cleared, the budget is available again."""
+    amount, target = _positive(amount), _party(target)
+    return (
+        *_move(target, c.RECOVERIES_PENDING, c.AVAILABLE, amount),
+        *_move(target, c.CASH, c.RECEIVABLE, amount),
+    )
+
+
+def recover_by_offset(target: Target, amount: int) -> tuple[Leg, ...]:
+    """Netted against a new approved claim: that much of the payable is settled by the receivable."""
+    amount, target = _positive(amount), _party(target)
+    return (
+        *_move(target, c.RECOVERIES_PENDING, c.AVAILABLE, amount),
+        *_move(target, c.EXPENDED_UNPAID, c.EXPENDED_PAID, amount),
+        *_move(target, c.PAYABLE, c.RECEIVABLE, amount),
+    )
+
+
+def reversal_legs(legs: Iterable[Leg]) -> tuple[Leg, ...]:
+    return tuple(Leg(leg.account, -leg.amount) for leg in legs)
+
+
+@dataclass(frozen=True)
+class Operation:
+    """A budget-stage operation as other domains ask for it: what, where, how much, and its key."""
+
+    kind: Kind
+    target: Target
+    amount: int
+    idempotency_key: str
+    effective_date: dt.date
+    description: str = ""
+    reference_type: str = ""
+    reference_id: str = ""
+
+
+BUILDERS = {
+    Kind.BUDGET_LOAD: load_budget,
+    Kind.COMMIT: commit,
+    Kind.RELEASE: release,
+    Kind.EXPEND: expend,
+    Kind.PAY: pay,
+    Kind.RECEIVABLE: raise_receivable,
+    Kind.RECOVERY_REPAYMENT: recover_by_repayment,
+    Kind.RECOVERY_OFFSET: recover_by_offset,
+}
+
+
+def draft_for(op: Operation) -> Draft:
+    build = BUILDERS.get(op.kind)
+    if build is None:
+        raise LedgerRefusal(Refusal.UNKNOWN_ACCOUNT, f"{op.kind} is not a budget operation", "kind")
+    return Draft(
+        kind=op.kind,
+        idempotency_key=op.idempotency_key,
+        effective_date=op.effective_date,
+        legs=build(op.target, op.amount),
+        description=op.description,
+        reference_type=op.reference_type,
+        reference_id=op.reference_id,
+    )
+
+
+def reversal_draft(
+    original_seq: int,
+    legs: Iterable[Leg],
+    idempotency_key: str,
+    effective_date: dt.date,
+    reason: str,
+    reference_type: str,
+    reference_id: str,
+) -> Draft:
+    return Draft(
+        kind=Kind.REVERSAL,
+        idempotency_key=idempotency_key,
+        effective_date=effective_date,
+        legs=reversal_legs(legs),
+        description=f"Reversal of je_{original_seq}: {reason}".strip(),
+        reference_type=reference_type,
+        reference_id=reference_id,
+        reverses=original_seq,
+    )
+
+
+# --- validation -------------------------------------------------------------------------------
+
+MAX_LEGS = 50
+
+
+def check_draft(draft: Draft, currency_of: dict[AccountKey, str] | None = None) -> None:
+    """Refuse an entry that could never be posted: too few legs, zero amounts, unknown codes, or a
+    track that does not balance in each currency."""
+    if len(draft.legs) < 2:
+        raise LedgerRefusal(Refusal.TOO_FEW_POSTINGS, "an entry needs at least two postings", "postings")
+    if len(draft.legs) > MAX_LEGS:
+        raise LedgerRefusal(
+            Refusal.TOO_MANY_POSTINGS, f"an entry has at most {MAX_LEGS} postings", "postings"
+        )
+    if not draft.idempotency_key or len(draft.idempotency_key) > 120:
+        raise LedgerRefusal(
+            Refusal.INVALID_IDEMPOTENCY_KEY,
+            "an idempotency key of 1 to 120 characters is needed",
+            "idempotency_key",
+        )
+    sums: dict[tuple[str, str], int] = defaultdict(int)
+    for i, leg in enumerate(draft.legs):
+        line = c.BY_CODE.get(leg.account.code)
+        if line is None:
+            raise LedgerRefusal(
+                Refusal.UNKNOWN_ACCOUNT, f"no account code {leg.account.code}", f"postings.{i}"
+            )
+        if leg.amount == 0:
+            raise LedgerRefusal(Refusal.ZERO_AMOUNT, "a posting cannot be zero", f"postings.{i}")
+        if bool(leg.account.party) != line.has_party:
+            need = "needs" if line.has_party else "takes no"
+            raise LedgerRefusal(Refusal.PARTY_REQUIRED, f"account {line.code} {need} party", f"postings.{i}")
+        currency = (currency_of or {}).get(leg.account, "")
+        sums[(line.track, currency)] += leg.amount
+    unbalanced = sorted(k for k, v in sums.items() if v != 0)
+    if unbalanced:
+        track, currency = unbalanced[0]
+        raise LedgerRefusal(
+            Refusal.UNBALANCED,
+            f"the {track} postings {('in ' + currency + ' ') if currency else ''}do not sum to zero",
+            "postings",
+        )
