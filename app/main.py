@@ -22,6 +22,7 @@ from app.core.db import engine, is_postgres
 from app.core.error_handlers import EXCEPTION_HANDLERS
 from app.core.guards import PUBLIC, role_guard
 from app.core.settings import get_settings
+from app.ledger import api as ledger_api
 from app.registry import api as registry_api
 from app.web import pages
 
@@ -72,6 +73,7 @@ def create_app() -> Litestar:
         route_handlers=[
             *core_api.CONTROLLERS,
             *registry_api.CONTROLLERS,
+            *ledger_api.CONTROLLERS,
             *pages.CONTROLLERS,
             static,
         ],

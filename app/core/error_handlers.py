@@ -30,6 +30,7 @@ log = logging.getLogger("grants.errors")
 
 _FIELD_IN_MESSAGE = re.compile(r"field `([^`]+)`")
 _PATH_IN_MESSAGE = re.compile(r" - at `\$\.?([^`]*)`")
+_MISSING_PARAMETER = re.compile(r"Missing required \w+ parameter '([^']+)'")
 
 _TYPES = {401: "authentication_error", 403: "permission_error", 404: "invalid_request_error"}
 _CODES = {
@@ -106,7 +107,11 @@ def on_validation(request: Request, exc: ValidationException) -> Response:
         for i in items
         if isinstance(i, dict)
     ]
-    first = details[0] if details else ErrorDetail("invalid_request", exc.detail, None)
+    if not details:
+        missing = _MISSING_PARAMETER.search(exc.detail or "")
+        code = "missing_parameter" if missing else "invalid_request"
+        details = [ErrorDetail(code, exc.detail, missing.group(1) if missing else None)]
+    first = details[0]
     message = f"{first.message} (at {first.param})" if first.param else first.message
     return _respond(request, 400, _envelope(400, first.code, message, first.param, details))
 

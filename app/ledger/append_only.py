@@ -15,7 +15,8 @@ TABLES = ("ledger_entry", "ledger_posting")
 _PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION ledger_refuse_change() RETURNS trigger AS $$
 BEGIN
-    RAISE EXCEPTION 'ledger rows are append-only: % on % refused; post a reversal instead', TG_OP, TG_TABLE_NAME
+    RAISE EXCEPTION 'ledger rows are append-only: % on % refused; post a reversal instead',
+        TG_OP, TG_TABLE_NAME
         USING ERRCODE = 'insufficient_privilege';
 END;
 $$ LANGUAGE plpgsql

@@ -40,8 +40,12 @@ async def _accounts() -> list[dict]:
 
 async def export_lines() -> AsyncIterator[str]:
     accounts = await _accounts()
-    names = {a["id"]: account_name(a["beancount_name"], a["fund"], a["programme"], a["party"]) for a in accounts}
-    bounds = (await raw("SELECT MIN(effective_date) AS first, MAX(effective_date) AS last FROM ledger_entry"))[0]
+    names = {
+        a["id"]: account_name(a["beancount_name"], a["fund"], a["programme"], a["party"]) for a in accounts
+    }
+    bounds = (
+        await raw("SELECT MIN(effective_date) AS first, MAX(effective_date) AS last FROM ledger_entry")
+    )[0]
     first = _date(bounds["first"]) if bounds["first"] else dt.date.today()
     last = _date(bounds["last"]) if bounds["last"] else first
     yield ";; Exported from the grants ledger. Amounts in major units; entry ids are je_<chain position>.\n"
@@ -64,7 +68,10 @@ def _open_directives(accounts: list[dict], names: dict[int, str], first: dt.date
         parts = name.split(":")
         for depth in range(2, len(parts) + 1):
             currencies.setdefault(":".join(parts[:depth]), set()).add(a["currency"])
-    return [f"{first.isoformat()} open {name} {','.join(sorted(cur))}\n" for name, cur in sorted(currencies.items())]
+    return [
+        f"{first.isoformat()} open {name} {','.join(sorted(cur))}\n"
+        for name, cur in sorted(currencies.items())
+    ]
 
 
 async def _transactions(names: dict[int, str]) -> AsyncIterator[str]:
@@ -77,10 +84,13 @@ async def _transactions(names: dict[int, str]) -> AsyncIterator[str]:
                 current = row["entry"]
                 narration = row["description"] or row["kind"]
                 link = f" ^{row['reference_type']}-{row['reference_id']}" if row["reference_id"] else ""
-                yield (f"{_date(row['effective_date']).isoformat()} * {_quote(entry_public_id(row['entry']))} "
-                       f"{_quote(narration)}{_clean_link(link)}\n")
+                yield (
+                    f"{_date(row['effective_date']).isoformat()} * {_quote(entry_public_id(row['entry']))} "
+                    f"{_quote(narration)}{_clean_link(link)}\n"
+                )
                 yield f"  entry: {_quote(entry_public_id(row['entry']))}\n  kind: {_quote(row['kind'])}\n"
-            yield f"  {names[row['account']]}  {format_minor(row['amount'], row['currency'])} {row['currency']}\n"
+            amount = format_minor(row["amount"], row["currency"])
+            yield f"  {names[row['account']]}  {amount} {row['currency']}\n"
     if current is not None:
         yield "\n"
 

@@ -96,7 +96,7 @@ async def post(actor: Actor, drafts: Sequence[Draft]) -> list[PostedEntry]:
         try:
             check_draft(draft)
         except LedgerRefusal as refusal:
-            raise refusal.at(i) if len(drafts) > 1 else refusal
+            raise (refusal.at(i) if len(drafts) > 1 else refusal) from None
     _refuse_repeated_keys(drafts)
     prints = [fingerprint(d) for d in drafts]
     async with write_transaction():
@@ -160,7 +160,7 @@ async def _already_posted(sql: Sql, drafts: Sequence[Draft], prints: list[str]) 
         if row is not None and row["request_hash"] != print_:
             raise LedgerRefusal(
                 Refusal.IDEMPOTENCY_KEY_REUSED,
-                f"idempotency key {key!r} was already used for a different entry ({entry_public_id(row['id'])})",
+                f"idempotency key {key!r} was already used for another entry, {entry_public_id(row['id'])}",
                 "idempotency_key",
                 i,
             )
@@ -315,7 +315,7 @@ def _violates(code: str, balance: int) -> bool:
 
 
 def _apply_in_order(drafts: Sequence[Draft], accounts: dict[AccountKey, _Account]) -> dict[int, int]:
-    """Balances after each draft in turn; the first draft that takes a guarded balance past zero is refused."""
+    """Balances after each draft in turn; refuses the first draft that takes a guarded balance past zero."""
     balances = {a.id: a.balance for a in accounts.values()}
     for i, draft in enumerate(drafts):
         deltas: dict[AccountKey, int] = defaultdict(int)

@@ -161,7 +161,8 @@ async def _balances_at(as_of: dt.date | None) -> dict[int, int] | None:
     if as_of is None:
         return None
     rows = await raw(
-        "SELECT account, SUM(amount) AS total FROM ledger_posting WHERE effective_date <= {} GROUP BY account",
+        "SELECT account, SUM(amount) AS total FROM ledger_posting WHERE effective_date <= {} "
+        "GROUP BY account",
         as_of,
     )
     return {r["account"]: int(r["total"]) for r in rows}
@@ -378,8 +379,9 @@ async def posting_rows(
             where.append("po.effective_date <= {}")
             args.append(date_to)
         rows = await raw(
-            "SELECT po.id, po.entry, po.account, po.effective_date, po.amount, po.currency, e.kind, e.description, "
-            "e.reference_type, e.reference_id, e.reverses, ch.code, ch.name, f.code AS fund, p.code AS programme, "
+            "SELECT po.id, po.entry, po.account, po.effective_date, po.amount, po.currency, e.kind, "
+            "e.description, e.reference_type, e.reference_id, e.reverses, ch.code, ch.name, f.code AS fund, "
+            "p.code AS programme, "
             "a.party FROM ledger_posting po JOIN ledger_entry e ON e.id = po.entry "
             "JOIN ledger_account a ON a.id = po.account JOIN ledger_chart ch ON ch.id = a.chart "
             "JOIN ledger_fund f ON f.id = a.fund JOIN ledger_programme p ON p.id = a.programme "

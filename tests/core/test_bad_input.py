@@ -16,6 +16,7 @@ import msgspec.inspect as mi
 
 from app.core import api as core_api
 from app.core.roles import STAFF_ROLES, Role
+from app.ledger import schemas as led
 from app.registry import schemas as reg
 from tests.core.test_route_matrix import _guarded, _routes, _url
 from tests.support import PERSON_EXAMPLE, row_counts, run
@@ -85,6 +86,26 @@ EXAMPLES: dict[type, dict[str, Any]] = {
         "contact_email": "",
         "contact_phone": "",
     },
+    led.DimensionIn: {"code": "ESF", "name": "European Social Fund", "currency": "EUR"},
+    led.BudgetIn: {
+        "fund": "ESF",
+        "programme": "CHILDCARE",
+        "amount": "1000.00",
+        "effective_date": "2026-10-01",
+        "description": "d",
+        "reference_id": "r",
+    },
+    led.JournalIn: {
+        "effective_date": "2026-10-01",
+        "description": "d",
+        "reference_type": "t",
+        "reference_id": "r",
+        "postings": [
+            {"account": "1010", "fund": "ESF", "programme": "CHILDCARE", "party": "", "debit": "1.00"},
+            {"account": "4100", "fund": "ESF", "programme": "CHILDCARE", "credit": "1.00"},
+        ],
+    },
+    led.ReversalIn: {"reason": "wrong", "effective_date": "2026-10-01"},
 }
 
 WRONG_VALUE = {
@@ -176,7 +197,7 @@ def test_bad_bodies_are_refused_with_the_field_named_and_nothing_written(app, pe
         role = _caller(handler)
         for what, param, body in mutations(struct, EXAMPLES[struct]):
             tried += 1
-            response = people.call(role, method, _url(path), json=body)
+            response = people.call(role, method, _url(path), json=body, headers={"Idempotency-Key": "k1"})
             error = response.json().get("error", {}) if response.status_code < 500 else {}
             if response.status_code != 400 or error.get("param") != param:
                 failures.append(

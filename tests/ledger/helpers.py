@@ -20,11 +20,21 @@ async def setup_dimensions(currency: str = "EUR") -> None:
     await dimensions.create(SYSTEM, "programme", PROGRAMME, "Childcare vouchers", currency)
 
 
-def op(kind: Kind, amount: int, party: str = "", key: str | None = None, day: dt.date = DAY,
-       target: Target = TARGET) -> Operation:
+def op(
+    kind: Kind,
+    amount: int,
+    party: str = "",
+    key: str | None = None,
+    day: dt.date = DAY,
+    target: Target = TARGET,
+) -> Operation:
     return Operation(
-        kind=kind, target=Target(target.fund, target.programme, party), amount=amount,
-        idempotency_key=key or f"test-{next(_keys)}", effective_date=day, reference_type="test",
+        kind=kind,
+        target=Target(target.fund, target.programme, party),
+        amount=amount,
+        idempotency_key=key or f"test-{next(_keys)}",
+        effective_date=day,
+        reference_type="test",
         reference_id="ref-1",
     )
 

@@ -29,7 +29,13 @@ async def test_a_voucher_through_every_stage():
     await do(Kind.PAY, 12_000, PROVIDER)
     await do(Kind.RELEASE, 5_000)
     pos = await position()
-    assert (pos.budget, pos.available, pos.committed, pos.expended, pos.paid) == (100_000, 75_000, 13_000, 12_000, 12_000)
+    assert (pos.budget, pos.available, pos.committed, pos.expended, pos.paid) == (
+        100_000,
+        75_000,
+        13_000,
+        12_000,
+        12_000,
+    )
     assert pos.budget == pos.available + pos.committed + pos.expended + pos.recoveries_pending
     tb = await queries.trial_balance()
     assert tb.balanced
@@ -85,10 +91,9 @@ async def test_paying_more_than_is_owed_is_refused():
 
 
 async def test_unknown_fund_and_currency_mismatch_are_named():
-    from app.ledger import dimensions
+    from app.ledger import dimensions, service
     from app.ledger.operations import Target
     from tests.ledger.helpers import op
-    from app.ledger import service
     from tests.support import SYSTEM
 
     await setup_dimensions()
@@ -101,12 +106,15 @@ async def test_unknown_fund_and_currency_mismatch_are_named():
     assert refused.value.refusal is Refusal.CURRENCY_MISMATCH
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE ledger_posting SET amount = amount + 1",
-    "DELETE FROM ledger_posting",
-    "UPDATE ledger_entry SET description = 'changed'",
-    "DELETE FROM ledger_entry",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE ledger_posting SET amount = amount + 1",
+        "DELETE FROM ledger_posting",
+        "UPDATE ledger_entry SET description = 'changed'",
+        "DELETE FROM ledger_entry",
+    ],
+)
 async def test_the_database_itself_refuses_changes_to_posted_rows(statement):
     from app.core.db import engine
 

@@ -73,9 +73,12 @@ async def test_closed_month_refuses_postings_and_corrections_go_to_an_open_month
         await do(Kind.COMMIT, 10, day=dt.date(2026, 10, 31))
     assert refused.value.refusal is Refusal.PERIOD_CLOSED
     with pytest.raises(LedgerRefusal):
-        await service.reverse(SYSTEM, october.seq, idempotency_key="r", reason="x", effective_date=dt.date(2026, 10, 5))
-    fix = await service.reverse(SYSTEM, october.seq, idempotency_key="r2", reason="wrong amount",
-                                effective_date=dt.date(2026, 11, 2))
+        await service.reverse(
+            SYSTEM, october.seq, idempotency_key="r", reason="x", effective_date=dt.date(2026, 10, 5)
+        )
+    fix = await service.reverse(
+        SYSTEM, october.seq, idempotency_key="r2", reason="wrong amount", effective_date=dt.date(2026, 11, 2)
+    )
     assert fix.effective_date == dt.date(2026, 11, 2)
     with pytest.raises(LedgerRefusal) as again:
         await periods.close_month(SYSTEM, dt.date(2026, 10, 1))
@@ -110,12 +113,22 @@ async def test_manual_journal_must_balance_on_each_track():
     await do(Kind.BUDGET_LOAD, 1_000)
     cash, income = AccountKey("1010", FUND, PROGRAMME), AccountKey("4100", FUND, PROGRAMME)
     available = AccountKey("8200", FUND, PROGRAMME)
-    entry = await service.journal(SYSTEM, [Leg(cash, 25), Leg(income, -25)], idempotency_key="interest",
-                                  effective_date=DAY, description="Bank interest")
+    entry = await service.journal(
+        SYSTEM,
+        [Leg(cash, 25), Leg(income, -25)],
+        idempotency_key="interest",
+        effective_date=DAY,
+        description="Bank interest",
+    )
     assert entry.kind == "journal"
     with pytest.raises(LedgerRefusal) as refused:
-        await service.journal(SYSTEM, [Leg(cash, 25), Leg(available, -25)], idempotency_key="bad",
-                              effective_date=DAY, description="Cash against budget")
+        await service.journal(
+            SYSTEM,
+            [Leg(cash, 25), Leg(available, -25)],
+            idempotency_key="bad",
+            effective_date=DAY,
+            description="Cash against budget",
+        )
     assert refused.value.refusal is Refusal.UNBALANCED
 
 
@@ -123,10 +136,22 @@ async def test_manual_journal_must_balance_on_each_track():
     ("legs", "code"),
     [
         ([Leg(AccountKey("1010", FUND, PROGRAMME), 5)], Refusal.TOO_FEW_POSTINGS),
-        ([Leg(AccountKey("1010", FUND, PROGRAMME), 0), Leg(AccountKey("4100", FUND, PROGRAMME), 0)], Refusal.ZERO_AMOUNT),
-        ([Leg(AccountKey("9999", FUND, PROGRAMME), 5), Leg(AccountKey("4100", FUND, PROGRAMME), -5)], Refusal.UNKNOWN_ACCOUNT),
-        ([Leg(AccountKey("2110", FUND, PROGRAMME), 5), Leg(AccountKey("1010", FUND, PROGRAMME), -5)], Refusal.PARTY_REQUIRED),
-        ([Leg(AccountKey("1010", FUND, PROGRAMME), 5), Leg(AccountKey("4100", FUND, PROGRAMME), -4)], Refusal.UNBALANCED),
+        (
+            [Leg(AccountKey("1010", FUND, PROGRAMME), 0), Leg(AccountKey("4100", FUND, PROGRAMME), 0)],
+            Refusal.ZERO_AMOUNT,
+        ),
+        (
+            [Leg(AccountKey("9999", FUND, PROGRAMME), 5), Leg(AccountKey("4100", FUND, PROGRAMME), -5)],
+            Refusal.UNKNOWN_ACCOUNT,
+        ),
+        (
+            [Leg(AccountKey("2110", FUND, PROGRAMME), 5), Leg(AccountKey("1010", FUND, PROGRAMME), -5)],
+            Refusal.PARTY_REQUIRED,
+        ),
+        (
+            [Leg(AccountKey("1010", FUND, PROGRAMME), 5), Leg(AccountKey("4100", FUND, PROGRAMME), -4)],
+            Refusal.UNBALANCED,
+        ),
     ],
 )
 async def test_malformed_entries_are_refused_by_name(legs, code):

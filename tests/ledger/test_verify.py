@@ -48,11 +48,26 @@ async def test_an_edit_with_a_recomputed_hash_still_breaks_the_chain():
     await _ledger_of_five()
     await raw("UPDATE ledger_posting SET amount = -amount WHERE entry = 4")
     row = (await raw("SELECT * FROM ledger_entry WHERE id = 4"))[0]
-    postings = [HashedPosting(r["account"], r["amount"], r["currency"])
-                for r in await raw("SELECT * FROM ledger_posting WHERE entry = 4")]
-    forged = chain_hash(row["prev_hash"], HashedEntry(
-        4, row["idempotency_key"], row["kind"], _date(row["effective_date"]), row["description"],
-        row["reference_type"], row["reference_id"], row["reverses"], row["created_by"], row["created_at"], postings))
+    postings = [
+        HashedPosting(r["account"], r["amount"], r["currency"])
+        for r in await raw("SELECT * FROM ledger_posting WHERE entry = 4")
+    ]
+    forged = chain_hash(
+        row["prev_hash"],
+        HashedEntry(
+            4,
+            row["idempotency_key"],
+            row["kind"],
+            _date(row["effective_date"]),
+            row["description"],
+            row["reference_type"],
+            row["reference_id"],
+            row["reverses"],
+            row["created_by"],
+            row["created_at"],
+            postings,
+        ),
+    )
     await raw("UPDATE ledger_entry SET hash = {} WHERE id = 4", forged)
     result = await verify()
     assert (result.problems[0].kind, result.problems[0].where) == ("out_of_order", "je_5")
@@ -91,7 +106,10 @@ async def test_an_entry_beyond_the_head_is_found():
         "INSERT INTO ledger_entry (id, idempotency_key, request_hash, kind, effective_date, description, "
         "reference_type, reference_id, created_at, created_by, prev_hash, hash) "
         "VALUES (6, 'extra', '', 'commit', {}, '', '', '', {}, 'x', {}, {})",
-        last["effective_date"], last["created_at"], last["hash"], "f" * 64,
+        last["effective_date"],
+        last["created_at"],
+        last["hash"],
+        "f" * 64,
     )
     result = await verify()
     assert result.problems[0].where == "je_6"
