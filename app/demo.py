@@ -15,6 +15,9 @@ from app.core.actor import Actor
 from app.core.roles import Role
 from app.core.tables import User
 from app.core.users import create_user
+from app.ledger import dimensions
+from app.ledger import service as ledger
+from app.ledger.operations import Kind, Operation, Target
 from app.registry import households, organisations, participants
 from app.registry.organisations import LicenceView
 from app.registry.personal import Address, ChildPersonal, Gender, ParticipantPersonal
@@ -73,6 +76,20 @@ CITIES = [
     ("South District", "Lakeside"),
 ]
 
+# Two donors pool money into the same programmes; amounts in euro cents.
+FUNDS = [("ESF-2026", "European Social Fund 2026"), ("CITY-2026", "City council programme grant 2026")]
+PROGRAMMES = [
+    ("CHILDCARE", "Childcare vouchers"),
+    ("TRANSPORT", "Transport vouchers and stipends"),
+    ("WAGE-SUBSIDY", "Wage subsidies for employers"),
+]
+BUDGETS = {
+    ("ESF-2026", "CHILDCARE"): 45_000_000,
+    ("ESF-2026", "WAGE-SUBSIDY"): 60_000_000,
+    ("CITY-2026", "CHILDCARE"): 15_000_000,
+    ("CITY-2026", "TRANSPORT"): 8_000_000,
+}
+
 PROVIDERS = [
     "Little Steps Day Care",
     "Sunflower Nursery",
@@ -106,7 +123,8 @@ async def seed_demo(
     provider_ids = await _seed_providers(system)
     employer_ids = await _seed_employers(system)
     logins = await _seed_users(system, provider_ids[0], employer_ids[0])
-    progress("organisations and users", len(PROVIDERS) + len(EMPLOYERS) + len(logins))
+    await _seed_budgets(system)
+    progress("organisations, users and budgets", len(PROVIDERS) + len(EMPLOYERS) + len(logins))
     for _ in range(30):
         await _seed_household(system, rng)
         progress("households", 1)
@@ -123,7 +141,7 @@ async def _seed_providers(system: Actor) -> list[str]:
             name=name,
             address=f"{10 + i} Market Street, {CITIES[i % 3][1]}",
             contact_email=f"office{i + 1}@{DEMO_DOMAIN}",
-            contact_phone=f"+44 20 7946 01{i:02d}",
+            contact_phone=f"+353 1 555 01{i:02d}",
             licence=LicenceView(f"CC-{2025 + i}-{1000 + i}", start, until),
         )
         ids.append(view.id)
@@ -157,6 +175,27 @@ async def _seed_users(system: Actor, provider_id: str, employer_id: str) -> list
     return logins
 
 
+async def _seed_budgets(system: Actor) -> None:
+    for code, name in FUNDS:
+        await dimensions.create(system, "fund", code, name, "EUR")
+    for code, name in PROGRAMMES:
+        await dimensions.create(system, "programme", code, name, "EUR")
+    operations = [
+        Operation(
+            Kind.BUDGET_LOAD,
+            Target(fund, programme),
+            amount,
+            f"demo:budget:{fund}:{programme}",
+            dt.date(2026, 1, 1),
+            f"Budget {fund} for {programme}",
+            "budget",
+            f"{fund}/{programme}",
+        )
+        for (fund, programme), amount in BUDGETS.items()
+    ]
+    await ledger.apply(system, operations)
+
+
 async def _seed_household(system: Actor, rng: random.Random) -> None:
     region, city = rng.choice(CITIES)
     household = await households.create_household(system, region)
@@ -167,8 +206,8 @@ async def _seed_household(system: Actor, rng: random.Random) -> None:
         date_of_birth=dt.date(rng.randint(1975, 2005), rng.randint(1, 12), rng.randint(1, 28)),
         gender=Gender.FEMALE if rng.random() < 0.85 else Gender.MALE,
         national_id=f"ID{rng.randint(10_000_000, 99_999_999)}",
-        address=Address(line1=f"{rng.randint(1, 200)} Cedar Road", city=city, postcode="", country="GB"),
-        phone=f"+44 7700 9{rng.randint(10000, 99999)}",
+        address=Address(line1=f"{rng.randint(1, 200)} Cedar Road", city=city, postcode="", country="IE"),
+        phone=f"+353 85 {rng.randint(100, 999)} {rng.randint(1000, 9999)}",
     )
     await participants.register(system, personal, household.id)
     for _ in range(rng.choice([0, 1, 1, 2, 3])):

@@ -18,7 +18,7 @@ from litestar.template.config import TemplateConfig
 
 from app.core import api as core_api
 from app.core.auth_middleware import AuthenticationMiddleware
-from app.core.db import engine, is_postgres
+from app.core.db import close_pool, is_postgres, start_pool
 from app.core.error_handlers import EXCEPTION_HANDLERS
 from app.core.guards import PUBLIC, role_guard
 from app.core.settings import get_settings
@@ -36,12 +36,12 @@ async def _database_pool(app: Litestar) -> AsyncIterator[None]:
     client runs the app in another event loop, and a pool belongs to the loop that made it."""
     pooled = is_postgres() and get_settings().db_pool
     if pooled:
-        await engine().start_connection_pool(min_size=2, max_size=20)
+        await start_pool()
     try:
         yield
     finally:
         if pooled:
-            await engine().close_connection_pool()
+            await close_pool()
 
 
 def _openapi() -> OpenAPIConfig:

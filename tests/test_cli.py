@@ -91,3 +91,43 @@ def test_demo_seed_only_loads_once(people):
     assert "already loaded" in second.stderr
     assert run(Participant.count()) == count
     assert run(User.count().where(User.roles == Role.PROVIDER.value)) == 1
+
+
+def test_ledger_commands(tmp_path):
+    from app.ledger.operations import Kind
+    from tests.ledger.helpers import do, setup_dimensions
+
+    run(setup_dimensions())
+    run(do(Kind.BUDGET_LOAD, 123_456))
+    run(do(Kind.COMMIT, 1_000))
+    verified = invoke("ledger", "verify")
+    assert verified.exit_code == 0
+    assert "OK: 2 entries, 6 postings" in verified.stderr
+    head = verified.stderr.split("head ")[-1].strip()
+    assert invoke("ledger", "verify", "--expect-head", head).exit_code == 0
+    assert invoke("ledger", "verify", "--expect-head", "0" * 64).exit_code == 1
+    tb = invoke("ledger", "trial-balance")
+    assert tb.exit_code == 0 and "1234.56" in tb.stdout
+    out = tmp_path / "l.beancount"
+    assert invoke("ledger", "export-beancount", "--out", str(out)).exit_code == 0
+    assert "Equity:Budget:Committed:ESF:CHILDCARE" in out.read_text()
+    assert invoke("ledger", "close-period", "2026-10").exit_code == 0
+    again = invoke("ledger", "close-period", "2026-10")
+    assert again.exit_code == 1 and "already closed" in again.stderr
+    assert invoke("ledger", "close-period", "10/2026").exit_code == 1
+    assert invoke("ledger", "trial-balance", "--as-of", "yesterday").exit_code == 1
+
+
+def test_ledger_verify_fails_loudly_on_tampering():
+    from app.core.db import engine
+    from app.ledger import append_only
+    from app.ledger.operations import Kind
+    from tests.ledger.helpers import do, setup_dimensions
+
+    run(setup_dimensions())
+    run(do(Kind.BUDGET_LOAD, 500))
+    run(append_only.uninstall(engine()))
+    run(engine().run_ddl("UPDATE ledger_posting SET amount = amount + 1 WHERE id = 1"))
+    result = invoke("ledger", "verify")
+    assert result.exit_code == 1
+    assert "je_1" in result.stderr and "edited" in result.stderr

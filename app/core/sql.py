@@ -1,7 +1,9 @@
 """Raw SQL on the current transaction's connection, for the few hot paths the ORM makes slow.
 
 Write statements with PostgreSQL placeholders ($1, $2 …); on SQLite they run as ?1, ?2 …. A list
-argument used with `any_(n)` becomes `= ANY($n)` on PostgreSQL and a json_each() lookup on SQLite.
+argument used with `any_(n, type)` becomes `IN (SELECT unnest($n::type[]))` on PostgreSQL and a json_each()
+lookup on SQLite. (Not `= ANY($n)`: once PostgreSQL switches a prepared statement to its generic plan, it
+tests `= ANY` by scanning the whole array for every row — minutes for a 200,000-key batch.)
 Bulk inserts use COPY on PostgreSQL and executemany on SQLite.
 """
 
@@ -28,8 +30,11 @@ class Sql:
         self.connection = transaction.connection
         self.postgres = is_postgres()
 
-    def any_(self, n: int) -> str:
-        return f"= ANY(${n})" if self.postgres else f"IN (SELECT value FROM json_each(?{n}))"
+    def any_(self, n: int, pg_type: str) -> str:
+        """Membership in list argument n whose items have the PostgreSQL type `pg_type`."""
+        if self.postgres:
+            return f"IN (SELECT unnest(${n}::{pg_type}[]))"
+        return f"IN (SELECT value FROM json_each(?{n}))"
 
     def _sqlite(self, sql: str, args: Sequence[Any]) -> tuple[str, list[Any]]:
         converted = [json.dumps(a) if isinstance(a, list | tuple) else a for a in args]

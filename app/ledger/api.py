@@ -54,7 +54,7 @@ IdempotencyKey = Annotated[
     HeaderParameter(
         name="Idempotency-Key",
         min_length=1,
-        max_length=100,
+        max_length=90,  # stored as api:<user id>:<key>, within the ledger's 120 characters
         description="any unique string; a retry with the same key posts once",
     ),
 ]

@@ -2,25 +2,27 @@
 
 Editing a posted entry, removing one or slipping one in changes a hash that later entries depend on, so
 `grants ledger verify` finds the first entry where the chain breaks.
+
+The canonical form is plain text: numbers as digits, free text length-prefixed (so no choice of
+characters can make two different entries read the same), postings sorted.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from hashlib import sha256
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HashedPosting:
     account_id: int
     amount: int
     currency: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HashedEntry:
     seq: int
     idempotency_key: str
@@ -35,15 +37,45 @@ class HashedEntry:
     postings: Sequence[HashedPosting]
 
 
-def _micros(moment: dt.datetime) -> int:
+def micros(moment: dt.datetime) -> int:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
-    return round(moment.timestamp() * 1_000_000)
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
-def canonical(entry: HashedEntry) -> bytes:
-    legs = sorted((p.account_id, p.amount, p.currency) for p in entry.postings)
-    body = [
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def canonical(
+    seq: int,
+    idempotency_key: str,
+    kind: str,
+    effective_date: str,
+    description: str,
+    reference_type: str,
+    reference_id: str,
+    reverses: int | None,
+    created_by: str,
+    created_micros: int,
+    postings: Iterable[tuple[int, int, str]],
+) -> bytes:
+    """The bytes an entry's hash covers. One f-string: this runs a hundred thousand times per bulk batch."""
+    legs = ";".join(f"{a}/{m}/{c}" for a, m, c in sorted(postings))
+    rev = "" if reverses is None else reverses
+    return (
+        f"{seq}|{len(idempotency_key)}:{idempotency_key}|{kind}|{effective_date}|{len(description)}:{description}"
+        f"|{len(reference_type)}:{reference_type}|{len(reference_id)}:{reference_id}|{rev}"
+        f"|{len(created_by)}:{created_by}|{created_micros}|{legs}"
+    ).encode()
+
+
+def chain_hash_parts(prev_hash: str, body: bytes) -> str:
+    return sha256(prev_hash.encode() + b"|" + body).hexdigest()
+
+
+def chain_hash(prev_hash: str, entry: HashedEntry) -> str:
+    body = canonical(
         entry.seq,
         entry.idempotency_key,
         entry.kind,
@@ -53,16 +85,12 @@ def canonical(entry: HashedEntry) -> bytes:
         entry.reference_id,
         entry.reverses,
         entry.created_by,
-        _micros(entry.created_at),
-        legs,
-    ]
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def chain_hash(prev_hash: str, entry: HashedEntry) -> str:
-    return hashlib.sha256(prev_hash.encode() + b"|" + canonical(entry)).hexdigest()
+        micros(entry.created_at),
+        ((p.account_id, p.amount, p.currency) for p in entry.postings),
+    )
+    return chain_hash_parts(prev_hash, body)
 
 
 def request_hash(parts: Iterable[object]) -> str:
     """A fingerprint of what was asked for, to tell a retry from a different request with the same key."""
-    return hashlib.sha256(json.dumps(list(parts), default=str, separators=(",", ":")).encode()).hexdigest()
+    return sha256("\x1f".join(f"{len(t)}:{t}" for t in map(str, parts)).encode()).hexdigest()

@@ -66,7 +66,7 @@ def _entry(row: dict, legs: list[PostedLeg]) -> PostedEntry:
         idempotency_key=row["idempotency_key"],
         created_at=row["created_at"],
         created_by=row["created_by"],
-        legs=legs,
+        legs=tuple(legs),
     )
 
 

@@ -22,7 +22,7 @@ CHUNK = 5000
 
 @dataclass(frozen=True)
 class Problem:
-    kind: str  # missing, out_of_order, edited, beyond_head, head_mismatch, balance_mismatch
+    kind: str  # missing, out_of_order, edited, beyond_head, head_mismatch, balance_mismatch, orphan_posting
     where: str
     message: str
 
@@ -47,6 +47,7 @@ async def verify() -> VerifyResult:
     if not result.problems:
         _check_head(result, head, chain_end)
     await _check_balances(result)
+    await _check_orphans(result)
     return result
 
 
@@ -159,3 +160,20 @@ async def _check_balances(result: VerifyResult) -> None:
                     f"{int(r['total'])}",
                 )
             )
+
+
+async def _check_orphans(result: VerifyResult) -> None:
+    rows = await raw(
+        "SELECT po.id, po.entry, po.account FROM ledger_posting po "
+        "LEFT JOIN ledger_entry e ON e.id = po.entry LEFT JOIN ledger_account a ON a.id = po.account "
+        "WHERE e.id IS NULL OR a.id IS NULL ORDER BY po.id LIMIT 1"
+    )
+    for r in rows:
+        result.problems.append(
+            Problem(
+                "orphan_posting",
+                f"pst_{r['id']}",
+                f"posting pst_{r['id']} names {entry_public_id(r['entry'])} and "
+                f"{account_public_id(r['account'])}, and one of them does not exist",
+            )
+        )

@@ -19,18 +19,25 @@ from app.core.errors import GrantsError
 from app.core.guards import PUBLIC, allow, allow_everyone_signed_in, current_actor
 from app.core.roles import Role
 from app.core.settings import get_settings
+from app.ledger import queries as ledger_queries
+from app.ledger.schemas import position_out, trial_balance_out
 from app.registry import participants
 from app.registry.personal import Gender, ParticipantPersonal
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+BUDGET_CARD = ("Budget and ledger", "/budget", "Budget, committed, spent and paid per fund and programme")
 
 # What each role finds on its dashboard: (title, link, description).
 DASHBOARD: dict[Role, list[tuple[str, str, str]]] = {
     Role.CASEWORKER: [
         ("Participants", "/participants", "Find, register and update participants"),
     ],
-    Role.AUDITOR: [("Audit log", "/audit", "Every change: who, what, when")],
-    Role.ADMIN: [("Audit log", "/audit", "Every change: who, what, when")],
+    Role.AUDITOR: [BUDGET_CARD, ("Audit log", "/audit", "Every change: who, what, when")],
+    Role.ADMIN: [BUDGET_CARD, ("Audit log", "/audit", "Every change: who, what, when")],
+    Role.BUDGET_HOLDER: [BUDGET_CARD],
+    Role.FINANCE_OFFICER: [BUDGET_CARD],
+    Role.APPROVER: [BUDGET_CARD],
 }
 API_LINK = ("API documentation", "/schema", "Every endpoint, with a form to try it")
 
@@ -199,4 +206,16 @@ class AuditPages(Controller):
         )
 
 
-CONTROLLERS = [AuthPages, SignedInPages, ParticipantPages, AuditPages]
+class BudgetPages(Controller):
+    path = "/budget"
+    opt = allow(Role.BUDGET_HOLDER, Role.FINANCE_OFFICER, Role.APPROVER, Role.AUDITOR, Role.ADMIN)
+    include_in_schema = False
+
+    @get("/")
+    async def index(self, request: Request) -> Template:
+        positions = [position_out(p) for p in await ledger_queries.budget_position()]
+        tb = trial_balance_out(await ledger_queries.trial_balance())
+        return _page("budget.html", request, positions=positions, tb=tb)
+
+
+CONTROLLERS = [AuthPages, SignedInPages, ParticipantPages, AuditPages, BudgetPages]

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from app.core.db import engine
+from app.core.db import close_pool, start_pool
 from app.ledger import queries, service
 from app.ledger.errors import LedgerRefusal, Refusal
 from app.ledger.operations import Kind
@@ -19,14 +19,14 @@ from tests.support import SYSTEM
 async def test_twenty_concurrent_commitments_never_overdraw_the_budget():
     await setup_dimensions()
     await do(Kind.BUDGET_LOAD, 7_500)  # affords 7 commitments of 1,000, not 8
-    await engine().start_connection_pool(min_size=20, max_size=20)
+    await start_pool(20, 20)
     try:
         results = await asyncio.gather(
             *(service.apply_one(SYSTEM, op(Kind.COMMIT, 1_000, key=f"c{i}")) for i in range(20)),
             return_exceptions=True,
         )
     finally:
-        await engine().close_connection_pool()
+        await close_pool()
     succeeded = [r for r in results if not isinstance(r, BaseException)]
     refused = [r for r in results if isinstance(r, LedgerRefusal)]
     assert len(succeeded) == 7
@@ -42,13 +42,13 @@ async def test_twenty_concurrent_commitments_never_overdraw_the_budget():
 async def test_the_same_key_sent_concurrently_posts_once():
     await setup_dimensions()
     await do(Kind.BUDGET_LOAD, 10_000)
-    await engine().start_connection_pool(min_size=10, max_size=10)
+    await start_pool(10, 10)
     try:
         results = await asyncio.gather(
             *(service.apply_one(SYSTEM, op(Kind.COMMIT, 1_000, key="only-once")) for _ in range(10))
         )
     finally:
-        await engine().close_connection_pool()
+        await close_pool()
     assert len({r.seq for r in results}) == 1
     (pos,) = await queries.budget_position(fund=FUND, programme=PROGRAMME)
     assert pos.committed == 1_000

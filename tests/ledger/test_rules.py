@@ -198,3 +198,34 @@ async def test_account_history_runs_a_balance_across_pages():
     assert [line.running_balance for line in lines] == [-1_000, -900, -700, -400]
     assert lines[-1].running_balance == available.balance
     assert TARGET.fund == FUND
+
+
+async def test_a_large_batch_takes_the_bulk_path_and_verifies():
+    from app.ledger.posting import COPY_FROM
+
+    await setup_dimensions()
+    await do(Kind.BUDGET_LOAD, 1_000_000)
+    batch = [op(Kind.COMMIT, 10 + i % 7) for i in range(COPY_FROM + 100)]
+    posted = await service.apply(SYSTEM, batch)
+    assert [e.seq for e in posted] == list(range(2, COPY_FROM + 102))
+    expected = sum(10 + i % 7 for i in range(COPY_FROM + 100))
+    assert (await _position()).committed == expected
+    assert await service.apply(SYSTEM, batch) == await queries.load_entries([e.seq for e in posted])
+    result = await verify()
+    assert result.ok and result.entries == COPY_FROM + 101
+
+
+async def test_an_entry_must_balance_in_each_currency():
+    from app.ledger import dimensions
+
+    await setup_dimensions()
+    await dimensions.create(SYSTEM, "fund", "USAID", "US donor", "USD")
+    await dimensions.create(SYSTEM, "programme", "TRANSPORT", "Transport", "USD")
+    legs = [
+        Leg(AccountKey("1010", FUND, PROGRAMME), 100),
+        Leg(AccountKey("4100", "USAID", "TRANSPORT"), -100),
+    ]
+    with pytest.raises(LedgerRefusal) as refused:
+        await service.journal(SYSTEM, legs, idempotency_key="fx", effective_date=DAY, description="")
+    assert refused.value.refusal is Refusal.UNBALANCED
+    assert "EUR" in refused.value.message

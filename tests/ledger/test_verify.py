@@ -121,3 +121,13 @@ async def test_a_tampered_balance_is_found():
     result = await verify()
     assert [p.kind for p in result.problems] == ["balance_mismatch"]
     assert result.problems[0].where == "acc_1"
+
+
+async def test_a_posting_without_its_entry_is_found():
+    await _ledger_of_five()
+    await raw(
+        "INSERT INTO ledger_posting (id, entry, account, amount, currency, effective_date) "
+        "VALUES (999, 77, 1, 5, 'EUR', '2026-10-15')"
+    )
+    result = await verify()
+    assert any(p.kind == "orphan_posting" and p.where == "pst_999" for p in result.problems)

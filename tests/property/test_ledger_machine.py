@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from app.core.db import engine, is_postgres, raw
+from app.core.db import close_pool, is_postgres, raw, start_pool
 from app.ledger import chart as c
 from app.ledger import periods, queries, service
 from app.ledger.errors import LedgerRefusal, Refusal
@@ -42,7 +42,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         if is_postgres():
-            self.run(engine().close_connection_pool())
+            self.run(close_pool())
         self.loop.close()
 
     @initialize()
@@ -50,7 +50,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.run(empty_all_tables())
         self.run(setup_dimensions())
         if is_postgres():
-            self.run(engine().start_connection_pool(min_size=1, max_size=2))
+            self.run(start_pool(1, 2))
 
     # --- helpers ------------------------------------------------------------------------------
 

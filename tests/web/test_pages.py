@@ -118,3 +118,18 @@ def test_api_docs_are_served_offline(client):
     spec = client.get("/schema/openapi.json").json()
     assert "/api/v1/participants" in spec["paths"]
     assert client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js").status_code == 200
+
+
+def test_budget_page_shows_the_position(client, people):
+    from app.ledger.operations import Kind
+    from tests.ledger.helpers import do, setup_dimensions
+    from tests.support import run
+
+    run(setup_dimensions())
+    run(do(Kind.BUDGET_LOAD, 123_456))
+    _sign_in(client, people, Role.BUDGET_HOLDER)
+    assert 'href="/budget"' in client.get("/").text
+    page = client.get("/budget")
+    assert page.status_code == 200
+    assert "CHILDCARE" in page.text and "1234.56" in page.text
+    assert "balances" in page.text
