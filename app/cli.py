@@ -373,3 +373,12 @@ def _parse_day(text: str) -> dt.date:
 
 if __name__ == "__main__":
     main()
+
+
+def _register_subcommands() -> None:
+    from app.cli_rules import rules
+
+    main.add_command(rules)
+
+
+_register_subcommands()

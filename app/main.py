@@ -22,6 +22,7 @@ from app.core.db import close_pool, is_postgres, start_pool
 from app.core.error_handlers import EXCEPTION_HANDLERS
 from app.core.guards import PUBLIC, role_guard
 from app.core.settings import get_settings
+from app.eligibility import api as eligibility_api
 from app.ledger import api as ledger_api
 from app.registry import api as registry_api
 from app.web import pages
@@ -74,6 +75,7 @@ def create_app() -> Litestar:
             *core_api.CONTROLLERS,
             *registry_api.CONTROLLERS,
             *ledger_api.CONTROLLERS,
+            *eligibility_api.CONTROLLERS,
             *pages.CONTROLLERS,
             static,
         ],

@@ -16,6 +16,7 @@ APPS = [
     "app.core.piccolo_app",
     "app.registry.piccolo_app",
     "app.ledger.piccolo_app",
+    "app.eligibility.piccolo_app",
 ]
 
 

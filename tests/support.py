@@ -38,6 +38,9 @@ async def empty_all_tables() -> None:
             await engine().run_ddl(f'DELETE FROM "{table._meta.tablename}"')
     await append_only.install(engine())  # a test may have dropped them to play an attacker
     await seed_reference_data()
+    from app.eligibility.service import forget_known_versions
+
+    forget_known_versions()
 
 
 async def row_counts() -> dict[str, int]:

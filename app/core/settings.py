@@ -9,6 +9,7 @@ from pathlib import Path
 
 DEFAULT_SQLITE_FILE = "grants.sqlite"
 DEFAULT_KEY_FILE = ".grants-secret-key"
+DEFAULT_RULES_DIR = Path(__file__).resolve().parents[2] / "rules"  # the checkout's rules/ folder
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class Settings:
     db_pool: bool = True
     approval_second_approver_limit_minor: int = 1_000_000
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
+    rules_dir: Path = field(default_factory=lambda: DEFAULT_RULES_DIR)
 
     @property
     def is_postgres(self) -> bool:
@@ -47,6 +49,7 @@ def get_settings() -> Settings:
         approval_second_approver_limit_minor=int(
             os.environ.get("GRANTS_SECOND_APPROVER_LIMIT_MINOR", 1_000_000)
         ),
+        rules_dir=Path(os.environ.get("GRANTS_RULES_DIR", DEFAULT_RULES_DIR)),
         allowed_origins=tuple(
             o.strip() for o in os.environ.get("GRANTS_ALLOWED_ORIGINS", "").split(",") if o.strip()
         ),

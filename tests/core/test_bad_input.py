@@ -16,6 +16,7 @@ import msgspec.inspect as mi
 
 from app.core import api as core_api
 from app.core.roles import STAFF_ROLES, Role
+from app.eligibility import schemas as elig
 from app.ledger import schemas as led
 from app.registry import schemas as reg
 from tests.core.test_route_matrix import _guarded, _routes, _url
@@ -106,6 +107,8 @@ EXAMPLES: dict[type, dict[str, Any]] = {
         ],
     },
     led.ReversalIn: {"reason": "wrong", "effective_date": "2026-10-01"},
+    elig.EvaluateIn: {"input": {}, "date": "2026-03-02", "participant": None, "store": False},
+    elig.BatchIn: {"cases": [{}], "date": "2026-03-02", "store": False},
 }
 
 WRONG_VALUE = {

@@ -1,0 +1,1 @@
+"""Eligibility: rule files in rules/, the expression language, one-case and caseload evaluation, decisions."""

@@ -1,0 +1,330 @@
+"""The engine: one rule, two ways to run it with identical results.
+
+- `CaseEvaluator.decide` — one case, with an explanation: every condition, whether it held, the values it
+  used and its reason; every named value and output with what it was computed from.
+- `CaseloadEvaluator.decide` — a whole caseload (a DataFrame), vectorised with numpy.
+
+Conventions: a case is eligible when every condition holds; when it is not, its money outputs are 0.
+Money outputs are rounded once, here, to the minor unit, half away from zero.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import operator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from app.eligibility import arith
+from app.eligibility.dates import day_number, from_day_number
+from app.eligibility.expr import Lookup, Name, Node, walk
+from app.eligibility.inputs import ParsedFrame, formatter, json_value, parse_frame
+from app.eligibility.loader import lookup_label
+from app.eligibility.model import Kind, Rule, Shape, Type
+from app.eligibility.parameters import Resolved, resolve
+from app.eligibility.scalar import ScalarCompiler, parameter_env
+from app.eligibility.vector import Frame, VectorCompiler
+
+
+@dataclass(frozen=True)
+class Decision:
+    programme: str
+    version: str
+    as_of: dt.date
+    eligible: bool
+    outputs: dict[str, Any]  # JSON-ready: money as decimal strings
+    failed: list[str]
+    explanation: dict[str, Any]
+    inputs: dict[str, Any] = field(default_factory=dict)  # JSON-ready
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "programme": self.programme,
+            "version": self.version,
+            "as_of": self.as_of.isoformat(),
+            "eligible": self.eligible,
+            "outputs": self.outputs,
+            "failed": self.failed,
+            "explanation": self.explanation,
+        }
+
+
+class CaseEvaluator:
+    """One case at a time, with its explanation. Build once per rule; `decide` is the hot path."""
+
+    def __init__(self, rule: Rule) -> None:
+        self.rule = rule
+        compiler = ScalarCompiler(rule.currency)
+        self.values = [(v.name, compiler.compile(v.node)) for v in rule.values]
+        self.conditions = [(c, compiler.compile(c.node)) for c in rule.conditions]
+        self.outputs = [
+            (o.name, compiler.compile(o.node), o.type.kind, formatter(o.type.kind, rule.currency))
+            for o in rule.outputs
+        ]
+        self.input_formatters = [
+            (name, formatter(spec.type.kind, rule.currency)) for name, spec in rule.inputs.items()
+        ]
+        # The explanation shows each cited name or lookup once per case: one list of what to format, then
+        # per condition and named value the labels it cites.
+        cited: dict[str, tuple[Any, Any]] = {}
+        self.condition_labels = [_cite(rule, compiler, c.node, cited) for c in rule.conditions]
+        self.value_labels = [_cite(rule, compiler, v.node, cited) for v in rule.values]
+        for v in rule.values:
+            cited.setdefault(v.name, (operator.itemgetter(v.name), formatter(v.type.kind, rule.currency)))
+        # Inputs are formatted once for the decision's record and parameters once per date: only named
+        # values, lookups and the date are formatted per case.
+        constant = set(rule.inputs) | {n for n, p in rule.parameters.items() if p.shape is Shape.SCALAR}
+        self.cited = [(label, get, fmt) for label, (get, fmt) in cited.items() if label not in constant]
+        self.cited_parameters = [
+            (label, get, fmt) for label, (get, fmt) in cited.items() if label in rule.parameters
+        ]
+        self.reason_fields = [_template_fields(c.reason) for c in rule.conditions]
+        self._parameters: dict[int, tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = {}
+
+    def parameter_env(self, day: int, resolved: Resolved | None = None) -> tuple[dict, dict, dict]:
+        """The parameter part of the environment and its explanation, cached per date (not for what-ifs)."""
+        cached = self._parameters.get(day) if resolved is None else None
+        if cached is not None:
+            return cached
+        given = resolved
+        resolved = resolved or resolve(self.rule, day)
+        env = parameter_env(self.rule, resolved.values)
+        shown = {}
+        for name, p in self.rule.parameters.items():
+            shown[name] = {"since": from_day_number(resolved.since[name]).isoformat()}
+            if p.shape is Shape.SCALAR:
+                shown[name]["value"] = json_value(resolved.values[name], p.type.kind, self.rule.currency)
+        formatted = {label: fmt(get(env)) for label, get, fmt in self.cited_parameters}
+        cached = (env, shown, formatted)
+        if given is None:
+            if len(self._parameters) > 256:
+                self._parameters.clear()
+            self._parameters[day] = cached
+        return cached
+
+    def decide(
+        self, inputs: dict[str, Any], as_of: dt.date, resolved: Resolved | None = None, explain: bool = True
+    ) -> Decision:
+        """`inputs` in internal representation (see inputs.parse_case)."""
+        day = day_number(as_of)
+        parameters, shown_parameters, formatted_parameters = self.parameter_env(day, resolved)
+        env = {**parameters, **inputs, "as_of": day}
+        for name, compiled in self.values:
+            env[name] = compiled(env)
+        met = [bool(compiled(env)) for _, compiled in self.conditions]
+        eligible = all(met)
+        outputs = {}
+        for name, compiled, kind, fmt in self.outputs:
+            value = compiled(env)
+            if kind is Kind.MONEY:
+                if not eligible:
+                    value = 0
+                elif type(value) is not int:
+                    value = int(arith.round_half_away(value, math.floor))
+            outputs[name] = fmt(value)
+        failed = [c.id for (c, _), ok in zip(self.conditions, met, strict=True) if not ok]
+        inputs_json = {name: fmt(inputs[name]) for name, fmt in self.input_formatters}
+        explanation = (
+            self._explain(env, met, shown_parameters, {**formatted_parameters, **inputs_json})
+            if explain
+            else {}
+        )
+        return Decision(
+            self.rule.id, self.rule.version, as_of, eligible, outputs, failed, explanation, inputs_json
+        )
+
+    def _explain(
+        self, env: dict[str, Any], met: list[bool], shown_parameters: dict[str, Any], shown: dict[str, Any]
+    ) -> dict[str, Any]:
+        for label, get, fmt in self.cited:
+            shown[label] = fmt(get(env))
+        conditions = []
+        for (condition, _), ok, labels, fields in zip(
+            self.conditions, met, self.condition_labels, self.reason_fields, strict=True
+        ):
+            entry = {
+                "id": condition.id,
+                "met": ok,
+                "rule": condition.text.strip(),
+                "values": {k: shown[k] for k in labels},
+            }
+            if condition.description:
+                entry["description"] = condition.description
+            if not ok:
+                entry["reason"] = _fill(condition.reason, fields, env, self.rule)
+            conditions.append(entry)
+        values = [
+            {"name": name, "value": shown[name], "uses": {k: shown[k] for k in labels}}
+            for (name, _), labels in zip(self.values, self.value_labels, strict=True)
+        ]
+        return {"conditions": conditions, "values": values, "parameters": shown_parameters}
+
+
+def _cite(
+    rule: Rule, compiler: ScalarCompiler, node: Node, cited: dict[str, tuple[Any, Any]]
+) -> tuple[str, ...]:
+    """Labels of the names and table lookups an expression uses; registers how to get and show each."""
+    labels: list[str] = []
+    for sub in walk(node):
+        if isinstance(sub, Name):
+            label = sub.name
+            if label not in cited:
+                cited[label] = (operator.itemgetter(label), formatter(rule.types[sub].kind, rule.currency))
+        elif isinstance(sub, Lookup):
+            label = lookup_label(sub)
+            if label not in cited:
+                kind = rule.parameters[sub.name].type.kind
+                cited[label] = (compiler.compile(sub), formatter(kind, rule.currency))
+        else:
+            continue
+        if label not in labels:
+            labels.append(label)
+    return tuple(labels)
+
+
+def _template_fields(reason: str) -> list[str]:
+    from app.eligibility.loader import TEMPLATE_FIELD
+
+    return TEMPLATE_FIELD.findall(reason)
+
+
+def _fill(reason: str, fields: list[str], env: dict[str, Any], rule: Rule) -> str:
+    for name in fields:
+        kind = _kind_of_name(rule, name)
+        value = json_value(env[name], kind, rule.currency)
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # "16 hours", not "16.0 hours"
+        reason = reason.replace("{" + name + "}", str(value))
+    return reason
+
+
+def _kind_of_name(rule: Rule, name: str) -> Kind:
+    if name in rule.inputs:
+        return rule.inputs[name].type.kind
+    if name in rule.parameters:
+        return rule.parameters[name].type.kind
+    for value in rule.values:
+        if value.name == name:
+            return value.type.kind
+    return Kind.DATE  # as_of
+
+
+@dataclass
+class CaseloadResult:
+    """Decisions for the good rows (in input order) and the rejected rows with field and reason."""
+
+    decisions: pd.DataFrame  # row, eligible, <outputs…>, failed
+    errors: pd.DataFrame  # row, field, reason
+    columns: dict[str, np.ndarray] = field(default_factory=dict, repr=False)  # raw arrays, for simulation
+
+    @property
+    def eligible_count(self) -> int:
+        return int(self.columns["eligible"].sum()) if "eligible" in self.columns else 0
+
+
+class CaseloadEvaluator:
+    """A whole caseload at once. Build once per rule."""
+
+    def __init__(self, rule: Rule) -> None:
+        self.rule = rule
+        compiler = VectorCompiler(rule)
+
+        def compile_value(node: Node, kind: Type) -> Any:
+            return compiler.compile_as(node, kind) if kind.kind is Kind.ENUM else compiler.compile(node)
+
+        self.values = [(v.name, compile_value(v.node, v.type)) for v in rule.values]
+        self.conditions = [(c.id, compiler.compile(c.node)) for c in rule.conditions]
+        self.outputs = [(o.name, compile_value(o.node, o.type), o.type) for o in rule.outputs]
+
+    def decide(
+        self, frame: pd.DataFrame, as_of: dt.date, resolved: Resolved | None = None, as_text: bool = False
+    ) -> CaseloadResult:
+        parsed = parse_frame(self.rule, frame)
+        return self.decide_parsed(parsed, as_of, resolved, as_text)
+
+    def decide_parsed(
+        self, parsed: ParsedFrame, as_of: dt.date, resolved: Resolved | None = None, as_text: bool = False
+    ) -> CaseloadResult:
+        from app.eligibility.dates import day_number
+
+        day = day_number(as_of)
+        resolved = resolved or resolve(self.rule, day)
+        size = len(parsed.good)
+        values: dict[str, Any] = dict(parsed.columns)
+        values["as_of"] = day
+        run = Frame(values, self._vector_parameters(resolved), size)
+        for name, compiled in self.values:
+            values[name] = compiled(run)
+        eligible = np.ones(size, dtype=bool)
+        condition_results = {}
+        for cid, compiled in self.conditions:
+            met = np.broadcast_to(np.asarray(compiled(run), dtype=bool), (size,))
+            condition_results[cid] = met
+            eligible &= met
+        columns: dict[str, np.ndarray] = {"eligible": eligible}
+        for name, compiled, kind in self.outputs:
+            columns[name] = self._output(compiled(run), kind, eligible, size)
+        for cid, met in condition_results.items():
+            columns[f"condition.{cid}"] = met
+        decisions = pd.DataFrame(
+            {"row": parsed.good, **{k: v for k, v in columns.items() if not k.startswith("condition.")}}
+        )
+        if as_text:
+            decisions = self._as_text(decisions, condition_results)
+        return CaseloadResult(decisions, parsed.errors, columns)
+
+    def _vector_parameters(self, resolved: Resolved) -> dict[str, Any]:
+        values = dict(resolved.values)
+        for name, parameter in self.rule.parameters.items():
+            if parameter.shape is Shape.SCALAR and parameter.type.kind is Kind.ENUM:
+                values[name] = parameter.type.values.index(values[name])
+        return values
+
+    def _output(self, value: Any, kind: Type, eligible: np.ndarray, size: int) -> np.ndarray:
+        array = np.broadcast_to(np.asarray(value), (size,))
+        if kind.kind is Kind.MONEY:
+            if array.dtype.kind == "f":
+                array = arith.round_half_away(array, np.floor)
+            return np.where(eligible, array, 0).astype(np.int64)
+        if kind.kind is Kind.INTEGER:
+            return array.astype(np.int64)
+        if kind.kind is Kind.NUMBER:
+            return array.astype(np.float64)
+        if kind.kind is Kind.BOOLEAN:
+            return array.astype(bool)
+        if kind.kind is Kind.ENUM:
+            return pd.Categorical.from_codes(array.astype(np.int16), categories=list(kind.values))
+        return array.astype(np.int64)  # dates as day numbers
+
+    def _as_text(self, decisions: pd.DataFrame, conditions: dict[str, np.ndarray]) -> pd.DataFrame:
+        """Money as decimal text, dates as ISO text, and the failed condition ids: for CSV files."""
+        from app.core.money import exponent
+
+        out = decisions.copy()
+        digits = exponent(self.rule.currency)
+        for output in self.rule.outputs:
+            column = out[output.name]
+            if output.type.kind is Kind.MONEY:
+                out[output.name] = _format_money(column.to_numpy(), digits)
+            elif output.type.kind is Kind.DATE:
+                out[output.name] = column.to_numpy().astype("datetime64[D]").astype(str)
+        failed = pd.Series("", index=out.index, dtype=object)
+        for cid, met in conditions.items():
+            if (~met).any():
+                failed = failed.where(met, failed + np.where(failed == "", "", ";") + cid)
+        out["failed"] = failed
+        return out
+
+
+def _format_money(minor: np.ndarray, digits: int) -> np.ndarray:
+    if digits == 0 or len(minor) == 0:
+        return minor.astype(str)
+    sign = np.where(minor < 0, "-", "")
+    whole, frac = np.divmod(np.abs(minor), 10**digits)
+    return np.char.add(
+        np.char.add(np.char.add(sign, whole.astype(str)), "."), np.char.zfill(frac.astype(str), digits)
+    )

@@ -1,0 +1,369 @@
+"""Checking the inputs of a case (a JSON object) or of a caseload (a DataFrame) against a rule's input
+types and bounds. One case: every bad field reported at once. A caseload: bad rows set aside, each with
+its field and reason, good rows decided."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from app.core.errors import ErrorDetail, ValidationFailed
+from app.core.money import exponent, format_minor
+from app.eligibility.arith import round_half_away
+from app.eligibility.dates import day_number, from_day_number
+from app.eligibility.loader import convert_literal
+from app.eligibility.model import InputSpec, Kind, Rule
+from app.eligibility.typecheck import suggest
+
+
+def describe(value: Any, spec: InputSpec, currency: str) -> str:
+    """An internal value as a person reads it (bounds in messages)."""
+    if spec.type.kind is Kind.MONEY:
+        return format_minor(int(value), currency)
+    if spec.type.kind is Kind.DATE:
+        return from_day_number(value).isoformat()
+    return str(value)
+
+
+def parse_case(rule: Rule, raw: dict[str, Any], param: str = "input") -> dict[str, Any]:
+    """A case in internal representation, or ValidationFailed naming every bad field."""
+    if not isinstance(raw, dict):
+        raise ValidationFailed("invalid_input", "input must be an object of input names to values", param)
+    values: dict[str, Any] = {}
+    provided = 0
+    for name, fast, spec in _fast_converters(rule):
+        given = raw.get(name)
+        if given is None and spec.has_default:
+            values[name] = spec.default
+            continue
+        value = fast(given) if given is not None else None
+        if value is None:
+            return _parse_case_carefully(rule, raw, param)  # it says what is wrong, field by field
+        values[name] = value
+        provided += 1
+    if provided != len(raw):  # unknown fields, or defaults given as null
+        return _parse_case_carefully(rule, raw, param)
+    return values
+
+
+_FAST: dict[str, list[tuple[str, Callable[[Any], Any], InputSpec]]] = {}
+_MONEY_TEXT = re.compile(r"^(-?)(\d{1,13})(?:\.(\d{1,3}))?$")
+
+
+def _fast_converters(rule: Rule) -> list[tuple[str, Callable[[Any], Any], InputSpec]]:
+    """Per input, a converter for the common well-formed value that returns None for anything else
+    (missing, wrong type, out of bounds): the hot path of deciding one case."""
+    converters = _FAST.get(rule.version)
+    if converters is None:
+        converters = [(name, _fast(spec, rule.currency), spec) for name, spec in rule.inputs.items()]
+        _FAST[rule.version] = converters
+    return converters
+
+
+def _fast(spec: InputSpec, currency: str) -> Callable[[Any], Any]:
+    kind, low, high = spec.type.kind, spec.minimum, spec.maximum
+    digits = exponent(currency)
+
+    def bounded(value: Any) -> Any:
+        if (low is not None and value < low) or (high is not None and value > high):
+            return None
+        return value
+
+    if kind is Kind.INTEGER:
+        return lambda raw: bounded(raw) if type(raw) is int else None
+    if kind is Kind.NUMBER:
+        return lambda raw: bounded(float(raw)) if type(raw) in (int, float) else None
+    if kind is Kind.BOOLEAN:
+        return lambda raw: raw if type(raw) is bool else None
+    if kind is Kind.ENUM:
+        allowed = frozenset(spec.type.values)
+        return lambda raw: raw if type(raw) is str and raw in allowed else None
+    if kind is Kind.DATE:
+        return lambda raw: bounded(_iso_day(raw)) if type(raw) is str else None
+
+    def money(raw: Any) -> Any:
+        match = _MONEY_TEXT.match(raw) if type(raw) is str else None
+        if match is None:
+            return None
+        sign, whole, fraction = match.groups()
+        fraction = fraction or ""
+        if len(fraction) > digits:
+            return None
+        minor = int(whole) * 10**digits + int(fraction.ljust(digits, "0") or 0)
+        return bounded(-minor if sign else minor)
+
+    return money
+
+
+@lru_cache(maxsize=65536)
+def _iso_day(text: str) -> int | None:
+    try:
+        return day_number(dt.date.fromisoformat(text)) if len(text) == 10 else None
+    except ValueError:
+        return None
+
+
+def _parse_case_carefully(rule: Rule, raw: dict[str, Any], param: str) -> dict[str, Any]:
+    problems: list[ErrorDetail] = []
+    for key in raw:
+        if key not in rule.inputs:
+            hint = suggest(str(key), rule.inputs)
+            problems.append(
+                ErrorDetail(
+                    "unknown_input",
+                    f"{rule.id} has no input {key!r}" + (f"; {hint}" if hint else ""),
+                    f"{param}.{key}",
+                )
+            )
+    values: dict[str, Any] = {}
+    for name, spec in rule.inputs.items():
+        field = f"{param}.{name}"
+        if name not in raw or raw[name] is None:
+            if spec.has_default:
+                values[name] = spec.default
+            else:
+                problems.append(ErrorDetail("missing_input", f"{name} is required ({spec.type})", field))
+            continue
+        try:
+            value = _convert_json(raw[name], spec, rule.currency)
+            _check_bounds(value, spec, rule.currency)
+        except ValueError as exc:
+            problems.append(ErrorDetail("invalid_input", f"{name}: {exc}", field))
+            continue
+        values[name] = value
+    if problems:
+        first = problems[0]
+        raise ValidationFailed(first.code, first.message, first.param, details=problems)
+    return values
+
+
+def _convert_json(raw: Any, spec: InputSpec, currency: str) -> Any:
+    kind = spec.type.kind
+    if kind is Kind.NUMBER and isinstance(raw, str):
+        raise ValueError(f"{raw!r} is not a number")
+    if kind is Kind.MONEY and isinstance(raw, float):
+        raw = repr(raw)  # 12.5 from JSON means 12.50, not its binary neighbour
+    if kind is Kind.INTEGER and isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)
+    return convert_literal(raw, spec.type, currency)
+
+
+def _check_bounds(value: Any, spec: InputSpec, currency: str) -> None:
+    if spec.minimum is not None and value < spec.minimum:
+        raise ValueError(f"must be at least {describe(spec.minimum, spec, currency)}")
+    if spec.maximum is not None and value > spec.maximum:
+        raise ValueError(f"must be at most {describe(spec.maximum, spec, currency)}")
+
+
+@dataclass
+class ParsedFrame:
+    columns: dict[str, np.ndarray]  # good rows only, internal representation
+    good: np.ndarray  # positions (0-based) of the good rows in the input frame
+    errors: pd.DataFrame  # row (0-based), field, reason
+
+
+def parse_frame(rule: Rule, frame: pd.DataFrame) -> ParsedFrame:
+    """Columns of a caseload, vectorised: converted, bounds-checked; bad rows listed with field and reason."""
+    size = len(frame)
+    bad = np.zeros(size, dtype=bool)
+    error_parts: list[pd.DataFrame] = []
+    columns: dict[str, np.ndarray] = {}
+    for name, spec in rule.inputs.items():
+        if name not in frame.columns:
+            if spec.has_default:
+                columns[name] = np.full(size, _default_array_value(spec), dtype=_dtype(spec))
+                continue
+            raise ValidationFailed(
+                "missing_column", f"the caseload has no column {name!r} ({spec.type})", name
+            )
+        values, problems = _column(frame[name], spec, rule.currency)
+        columns[name] = values
+        for mask, reason in problems:
+            if mask.any():
+                bad |= mask
+                rows = np.flatnonzero(mask)
+                error_parts.append(pd.DataFrame({"row": rows, "field": name, "reason": reason}))
+    good = np.flatnonzero(~bad)
+    if bad.any():
+        columns = {name: values[good] for name, values in columns.items()}
+    errors = (
+        pd.concat(error_parts, ignore_index=True).sort_values(
+            ["row", "field"], kind="stable", ignore_index=True
+        )
+        if error_parts
+        else pd.DataFrame(
+            {"row": pd.Series(dtype=np.int64), "field": pd.Series(dtype=str), "reason": pd.Series(dtype=str)}
+        )
+    )
+    return ParsedFrame(columns, good, errors)
+
+
+def _dtype(spec: InputSpec) -> Any:
+    return {Kind.NUMBER: np.float64, Kind.BOOLEAN: bool, Kind.ENUM: np.int16}.get(spec.type.kind, np.int64)
+
+
+def _default_array_value(spec: InputSpec) -> Any:
+    if spec.type.kind is Kind.ENUM:
+        return spec.type.values.index(spec.default)
+    return spec.default
+
+
+Problems = list[tuple[np.ndarray, str]]
+
+
+def _column(series: pd.Series, spec: InputSpec, currency: str) -> tuple[np.ndarray, Problems]:
+    kind = spec.type.kind
+    missing = series.isna().to_numpy()
+    problems: Problems = []
+    if kind is Kind.ENUM:
+        values, invalid = _enum_column(series, spec)
+        problems.append((invalid & ~missing, f"not one of {', '.join(spec.type.values)}"))
+    elif kind is Kind.DATE:
+        values, invalid = _date_column(series)
+        problems.append((invalid & ~missing, "not a date like 2026-01-31"))
+    elif kind is Kind.BOOLEAN:
+        values, invalid = _boolean_column(series)
+        problems.append((invalid & ~missing, "not true or false"))
+    else:
+        values, invalid, reason = _numeric_column(series, kind, currency)
+        problems.append((invalid & ~missing, reason))
+    if spec.has_default:
+        values = np.where(missing, _default_array_value(spec), values).astype(values.dtype)
+    else:
+        problems.insert(0, (missing, f"{spec.name} is required ({spec.type})"))
+    checked = ~missing | spec.has_default
+    for bound, label, compare in ((spec.minimum, "at least", np.less), (spec.maximum, "at most", np.greater)):
+        if bound is not None:
+            out = compare(values, bound) & checked & ~invalid
+            problems.append((out, f"must be {label} {describe(bound, spec, currency)}"))
+    return values, problems
+
+
+def _enum_column(series: pd.Series, spec: InputSpec) -> tuple[np.ndarray, np.ndarray]:
+    allowed = list(spec.type.values)
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        # Map the column's own categories onto ours once, then take codes: no per-row string work.
+        own = list(series.cat.categories)
+        remap = np.array([allowed.index(c) if c in allowed else -1 for c in own] + [-1], dtype=np.int16)
+        codes = remap[series.cat.codes.to_numpy()]
+    else:
+        codes = pd.Categorical(series.astype("string").str.strip(), categories=allowed).codes.astype(np.int16)
+    invalid = codes < 0
+    return np.where(invalid, 0, codes).astype(np.int16), invalid
+
+
+def _date_column(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        parsed = series
+    else:
+        parsed = pd.to_datetime(series.astype("string").str.strip(), format="%Y-%m-%d", errors="coerce")
+    invalid = parsed.isna().to_numpy()
+    days = parsed.to_numpy(dtype="datetime64[D]", na_value=np.datetime64(0, "D")).astype(np.int64)
+    return days, invalid
+
+
+_TRUE = {"true", "yes", "1", "y", "t"}
+_FALSE = {"false", "no", "0", "n", "f"}
+
+
+def _boolean_column(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return series.to_numpy(dtype=bool, na_value=False), np.zeros(len(series), dtype=bool)
+    text = series.astype("string").str.strip().str.lower()
+    true, false = text.isin(_TRUE).to_numpy(dtype=bool), text.isin(_FALSE).to_numpy(dtype=bool)
+    return true, ~(true | false)
+
+
+def _numeric_column(series: pd.Series, kind: Kind, currency: str) -> tuple[np.ndarray, np.ndarray, str]:
+    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
+        numbers = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        numbers = pd.to_numeric(series.astype("string").str.strip(), errors="coerce").to_numpy(
+            dtype=np.float64, na_value=np.nan
+        )
+    invalid = ~np.isfinite(numbers)
+    safe = np.where(invalid, 0.0, numbers)
+    if kind is Kind.NUMBER:
+        return safe, invalid, "not a number"
+    if kind is Kind.INTEGER:
+        whole = np.floor(safe)
+        invalid |= whole != safe
+        return whole.astype(np.int64), invalid, "not a whole number"
+    scale = 10.0 ** exponent(currency)
+    scaled = safe * scale
+    minor = np.round(scaled)
+    invalid |= np.abs(scaled - minor) > 1e-6 + np.abs(scaled) * 1e-15
+    invalid |= np.abs(minor) > 1e15
+    return minor.astype(np.int64), invalid, f"not an amount with at most {exponent(currency)} decimals"
+
+
+def json_value(value: Any, kind: Kind, currency: str) -> Any:
+    """Internal representation → JSON for API replies and explanations (money as a decimal string)."""
+    if kind is Kind.MONEY:
+        return money_text(_whole_minor(value), exponent(currency))
+    if kind is Kind.DATE:
+        return iso_date(int(value))
+    if kind is Kind.INTEGER:
+        return int(value)
+    if kind is Kind.NUMBER:
+        return float(value)
+    if kind is Kind.BOOLEAN:
+        return bool(value)
+    return value
+
+
+def formatter(kind: Kind, currency: str) -> Callable[[Any], Any]:
+    """json_value for one kind, chosen once: the hot path of explanations calls it many times per case."""
+    if kind is Kind.MONEY:
+        digits = exponent(currency)
+        return lambda value: money_text(_whole_minor(value), digits)
+    if kind is Kind.DATE:
+        return lambda value: iso_date(int(value))
+    return {Kind.INTEGER: int, Kind.NUMBER: float, Kind.BOOLEAN: bool}.get(kind, _same)
+
+
+def _whole_minor(value: Any) -> int:
+    """A money value mid-computation may hold fractions of a minor unit: shown rounded, as outputs are."""
+    if isinstance(value, int):
+        return value
+    return int(round_half_away(value, math.floor))
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def money_text(minor: int, digits: int) -> str:
+    """format_minor without Decimal: the explanation formats dozens of amounts per case."""
+    if digits == 0:
+        return str(minor)
+    whole, fraction = divmod(abs(minor), 10**digits)
+    return f"{'-' if minor < 0 else ''}{whole}.{fraction:0{digits}d}"
+
+
+@lru_cache(maxsize=65536)
+def iso_date(day: int) -> str:
+    return from_day_number(day).isoformat()
+
+
+def case_to_json(rule: Rule, values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        name: json_value(values[name], spec.type.kind, rule.currency) for name, spec in rule.inputs.items()
+    }
+
+
+def as_date(value: Any, param: str = "date") -> int:
+    if isinstance(value, dt.date):
+        return day_number(value)
+    try:
+        return day_number(dt.date.fromisoformat(str(value)))
+    except ValueError:
+        raise ValidationFailed("invalid_date", f"{value!r} is not a date like 2026-01-31", param) from None

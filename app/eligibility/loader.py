@@ -1,0 +1,698 @@
+"""Loading a rule file: YAML → checked, typed Rule, or every problem found, each with file, line and
+column. A visible pipeline: parse YAML → read the sections → parse expressions → order named values
+(cycles are errors) → type-check → read the test cases."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from app.core.errors import ErrorDetail, ValidationFailed
+from app.core.money import check_currency, to_minor
+from app.eligibility.dates import day_number
+from app.eligibility.expr import ExpressionError, Lookup, Name, Node, String, parse
+from app.eligibility.model import (
+    BOOLEAN,
+    DATE,
+    INTEGER,
+    MONEY,
+    NUMBER,
+    Brackets,
+    Condition,
+    InputSpec,
+    Kind,
+    NamedValue,
+    Output,
+    Parameter,
+    ParameterVersion,
+    Rule,
+    Shape,
+    TestCase,
+    Type,
+)
+from app.eligibility.source import Document, RuleError, parse_document
+from app.eligibility.typecheck import FUNCTIONS, Checker, suggest
+
+NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+RESERVED = (
+    {"as_of", "eligible", "failed"}
+    | set(FUNCTIONS)
+    | {"if", "then", "else", "and", "or", "not", "in", "true", "false"}
+)
+SECTIONS = (
+    "id",
+    "title",
+    "description",
+    "currency",
+    "inputs",
+    "parameters",
+    "values",
+    "conditions",
+    "outputs",
+    "tests",
+)
+SIMPLE_TYPES = {"integer": INTEGER, "number": NUMBER, "money": MONEY, "boolean": BOOLEAN, "date": DATE}
+TEMPLATE_FIELD = re.compile(r"\{([a-z][a-z0-9_]*)\}")
+
+
+class RuleFileError(ValidationFailed):
+    """A rule file that cannot be used; `errors` holds every problem, in file order."""
+
+    def __init__(self, errors: list[RuleError]) -> None:
+        errors = sorted(errors, key=lambda e: (e.file, e.line, e.column))
+        first = errors[0]
+        super().__init__(
+            "invalid_rule_file",
+            f"{len(errors)} problem(s) in {first.file}; first: {first}",
+            first.file,
+            details=[ErrorDetail("rule_error", str(e), f"{e.file}:{e.line}:{e.column}") for e in errors],
+        )
+        self.errors = errors
+
+
+def load_rule_file(path: Path) -> Rule:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise RuleFileError([RuleError(str(path), 1, 1, "the file is not UTF-8 text")]) from None
+    return load_rule_text(text, str(path))
+
+
+def load_rule_text(text: str, file: str = "<rule>") -> Rule:
+    document, errors = parse_document(text, file)
+    if document is None:
+        raise RuleFileError(errors)
+    builder = _Builder(document)
+    rule = builder.build()
+    if builder.errors or rule is None:
+        raise RuleFileError(builder.errors)
+    return rule
+
+
+def version_of(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class _Builder:
+    def __init__(self, document: Document) -> None:
+        self.doc = document
+        self.errors: list[RuleError] = []
+        self.currency = "EUR"
+        self.inputs: dict[str, InputSpec] = {}
+        self.parameters: dict[str, Parameter] = {}
+        self.value_nodes: dict[str, tuple[Node, str, str]] = {}
+        self.value_types: dict[str, Type | None] = {}
+        self.types: dict[Node, Type] = {}
+        self.value_paths: dict[str, tuple] = {}
+
+    def error(self, path: tuple, message: str, hint: str = "") -> None:
+        self.errors.append(self.doc.error(path, message, hint))
+
+    # -- pipeline
+    def build(self) -> Rule | None:
+        data = self.doc.data
+        if not isinstance(data, dict):
+            self.error(
+                (), "a rule file is a mapping with id, title, inputs, parameters, conditions, outputs, tests"
+            )
+            return None
+        for key in data:
+            if key not in SECTIONS:
+                self.errors.append(
+                    self.doc.key_error((key,), f"unknown section {key!r}", suggest(str(key), SECTIONS))
+                )
+        rule_id = self._identity(data)
+        self.inputs = self._inputs(data.get("inputs"))
+        self.parameters = self._parameters(data.get("parameters"))
+        order = self._values(data.get("values"))
+        values = tuple(self._check_value(name) for name in order)
+        conditions = self._conditions(data.get("conditions"))
+        outputs = self._outputs(data.get("outputs"))
+        tests = self._tests(data.get("tests"), conditions, outputs)
+        if self.errors:
+            return None
+        return Rule(
+            id=rule_id,
+            title=str(data.get("title", rule_id)),
+            description=str(data.get("description", "")).strip(),
+            currency=self.currency,
+            version=version_of(self.doc.text),
+            file=self.doc.file,
+            source=self.doc.text,
+            inputs=self.inputs,
+            parameters=self.parameters,
+            values=tuple(v for v in values if v is not None),
+            conditions=conditions,
+            outputs=outputs,
+            tests=tests,
+            types=self.types,
+        )
+
+    def _identity(self, data: dict) -> str:
+        rule_id = data.get("id")
+        if not isinstance(rule_id, str) or not NAME.match(rule_id):
+            self.error(("id",), "id must be lower-case letters, digits and _ (like childcare_voucher)")
+            rule_id = "invalid"
+        if not isinstance(data.get("title"), str) or not data.get("title"):
+            self.error(("title",), "title is required: one line saying what the programme is")
+        currency = data.get("currency", "EUR")
+        try:
+            self.currency = check_currency(str(currency))
+        except ValidationFailed as exc:
+            self.error(("currency",), exc.message)
+        for section in ("inputs", "conditions", "outputs"):
+            if section not in data:
+                self.error((), f"the section '{section}' is missing")
+        return rule_id
+
+    def _name_ok(self, path: tuple, name: Any, taken: set[str]) -> bool:
+        if not isinstance(name, str) or not NAME.match(name):
+            self.errors.append(
+                self.doc.key_error(path, f"{name!r} is not a valid name (lower-case letters, digits, _)")
+            )
+            return False
+        if name in RESERVED:
+            self.errors.append(self.doc.key_error(path, f"'{name}' is a reserved word; choose another name"))
+            return False
+        if name in taken:
+            self.errors.append(self.doc.key_error(path, f"'{name}' is already defined"))
+            return False
+        return True
+
+    def _names_taken(self) -> set[str]:
+        return set(self.inputs) | set(self.parameters) | set(self.value_nodes)
+
+    # -- inputs
+    def _inputs(self, section: Any) -> dict[str, InputSpec]:
+        inputs: dict[str, InputSpec] = {}
+        if section is None:
+            return inputs
+        if not isinstance(section, dict):
+            self.error(("inputs",), "inputs is a mapping of name → {type, …}")
+            return inputs
+        for name, spec in section.items():
+            path = ("inputs", name)
+            if not self._name_ok(path, name, set(inputs)):
+                continue
+            if isinstance(spec, str):
+                spec = {"type": spec}
+            if not isinstance(spec, dict):
+                self.error(path, "an input is {type: integer|number|money|boolean|date|enum, …}")
+                continue
+            self._unknown_keys(path, spec, ("type", "values", "min", "max", "default", "description"))
+            kind = self._type(path, spec)
+            if kind is None:
+                continue
+            bounds = [self._value((*path, b), spec[b], kind) if b in spec else None for b in ("min", "max")]
+            has_default = "default" in spec
+            default = self._value((*path, "default"), spec["default"], kind) if has_default else None
+            inputs[name] = InputSpec(
+                name, kind, str(spec.get("description", "")), bounds[0], bounds[1], default, has_default
+            )
+        return inputs
+
+    def _type(self, path: tuple, spec: dict) -> Type | None:
+        kind = spec.get("type")
+        if kind == "enum":
+            values = spec.get("values")
+            if (
+                not isinstance(values, list)
+                or not values
+                or not all(isinstance(v, str) and v for v in values)
+            ):
+                self.error((*path, "values"), "an enum needs values: a list of texts")
+                return None
+            if len(set(values)) != len(values):
+                self.error((*path, "values"), "enum values must be different")
+            return Type(Kind.ENUM, tuple(values))
+        if kind not in SIMPLE_TYPES:
+            self.error(
+                (*path, "type"),
+                f"unknown type {kind!r}",
+                suggest(str(kind), [*SIMPLE_TYPES, "enum"])
+                or "types: integer, number, money, boolean, date, enum",
+            )
+            return None
+        return SIMPLE_TYPES[kind]
+
+    def _unknown_keys(self, path: tuple, spec: dict, allowed: tuple[str, ...]) -> None:
+        for key in spec:
+            if key not in allowed:
+                self.errors.append(
+                    self.doc.key_error((*path, key), f"unknown field {key!r}", suggest(str(key), allowed))
+                )
+
+    def _value(self, path: tuple, raw: Any, kind: Type) -> Any:
+        """A literal from the YAML in the internal representation of its type; None after an error."""
+        try:
+            return convert_literal(raw, kind, self.currency)
+        except ValueError as exc:
+            self.error(path, str(exc))
+            return None
+
+    # -- parameters
+    def _parameters(self, section: Any) -> dict[str, Parameter]:
+        parameters: dict[str, Parameter] = {}
+        if section is None:
+            return parameters
+        if not isinstance(section, dict):
+            self.error(("parameters",), "parameters is a mapping of name → {type, values: {date: value}}")
+            return parameters
+        for name, spec in section.items():
+            path = ("parameters", name)
+            if not self._name_ok(path, name, set(parameters) | set(self.inputs)):
+                continue
+            if not isinstance(spec, dict):
+                self.error(path, "a parameter is {type, values: {date: value}}")
+                continue
+            self._unknown_keys(
+                path, spec, ("type", "values", "brackets", "default", "description", "unit", "reference")
+            )
+            parameter = self._parameter(path, name, spec)
+            if parameter is not None:
+                parameters[name] = parameter
+        return parameters
+
+    def _parameter(self, path: tuple, name: str, spec: dict) -> Parameter | None:
+        kind = self._type(path, spec)
+        dated = spec.get("values")
+        if kind is None:
+            return None
+        if not isinstance(dated, dict) or not dated:
+            self.error((*path, "values"), "values is a mapping of start date → value (2026-01-01: 16)")
+            return None
+        over = None
+        if "brackets" in spec:
+            over = SIMPLE_TYPES.get(spec["brackets"])
+            if over is None or not (over.numeric or over.kind is Kind.MONEY):
+                self.error((*path, "brackets"), "brackets: the type looked up (integer, number or money)")
+                return None
+        versions = []
+        for since, raw in dated.items():
+            day = self._since((*path, "values", since, "<key>"), since)
+            vpath = (*path, "values", since)
+            if over is not None:
+                value = self._brackets(vpath, raw, kind, over)
+            elif isinstance(raw, dict):
+                value = self._table(vpath, raw, kind)
+            else:
+                value = self._value(vpath, raw, kind)
+            if day is None or value is None:
+                continue
+            versions.append(ParameterVersion(day, value))
+        versions.sort(key=lambda v: v.since)
+        shape = (
+            Shape.BRACKETS
+            if over
+            else Shape.TABLE
+            if isinstance(versions[0].value if versions else None, dict)
+            else Shape.SCALAR
+        )
+        key_count = _depth(versions[0].value) if shape is Shape.TABLE else 0
+        default = self._value((*path, "default"), spec["default"], kind) if "default" in spec else None
+        if shape is Shape.TABLE:
+            self._same_keys(path, versions)
+        elif any(isinstance(v.value, dict) for v in versions):
+            self.error((*path, "values"), "every dated value must have the same shape")
+        return Parameter(
+            name, kind, shape, tuple(versions), str(spec.get("description", "")), over, key_count, default
+        )
+
+    def _since(self, path: tuple, raw: Any) -> int | None:
+        if isinstance(raw, dt.date) and not isinstance(raw, dt.datetime):
+            return day_number(raw)
+        try:
+            return day_number(dt.date.fromisoformat(str(raw)))
+        except ValueError:
+            self.errors.append(self.doc.error(path, f"{raw!r} is not a start date like 2026-01-01"))
+            return None
+
+    def _table(self, path: tuple, raw: dict, kind: Type) -> dict | None:
+        table: dict[str, Any] = {}
+        for key, value in raw.items():
+            if isinstance(value, dict):
+                inner = self._table((*path, key), value, kind)
+                if inner is None:
+                    return None
+                table[str(key)] = inner
+            else:
+                converted = self._value((*path, key), value, kind)
+                if converted is None:
+                    return None
+                table[str(key)] = converted
+        depths = {_depth(v) for v in table.values()}
+        if len(depths) > 1:
+            self.error(path, "every entry of a table must be nested to the same depth")
+            return None
+        return table
+
+    def _same_keys(self, path: tuple, versions: list[ParameterVersion]) -> None:
+        first = _key_sets(versions[0].value)
+        for version in versions[1:]:
+            if _key_sets(version.value) != first:
+                self.error((*path, "values"), "every dated version of a table must list the same keys")
+
+    def _brackets(self, path: tuple, raw: Any, kind: Type, over: Type) -> Brackets | None:
+        if not isinstance(raw, list) or not raw:
+            self.error(path, "brackets are a list of {from: threshold, value: value}, lowest first")
+            return None
+        thresholds, values = [], []
+        for i, row in enumerate(raw):
+            if isinstance(row, dict) and set(row) == {"from", "value"}:
+                start, value = row["from"], row["value"]
+            elif isinstance(row, list) and len(row) == 2:
+                start, value = row
+            else:
+                self.error((*path, i), "a bracket is {from: threshold, value: value}")
+                return None
+            start = self._value((*path, i), start, over)
+            value = self._value((*path, i), value, kind)
+            if start is None or value is None:
+                return None
+            if thresholds and start <= thresholds[-1]:
+                self.error((*path, i), "bracket thresholds must increase")
+                return None
+            thresholds.append(start)
+            values.append(value)
+        return Brackets(tuple(thresholds), tuple(values))
+
+    # -- named values
+    def _values(self, section: Any) -> list[str]:
+        if section is None:
+            return []
+        if not isinstance(section, dict):
+            self.error(("values",), "values is a mapping of name → expression")
+            return []
+        for name, spec in section.items():
+            path = ("values", name)
+            if not self._name_ok(path, name, self._names_taken()):
+                continue
+            text, description, expr_path = _expression_spec(spec, path)
+            if text is None:
+                self.error(path, "a value is an expression, or {expr: …, description: …}")
+                continue
+            node = self._parse(expr_path, text)
+            if node is not None:
+                self.value_nodes[name] = (node, text, description)
+                self.value_paths[name] = expr_path
+        return self._order_values()
+
+    def _order_values(self) -> list[str]:
+        """Named values in dependency order; a cycle is reported once, at its first member."""
+        order: list[str] = []
+        state: dict[str, str] = {}
+
+        def visit(name: str, trail: list[str]) -> None:
+            if state.get(name) == "done":
+                return
+            if state.get(name) == "active":
+                cycle = [*trail[trail.index(name) :], name]
+                self.error(
+                    self.value_paths[name],
+                    "named values refer to each other in a cycle: " + " → ".join(cycle),
+                )
+                return
+            state[name] = "active"
+            node = self.value_nodes[name][0]
+            for used, _ in _names(node):
+                if used in self.value_nodes:
+                    visit(used, [*trail, name])
+            state[name] = "done"
+            order.append(name)
+
+        for name in self.value_nodes:
+            visit(name, [])
+        return order
+
+    def _check_value(self, name: str) -> NamedValue | None:
+        node, text, description = self.value_nodes[name]
+        kind = self._typecheck(self.value_paths[name], node)
+        self.value_types[name] = kind
+        return NamedValue(name, node, text, kind, description) if kind is not None else None
+
+    # -- expressions
+    def _parse(self, path: tuple, text: str) -> Node | None:
+        try:
+            return parse(text)
+        except ExpressionError as exc:
+            self.errors.append(self.doc.expression_error(path, exc.offset, exc.message))
+            return None
+
+    def _typecheck(self, path: tuple, node: Node) -> Type | None:
+        checker = Checker(self._type_of_name, self.parameters, self._known_names, self.types)
+        kind = checker.check(node)
+        for problem in checker.problems:
+            self.errors.append(self.doc.expression_error(path, problem.offset, problem.message, problem.hint))
+        return None if checker.problems else kind
+
+    def _type_of_name(self, name: str) -> Type | None:
+        if name == "as_of":
+            return DATE
+        if name in self.inputs:
+            return self.inputs[name].type
+        if name in self.parameters:
+            return self.parameters[name].type
+        return self.value_types.get(name)
+
+    def _known_names(self) -> list[str]:
+        return ["as_of", *self.inputs, *self.parameters, *self.value_nodes]
+
+    # -- conditions and outputs
+    def _conditions(self, section: Any) -> tuple[Condition, ...]:
+        if section is None:
+            return ()
+        if not isinstance(section, list):
+            self.error(("conditions",), "conditions is a list of {id, when, reason}")
+            return ()
+        conditions, seen = [], set()
+        for i, spec in enumerate(section):
+            path = ("conditions", i)
+            if not isinstance(spec, dict):
+                self.error(path, "a condition is {id, when, reason}")
+                continue
+            self._unknown_keys(path, spec, ("id", "when", "reason", "description"))
+            cid, when, reason = spec.get("id"), spec.get("when"), spec.get("reason")
+            if not isinstance(cid, str) or not NAME.match(cid) or cid in seen:
+                self.error((*path, "id"), "each condition needs a unique id (lower-case letters, digits, _)")
+                continue
+            seen.add(cid)
+            if not isinstance(reason, str) or not reason.strip():
+                self.error(path, f"condition '{cid}' needs a reason: the sentence shown when it fails")
+                continue
+            if not isinstance(when, str):
+                self.error(path, f"condition '{cid}' needs when: an expression that is true when it is met")
+                continue
+            node = self._parse((*path, "when"), when)
+            if node is None:
+                continue
+            kind = self._typecheck((*path, "when"), node)
+            if kind is not None and kind.kind is not Kind.BOOLEAN:
+                self.error((*path, "when"), f"condition '{cid}' must be true or false, this is a {kind}")
+                continue
+            self._check_template((*path, "reason"), reason)
+            conditions.append(
+                Condition(cid, node, when, reason.strip(), str(spec.get("description", "")), _cited(node))
+            )
+        return tuple(conditions)
+
+    def _check_template(self, path: tuple, reason: str) -> None:
+        for match in TEMPLATE_FIELD.finditer(reason):
+            name = match.group(1)
+            if self._type_of_name(name) is None and name not in self.value_nodes:
+                self.error(
+                    path,
+                    f"the reason cites {{{name}}}, which is not an input, parameter or value",
+                    suggest(name, self._known_names()),
+                )
+
+    def _outputs(self, section: Any) -> tuple[Output, ...]:
+        if not isinstance(section, dict):
+            if section is not None:
+                self.error(("outputs",), "outputs is a mapping of name → expression")
+            return ()
+        outputs = []
+        for name, spec in section.items():
+            path = ("outputs", name)
+            if not self._name_ok(path, name, {o.name for o in outputs}):
+                continue
+            text, description, expr_path = _expression_spec(spec, path)
+            if text is None:
+                self.error(path, "an output is an expression, or {expr: …, type: …, description: …}")
+                continue
+            node = self._parse(expr_path, text)
+            kind = self._typecheck(expr_path, node) if node is not None else None
+            if node is None or kind is None:
+                continue
+            declared = spec.get("type") if isinstance(spec, dict) else None
+            if declared is not None and declared != kind.kind.value:
+                self.error((*path, "type"), f"output '{name}' is declared {declared} but computes a {kind}")
+            outputs.append(Output(name, node, text, kind, description, _cited(node)))
+        return tuple(outputs)
+
+    # -- test cases
+    def _tests(
+        self, section: Any, conditions: tuple[Condition, ...], outputs: tuple[Output, ...]
+    ) -> tuple[TestCase, ...]:
+        if section is None:
+            return ()
+        if not isinstance(section, list):
+            self.error(("tests",), "tests is a list of {name, date, input, expect}")
+            return ()
+        expectable = {"eligible", "failed", *(o.name for o in outputs), *self.value_nodes}
+        cases = []
+        for i, spec in enumerate(section):
+            path = ("tests", i)
+            if not isinstance(spec, dict):
+                self.error(path, "a test is {name, date, input, expect}")
+                continue
+            self._unknown_keys(path, spec, ("name", "date", "input", "expect"))
+            day = self._since((*path, "date"), spec.get("date"))
+            inputs, expect = spec.get("input", {}), spec.get("expect")
+            if not isinstance(inputs, dict) or not isinstance(expect, dict) or not expect:
+                self.error(path, "a test needs input (a mapping) and expect (a mapping)")
+                continue
+            for key in inputs:
+                if key not in self.inputs:
+                    self.errors.append(
+                        self.doc.key_error(
+                            (*path, "input", key), f"unknown input {key!r}", suggest(str(key), self.inputs)
+                        )
+                    )
+            for key in expect:
+                if key not in expectable:
+                    self.errors.append(
+                        self.doc.key_error(
+                            (*path, "expect", key), f"cannot expect {key!r}", suggest(str(key), expectable)
+                        )
+                    )
+            failed = expect.get("failed", [])
+            for cid in failed if isinstance(failed, list) else []:
+                if cid not in {c.id for c in conditions}:
+                    self.error(
+                        (*path, "expect", "failed"),
+                        f"no condition {cid!r}",
+                        suggest(str(cid), [c.id for c in conditions]),
+                    )
+            if day is None:
+                continue
+            from app.eligibility.dates import from_day_number
+
+            name = str(spec.get("name") or f"test {i + 1}")
+            cases.append(TestCase(name, from_day_number(day), inputs, expect, self.doc.mark(path).line))
+        return tuple(cases)
+
+
+def _expression_spec(spec: Any, path: tuple) -> tuple[str | None, str, tuple]:
+    if isinstance(spec, str):
+        return spec, "", path
+    if isinstance(spec, (int, float)) and not isinstance(spec, bool):
+        return str(spec), "", path
+    if isinstance(spec, dict) and isinstance(spec.get("expr"), (str, int, float)):
+        return str(spec["expr"]), str(spec.get("description", "")), (*path, "expr")
+    return None, "", path
+
+
+def _names(node: Node):
+    from app.eligibility.expr import names
+
+    return names(node)
+
+
+def _cited(node: Node) -> tuple[str, ...]:
+    """Names the explanation shows for a condition or output: variables and table lookups, once each."""
+    from app.eligibility.expr import walk
+
+    cited: list[str] = []
+    for sub in walk(node):
+        label = None
+        if isinstance(sub, Name) and sub.name not in cited:
+            label = sub.name
+        elif isinstance(sub, Lookup):
+            label = lookup_label(sub)
+        if label is not None and label not in cited:
+            cited.append(label)
+    return tuple(cited)
+
+
+def lookup_label(node: Lookup) -> str:
+    keys = []
+    for key in node.keys:
+        if isinstance(key, Name):
+            keys.append(key.name)
+        elif isinstance(key, String):
+            keys.append(repr(key.value))
+        else:
+            keys.append("…")
+    return f"{node.name}[{', '.join(keys)}]"
+
+
+def _depth(value: Any) -> int:
+    if isinstance(value, dict) and value:
+        return 1 + _depth(next(iter(value.values())))
+    return 0
+
+
+def _key_sets(value: Any) -> list[frozenset]:
+    levels: list[frozenset] = []
+    layer = [value]
+    while layer and isinstance(layer[0], dict):
+        levels.append(frozenset(k for table in layer for k in table))
+        layer = [child for table in layer for child in table.values()]
+    return levels
+
+
+def convert_literal(raw: Any, kind: Type, currency: str) -> Any:
+    """A YAML/JSON literal → internal representation; ValueError with a plain message when it does not fit."""
+    if raw is None:
+        raise ValueError(f"a {kind} value is required here")
+    match kind.kind:
+        case Kind.INTEGER:
+            if isinstance(raw, bool) or not isinstance(raw, int):
+                raise ValueError(f"{raw!r} is not a whole number")
+            return raw
+        case Kind.NUMBER:
+            return _number(raw)
+        case Kind.MONEY:
+            if isinstance(raw, bool) or not isinstance(raw, (int, float, str, Decimal)):
+                raise ValueError(f"{raw!r} is not an amount")
+            try:
+                return to_minor(str(raw), currency)
+            except ValidationFailed as exc:
+                raise ValueError(f"{raw!r}: {exc.message}") from None
+        case Kind.BOOLEAN:
+            if not isinstance(raw, bool):
+                raise ValueError(f"{raw!r} is not true or false")
+            return raw
+        case Kind.DATE:
+            if isinstance(raw, dt.date) and not isinstance(raw, dt.datetime):
+                return day_number(raw)
+            try:
+                return day_number(dt.date.fromisoformat(str(raw)))
+            except ValueError:
+                raise ValueError(f"{raw!r} is not a date like 2026-01-31") from None
+        case Kind.ENUM:
+            if raw not in kind.values:
+                hint = suggest(str(raw), kind.values)
+                raise ValueError(
+                    f"{raw!r} is not one of {', '.join(kind.values)}" + (f"; {hint}" if hint else "")
+                )
+            return raw
+    raise AssertionError(kind)
+
+
+def _number(raw: Any) -> float:
+    if isinstance(raw, bool):
+        raise ValueError(f"{raw!r} is not a number")
+    if isinstance(raw, (int, float)):
+        return float(raw)
+    text = str(raw).strip()
+    try:
+        if text.endswith("%"):
+            return float(Decimal(text[:-1]) / 100)
+        return float(Decimal(text))
+    except InvalidOperation:
+        raise ValueError(f"{raw!r} is not a number (write 0.5 or 50%)") from None
