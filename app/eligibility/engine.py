@@ -30,7 +30,7 @@ from app.eligibility.scalar import ScalarCompiler, parameter_env
 from app.eligibility.vector import Frame, VectorCompiler
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: frozen dataclasses are slow to build, and this is the hot path
 class Decision:
     programme: str
     version: str
@@ -82,7 +82,23 @@ class CaseEvaluator:
         self.cited_parameters = [
             (label, get, fmt) for label, (get, fmt) in cited.items() if label in rule.parameters
         ]
-        self.reason_fields = [_template_fields(c.reason) for c in rule.conditions]
+        # What every explanation entry shares, built once.
+        self.condition_entries = [
+            (
+                {
+                    "id": c.id,
+                    "rule": c.text.strip(),
+                    **({"description": c.description} if c.description else {}),
+                },
+                labels,
+                c,
+                _template_fields(c.reason),
+            )
+            for c, labels in zip(rule.conditions, self.condition_labels, strict=True)
+        ]
+        self.value_entries = [
+            (v.name, labels) for v, labels in zip(rule.values, self.value_labels, strict=True)
+        ]
         self._parameters: dict[int, tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = {}
 
     def parameter_env(self, day: int, resolved: Resolved | None = None) -> tuple[dict, dict, dict]:
@@ -143,23 +159,14 @@ class CaseEvaluator:
         for label, get, fmt in self.cited:
             shown[label] = fmt(get(env))
         conditions = []
-        for (condition, _), ok, labels, fields in zip(
-            self.conditions, met, self.condition_labels, self.reason_fields, strict=True
-        ):
-            entry = {
-                "id": condition.id,
-                "met": ok,
-                "rule": condition.text.strip(),
-                "values": {k: shown[k] for k in labels},
-            }
-            if condition.description:
-                entry["description"] = condition.description
+        for (template, labels, condition, fields), ok in zip(self.condition_entries, met, strict=True):
+            entry = {**template, "met": ok, "values": {k: shown[k] for k in labels}}
             if not ok:
                 entry["reason"] = _fill(condition.reason, fields, env, self.rule)
             conditions.append(entry)
         values = [
             {"name": name, "value": shown[name], "uses": {k: shown[k] for k in labels}}
-            for (name, _), labels in zip(self.values, self.value_labels, strict=True)
+            for name, labels in self.value_entries
         ]
         return {"conditions": conditions, "values": values, "parameters": shown_parameters}
 

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from app.core.actor import Actor
 from app.core.db import utcnow, write_transaction
@@ -118,12 +119,13 @@ async def _post(actor: Actor, drafts: Sequence[Draft]) -> list[PostedEntry]:
     async with write_transaction():
         sql = Sql()
         head = await _lock_head(sql)
-        previous = await _checks(sql, drafts, prints)
+        check_rows, account_rows = await _read_after_lock(sql, drafts)
+        previous = _judge_checks(drafts, prints, check_rows)
         if previous is not None:
             from app.ledger.queries import load_entries
 
             return await load_entries(previous)
-        accounts = await _accounts(sql, drafts)
+        accounts = await _accounts(sql, drafts, account_rows)
         _refuse_mixed_currencies(drafts, accounts)
         balances = _apply_in_order(drafts, accounts)
         chained = _chain(actor, drafts, prints, accounts, head)
@@ -163,23 +165,43 @@ async def _lock_head(sql: Sql) -> _Head:
 # --- checks against what is already posted ----------------------------------------------------
 
 
-async def _checks(sql: Sql, drafts: Sequence[Draft], prints: list[str]) -> list[int] | None:
-    """One query after the lock: keys already used, closed months, the entries being reversed.
-    Returns the earlier entries' positions when this exact batch was posted before."""
+async def _read_after_lock(sql: Sql, drafts: Sequence[Draft]) -> tuple[list[dict], list[dict]]:
+    """What posting needs to read once it holds the lock: the checks (keys already used, closed months,
+    the entries being reversed) and the accounts touched with their balances. On PostgreSQL both come
+    back in one statement, as JSON: each round trip to the server costs more than the work itself."""
+    checks_sql, checks_args = _checks_query(sql, drafts)
+    keys = {leg.account for d in drafts for leg in d.legs}
+    if not sql.postgres:  # no round trips to save in-process
+        accounts_sql, accounts_args = _accounts_query(sql, keys, first=1)
+        return await sql.fetch(checks_sql, *checks_args), await sql.fetch(accounts_sql, *accounts_args)
+    accounts_sql, accounts_args = _accounts_query(sql, keys, first=len(checks_args) + 1)
+    rows = await sql.fetch(
+        f"SELECT (SELECT COALESCE(json_agg(c), '[]') FROM ({checks_sql}) c) AS checks, "
+        f"(SELECT COALESCE(json_agg(a), '[]') FROM ({accounts_sql}) a) AS accounts",
+        *checks_args,
+        *accounts_args,
+    )
+    return json.loads(rows[0]["checks"]), json.loads(rows[0]["accounts"])
+
+
+def _checks_query(sql: Sql, drafts: Sequence[Draft]) -> tuple[str, list[Any]]:
     keys = [d.idempotency_key for d in drafts]
     months = sorted({d.effective_date.replace(day=1) for d in drafts})
     reversed_seqs = sorted({d.reverses for d in drafts if d.reverses is not None})
-    rows = await sql.fetch(
+    query = (
         f"SELECT 'key' AS what, idempotency_key AS name, request_hash AS detail, id FROM ledger_entry "
         f"WHERE idempotency_key {sql.any_(1, 'text')} "
         f"UNION ALL SELECT 'closed', {_month_text(sql)}, '', 0 FROM ledger_closed_period "
         f"WHERE month {sql.any_(2, 'date')} "
         f"UNION ALL SELECT 'reverse', e.kind, COALESCE(CAST(r.id AS TEXT), ''), e.id FROM ledger_entry e "
-        f"LEFT JOIN ledger_entry r ON r.reverses = e.id WHERE e.id {sql.any_(3, 'bigint')}",
-        keys,
-        months if sql.postgres else [m.isoformat() for m in months],
-        reversed_seqs,
+        f"LEFT JOIN ledger_entry r ON r.reverses = e.id WHERE e.id {sql.any_(3, 'bigint')}"
     )
+    return query, [keys, months if sql.postgres else [m.isoformat() for m in months], reversed_seqs]
+
+
+def _judge_checks(drafts: Sequence[Draft], prints: list[str], rows: list[dict]) -> list[int] | None:
+    """Refuses closed months and bad reversals; returns the earlier entries' positions when this exact
+    batch was posted before."""
     found = {r["name"]: r for r in rows if r["what"] == "key"}
     if found:
         return _earlier_result(drafts, prints, found)
@@ -275,10 +297,10 @@ _ACCOUNTS_SQL = (
 )
 
 
-async def _accounts(sql: Sql, drafts: Sequence[Draft]) -> dict[AccountKey, _Account]:
+async def _accounts(sql: Sql, drafts: Sequence[Draft], rows: list[dict]) -> dict[AccountKey, _Account]:
     """Every account the drafts touch, with its balance; opens the ones that do not exist yet."""
     keys = {leg.account for d in drafts for leg in d.legs}
-    found, dims = await _find_accounts(sql, keys)
+    found, dims = _read_accounts(rows, keys)
     _refuse_unknown_dimensions(drafts, dims)
     missing = sorted(k for k in keys if k not in found)
     if missing:
@@ -296,24 +318,28 @@ async def _accounts(sql: Sql, drafts: Sequence[Draft]) -> dict[AccountKey, _Acco
         await sql.insert_many(
             "ledger_account", ("chart", "fund", "programme", "party", "currency", "balance"), rows
         )
-        found, _ = await _find_accounts(sql, keys)
+        query, args = _accounts_query(sql, keys, first=1)
+        found, _ = _read_accounts(await sql.fetch(query, *args), keys)
     return found
 
 
-async def _find_accounts(sql: Sql, keys: set[AccountKey]) -> tuple[dict[AccountKey, _Account], dict]:
+def _accounts_query(sql: Sql, keys: set[AccountKey], first: int) -> tuple[str, list[Any]]:
     query = _ACCOUNTS_SQL.format(
-        parties=sql.any_(1, "text"),
-        funds=sql.any_(2, "text"),
-        programmes=sql.any_(3, "text"),
-        codes=sql.any_(4, "text"),
+        parties=sql.any_(first, "text"),
+        funds=sql.any_(first + 1, "text"),
+        programmes=sql.any_(first + 2, "text"),
+        codes=sql.any_(first + 3, "text"),
     )
-    rows = await sql.fetch(
-        query,
+    args = [
         sorted({k.party for k in keys}),
         sorted({k.fund for k in keys}),
         sorted({k.programme for k in keys}),
         sorted({k.code for k in keys}),
-    )
+    ]
+    return query, args
+
+
+def _read_accounts(rows: list[dict], keys: set[AccountKey]) -> tuple[dict[AccountKey, _Account], dict]:
     dims: dict = {}
     found: dict[AccountKey, _Account] = {}
     for r in rows:
