@@ -18,7 +18,11 @@ def from_day_number(day: int) -> dt.date:
 
 
 def civil(days: Any) -> tuple[Any, Any, Any]:
-    """(year, month, day) from day numbers; Howard Hinnant's days_from_civil inverse, integer-only."""
+    """(year, month, day) from day numbers; Howard Hinnant's days_from_civil inverse, integer-only.
+    One day number (a Python int) takes the C calendar instead: the same answer, faster."""
+    if type(days) is int:
+        date = dt.date.fromordinal(days + EPOCH_ORDINAL)
+        return date.year, date.month, date.day
     z = days + 719468
     era = z // 146097
     doe = z - era * 146097

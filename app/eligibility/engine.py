@@ -131,7 +131,7 @@ class CaseEvaluator:
         env = {**parameters, **inputs, "as_of": day}
         for name, compiled in self.values:
             env[name] = compiled(env)
-        met = [bool(compiled(env)) for _, compiled in self.conditions]
+        met = [compiled(env) is True for _, compiled in self.conditions]  # conditions are typed boolean
         eligible = all(met)
         outputs = {}
         for name, compiled, kind, fmt in self.outputs:
@@ -171,6 +171,16 @@ class CaseEvaluator:
         return {"conditions": conditions, "values": values, "parameters": shown_parameters}
 
 
+def _remembered(label: str, lookup: Any) -> Any:
+    """The value a lookup left in the environment; looked up now if its branch was not taken."""
+
+    def get(env: dict[str, Any]) -> Any:
+        value = env.get(label)
+        return lookup(env) if value is None else value
+
+    return get
+
+
 def _cite(
     rule: Rule, compiler: ScalarCompiler, node: Node, cited: dict[str, tuple[Any, Any]]
 ) -> tuple[str, ...]:
@@ -185,7 +195,7 @@ def _cite(
             label = lookup_label(sub)
             if label not in cited:
                 kind = rule.parameters[sub.name].type.kind
-                cited[label] = (compiler.compile(sub), formatter(kind, rule.currency))
+                cited[label] = (_remembered(label, compiler.compile(sub)), formatter(kind, rule.currency))
         else:
             continue
         if label not in labels:

@@ -341,6 +341,7 @@ def _same(value: Any) -> Any:
     return value
 
 
+@lru_cache(maxsize=65536)  # amounts repeat: rates, limits, common incomes
 def money_text(minor: int, digits: int) -> str:
     """format_minor without Decimal: the explanation formats dozens of amounts per case."""
     if digits == 0:

@@ -30,6 +30,7 @@ from app.eligibility.expr import (
     Number,
     String,
 )
+from app.eligibility.loader import lookup_label
 from app.eligibility.model import Brackets, Rule
 
 Env = dict[str, Any]
@@ -123,7 +124,9 @@ class ScalarCompiler:
         return member
 
     def _lookup(self, node: Lookup) -> Compiled:
-        name = node.name
+        # Each lookup leaves its result in the environment under its label, so the explanation shows
+        # the value looked up without looking it up again.
+        name, label = node.name, lookup_label(node)
         keys = [self.compile(k) for k in node.keys]
         if len(keys) == 1:
             key = keys[0]
@@ -131,8 +134,11 @@ class ScalarCompiler:
             def lookup_one(env: Env) -> Any:
                 table = env[name]
                 if isinstance(table, Brackets):
-                    return table.lookup(key(env))
-                return _table_get(table, key(env), env[_default_key(name)])
+                    value = table.lookup(key(env))
+                else:
+                    value = _table_get(table, key(env), env[_default_key(name)])
+                env[label] = value
+                return value
 
             return lookup_one
 
@@ -140,6 +146,7 @@ class ScalarCompiler:
             value = env[name]
             for key in keys:
                 value = _table_get(value, key(env), env[_default_key(name)])
+            env[label] = value
             return value
 
         return lookup_many
@@ -155,6 +162,9 @@ class ScalarCompiler:
         fs = [self.compile(a) for a in args]
         if name in ("min", "max"):
             pick = min if name == "min" else max
+            if len(fs) == 2:  # the common case, without a generator per call
+                a, b = fs
+                return lambda env: pick(a(env), b(env))
             return lambda env: pick(f(env) for f in fs)
         if name == "round":
             if len(fs) == 2:
