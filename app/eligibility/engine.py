@@ -1,7 +1,7 @@
 """The engine: one rule, two ways to run it with identical results.
 
 - `CaseEvaluator.decide` — one case, with an explanation: every condition, whether it held, the values it
-  used and its reason; every named value and output with what it was computed from.
+  used and its reason; the value of every named value; the parameters in force.
 - `CaseloadEvaluator.decide` — a whole caseload (a DataFrame), vectorised with numpy.
 
 Conventions: a case is eligible when every condition holds; when it is not, its money outputs are 0.
@@ -68,11 +68,10 @@ class CaseEvaluator:
         self.input_formatters = [
             (name, formatter(spec.type.kind, rule.currency)) for name, spec in rule.inputs.items()
         ]
-        # The explanation shows each cited name or lookup once per case: one list of what to format, then
-        # per condition and named value the labels it cites.
+        # The explanation formats each cited name or lookup once per case: one list of what to format,
+        # then per condition the labels it cites.
         cited: dict[str, tuple[Any, Any]] = {}
         self.condition_labels = [_cite(rule, compiler, c.node, cited) for c in rule.conditions]
-        self.value_labels = [_cite(rule, compiler, v.node, cited) for v in rule.values]
         for v in rule.values:
             cited.setdefault(v.name, (operator.itemgetter(v.name), formatter(v.type.kind, rule.currency)))
         # Inputs are formatted once for the decision's record and parameters once per date: only named
@@ -96,9 +95,7 @@ class CaseEvaluator:
             )
             for c, labels in zip(rule.conditions, self.condition_labels, strict=True)
         ]
-        self.value_entries = [
-            (v.name, labels) for v, labels in zip(rule.values, self.value_labels, strict=True)
-        ]
+        self.value_names = [v.name for v in rule.values]
         self._parameters: dict[int, tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = {}
 
     def parameter_env(self, day: int, resolved: Resolved | None = None) -> tuple[dict, dict, dict]:
@@ -164,10 +161,8 @@ class CaseEvaluator:
             if not ok:
                 entry["reason"] = _fill(condition.reason, fields, env, self.rule)
             conditions.append(entry)
-        values = [
-            {"name": name, "value": shown[name], "uses": {k: shown[k] for k in labels}}
-            for name, labels in self.value_entries
-        ]
+        # Named values by name; what each is computed from is static, in the programme's description.
+        values = {name: shown[name] for name in self.value_names}
         return {"conditions": conditions, "values": values, "parameters": shown_parameters}
 
 

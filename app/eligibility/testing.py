@@ -88,10 +88,7 @@ def _type_of(rule: Rule, key: str) -> Type:
 
 
 def _value_of(decision: Decision, name: str) -> Any:
-    for entry in decision.explanation["values"]:
-        if entry["name"] == name:
-            return entry["value"]
-    return None
+    return decision.explanation["values"].get(name)
 
 
 def _vector_mismatch(
