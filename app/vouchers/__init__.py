@@ -1,0 +1,1 @@
+"""Vouchers: childcare and transport vouchers issued from eligibility decisions, and claims against them."""
