@@ -9,7 +9,7 @@ import msgspec
 
 from app.core.schemas import Input
 
-ParticipantId = Annotated[str, msgspec.Meta(max_length=32, description="a registered participant, prt_…")]
+ParticipantId = Annotated[str, msgspec.Meta(max_length=32, description="a registered participant, par_…")]
 
 
 class EvaluateIn(Input):

@@ -54,7 +54,7 @@ def forget_known_versions() -> None:
 async def _check_participant(participant: str | None) -> None:
     if participant is None:
         return
-    if not has_prefix(participant, "prt") or not await Participant.exists().where(
+    if not has_prefix(participant, "par") or not await Participant.exists().where(
         Participant.public_id == participant
     ):
         raise NotFound("participant", "participant")

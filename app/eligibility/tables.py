@@ -35,7 +35,7 @@ class Decision(Table, tablename="eligibility_decision"):
     sealed = Text()  # sealed JSON: {"inputs": …, "explanation": …}
     participant = Varchar(
         length=32, null=True, default=None, index=True
-    )  # prt_… when for a registered person
+    )  # par_… when for a registered person
     batch = Varchar(length=32, null=True, default=None, index=True)  # dbt_… when decided in a batch
     created_by = Varchar(length=32, default="")
     created_at = Timestamptz(default=TimestamptzNow())

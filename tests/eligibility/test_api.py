@@ -135,7 +135,7 @@ def test_unknown_decision_is_404(people):
 def test_decision_for_an_unknown_participant_is_refused(people):
     people.make(Role.CASEWORKER)
     before = run(row_counts())
-    response = _evaluate(people, participant="prt_0000000000000000")
+    response = _evaluate(people, participant="par_0000000000000000")
     assert response.status_code == 404
     assert response.json()["error"]["param"] == "participant"
     assert run(row_counts()) == before
@@ -170,3 +170,18 @@ def test_providers_and_employers_cannot_decide_or_read(people):
     for role in (Role.PROVIDER, Role.EMPLOYER):
         assert _evaluate(people, role=role).status_code == 403
         assert people.call(role, "GET", f"{E}/programmes").status_code == 403
+
+
+def test_decision_for_a_registered_participant_is_linked_to_her(people):
+    import msgspec
+
+    from app.registry.participants import register
+    from app.registry.personal import ParticipantPersonal
+    from tests.support import PERSON_EXAMPLE, SYSTEM
+
+    participant = run(register(SYSTEM, msgspec.convert(PERSON_EXAMPLE, ParticipantPersonal))).id
+    response = _evaluate(people, participant=participant)
+    assert response.status_code == 200, response.text
+    decision_id = response.json()["id"]
+    stored = people.call(Role.CASEWORKER, "GET", f"{E}/decisions/{decision_id}").json()
+    assert stored["participant"] == participant
