@@ -377,8 +377,10 @@ if __name__ == "__main__":
 
 def _register_subcommands() -> None:
     from app.cli_rules import rules
+    from app.cli_vouchers import vouchers
 
     main.add_command(rules)
+    main.add_command(vouchers)
 
 
 _register_subcommands()

@@ -25,6 +25,7 @@ from app.core.settings import get_settings
 from app.eligibility import api as eligibility_api
 from app.ledger import api as ledger_api
 from app.registry import api as registry_api
+from app.vouchers import api as vouchers_api
 from app.web import pages
 
 WEB_DIR = Path(__file__).parent / "web"
@@ -76,6 +77,7 @@ def create_app() -> Litestar:
             *registry_api.CONTROLLERS,
             *ledger_api.CONTROLLERS,
             *eligibility_api.CONTROLLERS,
+            *vouchers_api.CONTROLLERS,
             *pages.CONTROLLERS,
             static,
         ],

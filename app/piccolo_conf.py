@@ -17,6 +17,7 @@ APPS = [
     "app.registry.piccolo_app",
     "app.ledger.piccolo_app",
     "app.eligibility.piccolo_app",
+    "app.vouchers.piccolo_app",
 ]
 
 

@@ -19,6 +19,7 @@ from app.core.roles import STAFF_ROLES, Role
 from app.eligibility import schemas as elig
 from app.ledger import schemas as led
 from app.registry import schemas as reg
+from app.vouchers import schemas as vch
 from tests.core.test_route_matrix import _guarded, _routes, _url
 from tests.support import PERSON_EXAMPLE, row_counts, run
 
@@ -109,6 +110,25 @@ EXAMPLES: dict[type, dict[str, Any]] = {
     led.ReversalIn: {"reason": "wrong", "effective_date": "2026-10-01"},
     elig.EvaluateIn: {"input": {}, "date": "2026-03-02", "participant": None, "store": False},
     elig.BatchIn: {"cases": [{}], "date": "2026-03-02", "store": False},
+    vch.IssueIn: {
+        "decision": "dec_0000000000000000",
+        "fund": "ESF",
+        "valid_from": "2026-03-02",
+        "valid_until": "2026-05-24",
+        "child": None,
+        "provider": None,
+    },
+    vch.BatchIssueIn: {
+        "vouchers": [
+            {
+                "decision": "dec_0000000000000000",
+                "fund": "ESF",
+                "valid_from": "2026-03-02",
+                "valid_until": "2026-05-24",
+            }
+        ]
+    },
+    vch.RevokeIn: {"reason": "moved away", "effective_date": "2026-05-01"},
 }
 
 WRONG_VALUE = {

@@ -1,0 +1,70 @@
+"""HTTP API of vouchers: issue (one or a batch) from eligible decisions, list, read, revoke."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, Request, get, post
+from litestar.params import JSONBody, Parameter, QueryParameter
+
+from app.core.db import today
+from app.core.guards import allow, current_actor
+from app.core.roles import Role
+from app.core.schemas import Cursor, Limit, ListOf
+from app.vouchers import service
+from app.vouchers.schemas import BatchIssueIn, IssueIn, RevokeIn, VoucherOut
+
+ISSUERS = allow(Role.CASEWORKER)
+READERS = allow(Role.CASEWORKER, Role.FINANCE_OFFICER, Role.BUDGET_HOLDER, Role.AUDITOR, Role.ADMIN)
+VoucherId = Annotated[str, Parameter(max_length=32, description="a voucher, vch_…")]
+
+
+def _request(data: IssueIn) -> service.IssueRequest:
+    return service.IssueRequest(
+        data.decision, data.fund, data.valid_from, data.valid_until, data.child, data.provider
+    )
+
+
+class VoucherController(Controller):
+    path = "/api/v1/vouchers"
+    tags = ["vouchers"]
+
+    @post("/", opt=ISSUERS)
+    async def issue(self, request: Request, data: JSONBody[IssueIn]) -> VoucherOut:
+        """Issue a voucher from an eligible decision; its full value is committed in the ledger."""
+        issued = await service.issue_many(current_actor(request), [_request(data)])
+        return VoucherOut(**issued[0])
+
+    @post("/batch", opt=ISSUERS)
+    async def issue_batch(self, request: Request, data: JSONBody[BatchIssueIn]) -> list[VoucherOut]:
+        """Issue up to 10,000 vouchers, all or none (one refusal names its index and writes nothing)."""
+        issued = await service.issue_many(
+            current_actor(request), [_request(v) for v in data.vouchers], batch=True
+        )
+        return [VoucherOut(**v) for v in issued]
+
+    @get("/", opt=READERS)
+    async def list_vouchers(
+        self,
+        limit: Limit = 20,
+        starting_after: Cursor = None,
+        status: Annotated[str | None, QueryParameter(max_length=20)] = None,
+        participant: Annotated[str | None, QueryParameter(max_length=32)] = None,
+    ) -> ListOf[VoucherOut]:
+        """Vouchers, newest first; filter by status (active, partly_claimed, expired, revoked …) or person."""
+        rows, has_more = await service.list_vouchers(status, participant, limit, starting_after)
+        return ListOf(data=[VoucherOut(**v) for v in rows], has_more=has_more)
+
+    @get("/{voucher_id:str}", opt=READERS)
+    async def voucher(self, request: Request, voucher_id: VoucherId) -> VoucherOut:
+        with_code = current_actor(request).has_any(Role.CASEWORKER)
+        return VoucherOut(**await service.get(voucher_id, with_code))
+
+    @post("/{voucher_id:str}/revoke", opt=ISSUERS, status_code=200)
+    async def revoke(self, request: Request, voucher_id: VoucherId, data: JSONBody[RevokeIn]) -> VoucherOut:
+        """Revoke with a reason; what was not claimed goes back to the available budget."""
+        when = data.effective_date or today()
+        return VoucherOut(**await service.revoke(current_actor(request), voucher_id, data.reason, when))
+
+
+CONTROLLERS = [VoucherController]

@@ -1,0 +1,15 @@
+"""Piccolo app for vouchers."""
+
+import os
+
+from piccolo.conf.apps import AppConfig
+
+from app.vouchers.tables import Voucher
+
+APP_CONFIG = AppConfig(
+    app_name="vouchers",
+    migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
+    table_classes=[Voucher],
+    migration_dependencies=[],
+    commands=[],
+)

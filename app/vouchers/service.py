@@ -1,0 +1,444 @@
+"""Voucher operations, each one transaction: issue from eligible decisions (one or a batch, all or
+nothing) with their commitments in the ledger, revoke, expire, find by code and the holder's birth date.
+
+Issuance commits the voucher's full value (available → committed); revocation and expiry release what
+was not claimed (committed → available). The ledger refuses a commitment the budget cannot afford, and
+then nothing is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from app.core import audit
+from app.core.actor import Actor
+from app.core.crypto import get_vault
+from app.core.db import utcnow, write_transaction
+from app.core.errors import Conflict, NotFound, ValidationFailed
+from app.core.ids import has_prefix, new_id
+from app.core.money import format_minor, to_minor
+from app.core.pagination import paginate
+from app.core.sql import Sql
+from app.eligibility.tables import Decision
+from app.ledger import service as ledger
+from app.ledger.operations import Kind, Operation, Target
+from app.registry.households import get_child
+from app.registry.participants import get as get_participant
+from app.vouchers import codes
+from app.vouchers.tables import Voucher
+
+MAX_VALIDITY_DAYS = 366
+OPEN_STATUSES = ("active", "partly_claimed")
+
+
+@dataclass(frozen=True)
+class VoucherKind:
+    name: str
+    ledger_programme: str
+    period: str  # week | month
+
+
+# Which rule decides each kind of voucher, and where its money sits in the ledger.
+KINDS = {
+    "childcare_voucher": VoucherKind("childcare", "CHILDCARE", "week"),
+    "transport_voucher": VoucherKind("transport", "TRANSPORT", "month"),
+}
+
+
+@dataclass(frozen=True)
+class IssueRequest:
+    decision: str
+    fund: str
+    valid_from: dt.date
+    valid_until: dt.date
+    child: str | None = None
+    provider: str | None = None
+
+
+def periods(period: str, valid_from: dt.date, valid_until: dt.date) -> int:
+    """Weeks (started) or calendar months (touched) a voucher covers; its full value is committed."""
+    if period == "week":
+        return ((valid_until - valid_from).days + 7) // 7
+    return (valid_until.year * 12 + valid_until.month) - (valid_from.year * 12 + valid_from.month) + 1
+
+
+def _holder_check(voucher_id: str, birth_date: str) -> str:
+    return get_vault().blind_index("voucher_holder", f"{voucher_id}:{birth_date}")
+
+
+def _check_dates(request: IssueRequest, param: str) -> None:
+    if request.valid_until < request.valid_from:
+        raise ValidationFailed("invalid_dates", "valid_until is before valid_from", f"{param}valid_until")
+    if (request.valid_until - request.valid_from).days >= MAX_VALIDITY_DAYS:
+        raise ValidationFailed(
+            "validity_too_long",
+            f"a voucher is valid for at most {MAX_VALIDITY_DAYS} days",
+            f"{param}valid_until",
+        )
+
+
+async def _decisions(requests: Sequence[IssueRequest]) -> dict[str, dict[str, Any]]:
+    ids = [r.decision for r in requests]
+    rows = await Decision.select().where(Decision.public_id.is_in(ids)) if ids else []
+    return {row["public_id"]: row for row in rows}
+
+
+def _outputs(row: dict[str, Any]) -> dict[str, Any]:
+    value = row["outputs"]
+    return json.loads(value) if isinstance(value, str) else value
+
+
+async def _prepare(actor: Actor, request: IssueRequest, decision: dict[str, Any] | None, param: str) -> dict:
+    """One voucher row and its ledger commitment, checked; nothing written yet."""
+    _check_dates(request, param)
+    if decision is None or not has_prefix(request.decision, "dec"):
+        raise NotFound("decision", f"{param}decision")
+    kind = KINDS.get(decision["programme"])
+    if kind is None:
+        raise ValidationFailed(
+            "not_a_voucher_decision",
+            f"a {decision['programme']} decision does not give a voucher",
+            f"{param}decision",
+        )
+    if not decision["eligible"]:
+        raise Conflict(
+            "decision_not_eligible", "the decision found the case not eligible", f"{param}decision"
+        )
+    if decision["participant"] is None:
+        raise ValidationFailed(
+            "decision_without_participant",
+            "the decision was not made for a registered participant",
+            f"{param}decision",
+        )
+    holder_birth = await _holder_birth_date(actor, kind, request, decision, param)
+    outputs = _outputs(decision)
+    value = to_minor(outputs["amount"], decision["currency"], f"{param}decision")
+    hours = round(float(outputs.get("authorised_hours", 0)) * 100)
+    total = value * periods(kind.period, request.valid_from, request.valid_until)
+    public_id = new_id("vch")
+    code = codes.new_code()
+    vault = get_vault()
+    row = {
+        "public_id": public_id,
+        "kind": kind.name,
+        "decision": request.decision,
+        "participant": decision["participant"],
+        "child": request.child,
+        "provider": request.provider,
+        "fund": request.fund,
+        "programme": kind.ledger_programme,
+        "currency": decision["currency"],
+        "period": kind.period,
+        "value_minor": value,
+        "authorised_hours": hours,
+        "valid_from": request.valid_from,
+        "valid_until": request.valid_until,
+        "total_minor": total,
+        "code_index": vault.blind_index("voucher_code", code),
+        "code_sealed": vault.seal({"code": code}, f"voucher:{public_id}"),
+        "holder_check": _holder_check(public_id, holder_birth),
+        "created_by": actor.public_id,
+    }
+    commitment = Operation(
+        Kind.COMMIT,
+        Target(request.fund, kind.ledger_programme),
+        total,
+        f"voucher:{public_id}:commit",
+        request.valid_from,
+        f"{kind.name.capitalize()} voucher {public_id}",
+        "voucher",
+        public_id,
+    )
+    return {"row": row, "code": code, "commitment": commitment}
+
+
+async def _holder_birth_date(
+    actor: Actor, kind: VoucherKind, request: IssueRequest, decision: dict[str, Any], param: str
+) -> str:
+    """Whose date of birth a redeemer must give: the child's for childcare, the participant's otherwise."""
+    if kind.name == "childcare":
+        if request.child is None:
+            raise ValidationFailed("child_required", "a childcare voucher names the child", f"{param}child")
+        try:
+            child = await get_child(actor, request.child)
+        except NotFound:
+            raise NotFound("child", f"{param}child") from None
+        participant = await get_participant(actor, decision["participant"])
+        if participant.household != child.household:
+            raise ValidationFailed(
+                "child_not_in_household", "the child is not in the participant's household", f"{param}child"
+            )
+        return str(child.personal["date_of_birth"]) if child.personal else ""
+    participant = await get_participant(actor, decision["participant"])
+    return str(participant.personal["date_of_birth"]) if participant.personal else ""
+
+
+_COLUMNS = (
+    "public_id",
+    "kind",
+    "decision",
+    "participant",
+    "child",
+    "provider",
+    "fund",
+    "programme",
+    "currency",
+    "period",
+    "value_minor",
+    "authorised_hours",
+    "valid_from",
+    "valid_until",
+    "total_minor",
+    "code_index",
+    "code_sealed",
+    "holder_check",
+    "batch",
+    "created_by",
+    "status",
+    "claimed_minor",
+    "released_minor",
+    "status_reason",
+    "created_at",
+    "updated_at",
+)
+
+
+async def _refuse_used_decisions(requests: Sequence[IssueRequest]) -> None:
+    ids = [r.decision for r in requests]
+    seen: dict[str, int] = {}
+    for index, decision in enumerate(ids):
+        if decision in seen:
+            raise Conflict(
+                "decision_repeated",
+                f"decision {decision} appears twice in the batch",
+                f"vouchers[{index}].decision",
+            )
+        seen[decision] = index
+    used = await Voucher.select(Voucher.decision, Voucher.public_id).where(Voucher.decision.is_in(ids))
+    if used:
+        first = used[0]
+        where = f"vouchers[{seen[first['decision']]}].decision" if len(ids) > 1 else "decision"
+        raise Conflict(
+            "decision_already_used",
+            f"decision {first['decision']} already gave voucher {first['public_id']}",
+            where,
+        )
+
+
+async def issue_many(
+    actor: Actor, requests: Sequence[IssueRequest], batch: bool = False
+) -> list[dict[str, Any]]:
+    """Issue vouchers and commit their value, all or nothing. Returns each voucher with its code."""
+    if not requests:
+        return []
+    prefix = (lambda i: f"vouchers[{i}].") if batch else (lambda i: "")
+    batch_id = new_id("vbt") if batch else None
+    async with write_transaction():
+        await _refuse_used_decisions(requests)
+        decisions = await _decisions(requests)
+        prepared = [
+            await _prepare(actor, request, decisions.get(request.decision), prefix(i))
+            for i, request in enumerate(requests)
+        ]
+        await ledger.apply(actor, [p["commitment"] for p in prepared])
+        now = utcnow()
+        rows = [
+            {
+                **p["row"],
+                "batch": batch_id,
+                "status": "active",
+                "claimed_minor": 0,
+                "released_minor": 0,
+                "status_reason": "",
+                "created_at": now,
+                "updated_at": now,
+            }
+            for p in prepared
+        ]
+        await Sql().insert_many("voucher", _COLUMNS, [tuple(r[c] for c in _COLUMNS) for r in rows])
+        if batch_id:
+            await audit.record(
+                actor, "voucher.batch_issue", "voucher_batch", batch_id, after={"vouchers": len(rows)}
+            )
+        else:
+            row = rows[0]
+            await audit.record(actor, "voucher.issue", "voucher", row["public_id"], after=_audit_values(row))
+    return [
+        {
+            **view(
+                p["row"]
+                | {
+                    "status": "active",
+                    "claimed_minor": 0,
+                    "released_minor": 0,
+                    "status_reason": "",
+                    "batch": batch_id,
+                }
+            ),
+            "code": codes.display(p["code"]),
+        }
+        for p in prepared
+    ]
+
+
+def _audit_values(row: dict[str, Any]) -> dict[str, Any]:
+    keys = (
+        "decision",
+        "participant",
+        "fund",
+        "programme",
+        "value_minor",
+        "total_minor",
+        "valid_from",
+        "valid_until",
+    )
+    return {k: row[k] for k in keys}
+
+
+def view(row: dict[str, Any]) -> dict[str, Any]:
+    currency = row["currency"]
+    remaining = row["total_minor"] - row["claimed_minor"] - row["released_minor"]
+    return {
+        "id": row["public_id"],
+        "kind": row["kind"],
+        "status": row["status"],
+        "status_reason": row["status_reason"],
+        "decision": row["decision"],
+        "participant": row["participant"],
+        "child": row["child"],
+        "provider": row["provider"],
+        "fund": row["fund"],
+        "programme": row["programme"],
+        "currency": currency,
+        "period": row["period"],
+        "value": format_minor(row["value_minor"], currency),
+        "authorised_hours": row["authorised_hours"] / 100,
+        "valid_from": row["valid_from"],
+        "valid_until": row["valid_until"],
+        "total": format_minor(row["total_minor"], currency),
+        "claimed": format_minor(row["claimed_minor"], currency),
+        "released": format_minor(row["released_minor"], currency),
+        "remaining": format_minor(remaining, currency),
+        "batch": row.get("batch"),
+    }
+
+
+async def get(voucher_id: str, with_code: bool = False) -> dict[str, Any]:
+    row = (
+        await Voucher.select().where(Voucher.public_id == voucher_id).first()
+        if has_prefix(voucher_id, "vch")
+        else None
+    )
+    if row is None:
+        raise NotFound("voucher")
+    result = view(row)
+    if with_code:
+        result["code"] = codes.display(get_vault().open(row["code_sealed"], f"voucher:{voucher_id}")["code"])
+    return result
+
+
+async def _locked(voucher_id: str) -> dict[str, Any]:
+    sql = Sql()
+    lock = " FOR UPDATE" if sql.postgres else ""
+    rows = await sql.fetch(f"SELECT * FROM voucher WHERE public_id = $1{lock}", voucher_id)
+    if not rows or not has_prefix(voucher_id, "vch"):
+        raise NotFound("voucher")
+    return rows[0]
+
+
+async def _release(
+    actor: Actor, rows: Sequence[dict[str, Any]], status: str, reason: str, when: dt.date
+) -> None:
+    """Close vouchers and give their unclaimed value back to the budget, in the caller's transaction."""
+    operations = []
+    for row in rows:
+        remaining = row["total_minor"] - row["claimed_minor"] - row["released_minor"]
+        if remaining > 0:
+            operations.append(
+                Operation(
+                    Kind.RELEASE,
+                    Target(row["fund"], row["programme"]),
+                    remaining,
+                    f"voucher:{row['public_id']}:release",
+                    when,
+                    f"Voucher {row['public_id']} {status}",
+                    "voucher",
+                    row["public_id"],
+                )
+            )
+    if operations:
+        await ledger.apply(actor, operations)
+    sql = Sql()
+    await sql.executemany(
+        "UPDATE voucher SET status = $1, status_reason = $2, released_minor = total_minor - claimed_minor, "
+        "updated_at = $3 WHERE public_id = $4",
+        [(status, reason, utcnow(), row["public_id"]) for row in rows],
+    )
+
+
+async def revoke(actor: Actor, voucher_id: str, reason: str, when: dt.date) -> dict[str, Any]:
+    async with write_transaction():
+        row = await _locked(voucher_id)
+        if row["status"] not in OPEN_STATUSES:
+            raise Conflict("voucher_closed", f"the voucher is already {row['status']}", "id")
+        await _release(actor, [row], "revoked", reason, when)
+        await audit.record(
+            actor,
+            "voucher.revoke",
+            "voucher",
+            voucher_id,
+            before={"status": row["status"]},
+            after={"status": "revoked", "reason": reason},
+        )
+    return await get(voucher_id)
+
+
+async def expire_due(actor: Actor, today: dt.date) -> int:
+    """Expire every open voucher whose validity ended before `today`; release what was not claimed."""
+    async with write_transaction():
+        sql = Sql()
+        lock = " FOR UPDATE" if sql.postgres else ""
+        rows = await sql.fetch(
+            f"SELECT * FROM voucher WHERE status IN ('active', 'partly_claimed') AND valid_until < $1{lock}",
+            today,
+        )
+        if rows:
+            await _release(actor, rows, "expired", "its validity ended", today)
+            await audit.record(
+                actor, "voucher.expire", "voucher_batch", today.isoformat(), after={"vouchers": len(rows)}
+            )
+    return len(rows)
+
+
+async def find_by_code(code_text: str, holder_birth_date: dt.date) -> dict[str, Any]:
+    """The voucher a code names, if the holder's date of birth matches. Both failures read the same, so a
+    stolen code cannot be used to learn whose it is."""
+    try:
+        code = codes.normalise(code_text)
+    except codes.InvalidCode as exc:
+        raise ValidationFailed("invalid_code", str(exc), "code") from None
+    row = (
+        await Voucher.select()
+        .where(Voucher.code_index == get_vault().blind_index("voucher_code", code))
+        .first()
+    )
+    if row is None or row["holder_check"] != _holder_check(row["public_id"], holder_birth_date.isoformat()):
+        raise NotFound("voucher for this code and date of birth", "code")
+    return view(row)
+
+
+async def list_vouchers(
+    status: str | None, participant: str | None, limit: int, starting_after: str | None
+) -> tuple[list[dict[str, Any]], bool]:
+    """A page of vouchers, newest first."""
+    where = []
+    if status:
+        where.append(Voucher.status == status)
+    if participant:
+        where.append(Voucher.participant == participant)
+    page = await paginate(Voucher, Voucher.all_columns(), where, limit, starting_after)
+    return [view(row) for row in page.rows], page.has_more

@@ -1,0 +1,36 @@
+"""Voucher tables. A voucher's code is a credential: stored sealed, found by a keyed hash."""
+
+from __future__ import annotations
+
+from piccolo.columns import BigInt, Date, Integer, Text, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+
+class Voucher(Table, tablename="voucher"):
+    public_id = Varchar(length=32, unique=True)  # vch_…
+    kind = Varchar(length=20)  # childcare | transport
+    decision = Varchar(length=32, unique=True)  # the eligibility decision it was issued from (dec_…)
+    participant = Varchar(length=32, index=True)  # par_…
+    child = Varchar(length=32, null=True, default=None)  # chd_… (childcare)
+    provider = Varchar(length=32, null=True, default=None, index=True)  # org_… chosen provider, if any
+    fund = Varchar(length=32)
+    programme = Varchar(length=32)  # ledger programme code
+    currency = Varchar(length=3)
+    period = Varchar(length=10)  # week | month
+    value_minor = BigInt()  # per period
+    authorised_hours = Integer(default=0)  # per period, in hundredths of an hour (childcare)
+    valid_from = Date()
+    valid_until = Date()
+    total_minor = BigInt()  # committed in the ledger at issuance
+    claimed_minor = BigInt(default=0)
+    released_minor = BigInt(default=0)
+    status = Varchar(length=20, default="active", index=True)
+    status_reason = Text(default="")
+    code_index = Varchar(length=64, unique=True)  # keyed hash of the code
+    code_sealed = Text()
+    holder_check = Varchar(length=64)  # keyed hash of voucher id + the holder's date of birth
+    batch = Varchar(length=32, null=True, default=None, index=True)
+    created_by = Varchar(length=32, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())

@@ -1,0 +1,203 @@
+"""Issuing vouchers from eligible decisions, with their commitments in the ledger; revoking, expiring,
+and finding a voucher by its code and the holder's date of birth."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import msgspec
+import pytest
+
+from app.core.roles import Role
+from app.eligibility import service as eligibility
+from app.ledger import dimensions, queries
+from app.ledger import service as ledger
+from app.ledger.operations import Kind, Operation, Target
+from app.registry.households import add_child, create_household
+from app.registry.participants import register
+from app.registry.personal import ChildPersonal, ParticipantPersonal
+from app.vouchers import service
+from tests.support import PERSON_EXAMPLE, SYSTEM, row_counts, run
+
+V = "/api/v1/vouchers"
+CHILD_BIRTH = "2024-05-10"
+CASE = {
+    "activity": "employment",
+    "weekly_activity_hours": 30,
+    "activity_start": "2025-06-01",
+    "household_size": 3,
+    "household_monthly_income": "1200.00",
+    "child_birth_date": CHILD_BIRTH,
+    "weekly_care_hours": 35,
+}
+
+
+async def _world(budget_minor: int) -> dict[str, str]:
+    await dimensions.create(SYSTEM, "fund", "ESF", "European Social Fund", "EUR")
+    await dimensions.create(SYSTEM, "programme", "CHILDCARE", "Childcare vouchers", "EUR")
+    if budget_minor:
+        load = Operation(
+            Kind.BUDGET_LOAD, Target("ESF", "CHILDCARE"), budget_minor, "load", dt.date(2026, 1, 1)
+        )
+        await ledger.apply_one(SYSTEM, load)
+    household = (await create_household(SYSTEM, "North")).id
+    participant = (await register(SYSTEM, msgspec.convert(PERSON_EXAMPLE, ParticipantPersonal), household)).id
+    personal = ChildPersonal(given_name="Ada", family_name="Quillfeather", date_of_birth=dt.date(2024, 5, 10))
+    child = (await add_child(SYSTEM, household, personal)).id
+    return {"participant": participant, "child": child}
+
+
+async def _decision(participant: str, case: dict = CASE) -> str:
+    view = await eligibility.evaluate(SYSTEM, "childcare_voucher", case, dt.date(2026, 3, 2), participant)
+    return view["id"]
+
+
+def _issue(people, decision: str, child: str, **extra):
+    body = {
+        "decision": decision,
+        "fund": "ESF",
+        "valid_from": "2026-03-02",
+        "valid_until": "2026-05-24",
+        "child": child,
+        **extra,
+    }
+    return people.call(Role.CASEWORKER, "POST", V, json=body)
+
+
+def _position() -> dict[str, int]:
+    rows = run(queries.budget_position(fund="ESF", programme="CHILDCARE"))
+    return {"available": rows[0].available, "committed": rows[0].committed}
+
+
+def test_issuing_commits_the_full_value_and_gives_a_code(people):
+    world = run(_world(1_000_000))
+    decision = run(_decision(world["participant"]))
+    response = _issue(people, decision, world["child"])
+    assert response.status_code == 201, response.text
+    voucher = response.json()
+    assert voucher["value"] == "260.00" and voucher["period"] == "week"
+    assert voucher["total"] == "3120.00"  # 12 weeks from 2 March to 24 May
+    assert voucher["status"] == "active" and voucher["authorised_hours"] == 35.0
+    assert _position() == {"available": 1_000_000 - 312_000, "committed": 312_000}
+    found = run(service.find_by_code(voucher["code"].lower(), dt.date(2024, 5, 10)))
+    assert found["id"] == voucher["id"]
+    shown = people.call(Role.CASEWORKER, "GET", f"{V}/{voucher['id']}").json()
+    assert shown["code"] == voucher["code"]
+    assert people.call(Role.AUDITOR, "GET", f"{V}/{voucher['id']}").json()["code"] is None
+
+
+def test_a_code_without_the_right_birth_date_finds_nothing(people):
+    world = run(_world(1_000_000))
+    voucher = _issue(people, run(_decision(world["participant"])), world["child"]).json()
+    from app.core.errors import NotFound, ValidationFailed
+
+    with pytest.raises(NotFound):
+        run(service.find_by_code(voucher["code"], dt.date(2024, 5, 11)))
+    typo = voucher["code"][:-1] + ("2" if voucher["code"][-1] != "2" else "3")
+    with pytest.raises(ValidationFailed, match="mistyped"):
+        run(service.find_by_code(typo, dt.date(2024, 5, 10)))
+
+
+def test_too_little_budget_is_refused_by_name_and_nothing_is_written(people):
+    world = run(_world(300_000))  # less than 3,120.00
+    decision = run(_decision(world["participant"]))
+    people.make(Role.CASEWORKER)
+    before = run(row_counts())
+    response = _issue(people, decision, world["child"])
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["code"] == "insufficient_available_budget"
+    assert run(row_counts()) == before
+
+
+def test_a_decision_gives_one_voucher_and_must_be_eligible(people):
+    world = run(_world(10_000_000))
+    decision = run(_decision(world["participant"]))
+    assert _issue(people, decision, world["child"]).status_code == 201
+    again = _issue(people, decision, world["child"])
+    assert again.status_code == 409 and again.json()["error"]["code"] == "decision_already_used"
+    refused = run(_decision(world["participant"], {**CASE, "household_monthly_income": "9000.00"}))
+    response = _issue(people, refused, world["child"])
+    assert response.status_code == 409 and response.json()["error"]["code"] == "decision_not_eligible"
+
+
+def test_batch_issuance_is_all_or_nothing(people):
+    world = run(_world(700_000))  # affords two vouchers of 3,120.00, not three
+    decisions = [run(_decision(world["participant"])) for _ in range(3)]
+    people.make(Role.CASEWORKER)
+    before = run(row_counts())
+    body = {
+        "vouchers": [
+            {
+                "decision": d,
+                "fund": "ESF",
+                "valid_from": "2026-03-02",
+                "valid_until": "2026-05-24",
+                "child": world["child"],
+            }
+            for d in decisions
+        ]
+    }
+    response = people.call(Role.CASEWORKER, "POST", f"{V}/batch", json=body)
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "insufficient_available_budget"
+    assert run(row_counts()) == before
+    body["vouchers"] = body["vouchers"][:2]
+    response = people.call(Role.CASEWORKER, "POST", f"{V}/batch", json=body)
+    assert response.status_code == 201, response.text
+    assert len({v["code"] for v in response.json()}) == 2
+    assert _position()["committed"] == 624_000
+
+
+def test_revoking_and_expiring_release_what_was_not_claimed(people):
+    world = run(_world(10_000_000))
+    first = _issue(people, run(_decision(world["participant"])), world["child"]).json()
+    second = _issue(people, run(_decision(world["participant"])), world["child"]).json()
+    response = people.call(
+        Role.CASEWORKER, "POST", f"{V}/{first['id']}/revoke", json={"reason": "moved away"}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "revoked" and response.json()["released"] == "3120.00"
+    assert _position()["committed"] == 312_000
+    again = people.call(Role.CASEWORKER, "POST", f"{V}/{first['id']}/revoke", json={"reason": "twice"})
+    assert again.status_code == 409
+    assert run(service.expire_due(SYSTEM, dt.date(2026, 5, 24))) == 0  # still valid that day
+    assert run(service.expire_due(SYSTEM, dt.date(2026, 5, 25))) == 1
+    assert people.call(Role.AUDITOR, "GET", f"{V}/{second['id']}").json()["status"] == "expired"
+    assert _position() == {"available": 10_000_000, "committed": 0}
+    assert run(service.expire_due(SYSTEM, dt.date(2026, 6, 1))) == 0
+
+
+def test_childcare_needs_the_participants_own_child(people):
+    world = run(_world(10_000_000))
+    decision = run(_decision(world["participant"]))
+    other = run(create_household(SYSTEM, "South")).id
+    stranger = run(
+        add_child(
+            SYSTEM, other, ChildPersonal(given_name="B", family_name="C", date_of_birth=dt.date(2023, 1, 1))
+        )
+    ).id
+    response = _issue(people, decision, stranger)
+    assert response.status_code == 400 and response.json()["error"]["param"] == "child"
+    assert _issue(people, decision, None).json()["error"]["code"] == "child_required"
+
+
+def test_bad_dates_are_refused(people):
+    world = run(_world(10_000_000))
+    decision = run(_decision(world["participant"]))
+    response = _issue(people, decision, world["child"], valid_until="2026-03-01")
+    assert response.status_code == 400 and response.json()["error"]["param"] == "valid_until"
+    response = _issue(people, decision, world["child"], valid_until="2027-04-01")
+    assert response.json()["error"]["code"] == "validity_too_long"
+
+
+def test_vouchers_are_listed_newest_first_by_status(people):
+    world = run(_world(10_000_000))
+    ids = [
+        _issue(people, run(_decision(world["participant"])), world["child"]).json()["id"] for _ in range(3)
+    ]
+    people.call(Role.CASEWORKER, "POST", f"{V}/{ids[0]}/revoke", json={"reason": "moved away"})
+    page = people.call(Role.FINANCE_OFFICER, "GET", f"{V}?status=active&limit=1").json()
+    assert [v["id"] for v in page["data"]] == [ids[2]] and page["has_more"] is True
+    rest = people.call(Role.FINANCE_OFFICER, "GET", f"{V}?status=active&starting_after={ids[2]}").json()
+    assert [v["id"] for v in rest["data"]] == [ids[1]] and rest["has_more"] is False
+    assert all(v["code"] is None for v in page["data"])
