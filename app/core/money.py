@@ -64,9 +64,13 @@ def to_decimal(minor: int, currency: str) -> Decimal:
 
 
 def format_minor(minor: int, currency: str) -> str:
-    """Plain text for exports: '1234.50' (no thousands separators, a dot for decimals)."""
+    """Plain text for exports: '1234.50' (no thousands separators, a dot for decimals). Integer arithmetic:
+    exports and batches format millions of amounts."""
     digits = exponent(currency)
-    return f"{to_decimal(minor, currency):.{digits}f}"
+    if digits == 0:
+        return str(minor)
+    whole, fraction = divmod(abs(minor), 10**digits)
+    return f"{'-' if minor < 0 else ''}{whole}.{fraction:0{digits}d}"
 
 
 def round_minor(amount: Decimal, currency: str) -> int:

@@ -16,14 +16,13 @@ commit); large batches go in with COPY.
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import json
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from app.core.actor import Actor
+from app.core.batching import collector_paused
 from app.core.db import utcnow, write_transaction
 from app.core.sql import Sql
 from app.ledger import chart as c
@@ -90,22 +89,8 @@ async def post(actor: Actor, drafts: Sequence[Draft]) -> list[PostedEntry]:
     """Post every draft or none. Raises LedgerRefusal naming the first draft refused (its index)."""
     if not drafts:
         return []
-    with _collector_paused(len(drafts) >= COPY_FROM):
+    with collector_paused(len(drafts) >= COPY_FROM):
         return await _post(actor, drafts)
-
-
-@contextmanager
-def _collector_paused(pause: bool) -> Iterator[None]:
-    """A bulk batch makes hundreds of thousands of small immutable records that are never cyclic; the
-    cyclic garbage collector would rescan them over and over (a third of the batch's Python time)."""
-    if not pause or not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 async def _post(actor: Actor, drafts: Sequence[Draft]) -> list[PostedEntry]:

@@ -213,3 +213,18 @@ async def update(
                 after={**after, **redacted},
             )
         return await get(actor, public_id)
+
+
+CHUNK = 5_000  # ids per query: well under SQLite's parameter limit
+
+
+async def get_many(actor: Actor, public_ids: set[str]) -> dict[str, ParticipantView]:
+    """Participants by id, for batch work (unknown ids are simply absent)."""
+    found: dict[str, ParticipantView] = {}
+    ids = sorted(public_ids)
+    for start in range(0, len(ids), CHUNK):
+        rows = await Participant.select(*_COLUMNS).where(
+            Participant.public_id.is_in(ids[start : start + CHUNK])
+        )
+        found.update({row["public_id"]: _view(actor, row) for row in rows})
+    return found

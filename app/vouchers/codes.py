@@ -33,7 +33,12 @@ def check_character(body: str) -> str:
 
 
 def new_code() -> str:
-    body = "".join(secrets.choice(ALPHABET) for _ in range(RANDOM_LENGTH))
+    number = secrets.randbelow(BASE**RANDOM_LENGTH)  # uniform; one system call, not one per character
+    digits = []
+    for _ in range(RANDOM_LENGTH):
+        number, digit = divmod(number, BASE)
+        digits.append(ALPHABET[digit])
+    body = "".join(digits)
     return body + check_character(body)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from app.core import audit
 from app.core.actor import Actor
+from app.core.batching import collector_paused
 from app.core.crypto import get_vault
 from app.core.db import utcnow, write_transaction
 from app.core.errors import Conflict, NotFound, ValidationFailed
@@ -23,11 +24,10 @@ from app.core.ids import has_prefix, new_id
 from app.core.money import format_minor, to_minor
 from app.core.pagination import paginate
 from app.core.sql import Sql
-from app.eligibility.tables import Decision
 from app.ledger import service as ledger
 from app.ledger.operations import Kind, Operation, Target
-from app.registry.households import get_child
-from app.registry.participants import get as get_participant
+from app.registry.households import ChildView, get_children
+from app.registry.participants import ParticipantView, get_many
 from app.vouchers import codes
 from app.vouchers.tables import Voucher
 
@@ -82,8 +82,12 @@ def _check_dates(request: IssueRequest, param: str) -> None:
 
 
 async def _decisions(requests: Sequence[IssueRequest]) -> dict[str, dict[str, Any]]:
-    ids = [r.decision for r in requests]
-    rows = await Decision.select().where(Decision.public_id.is_in(ids)) if ids else []
+    sql = Sql()  # raw: the ORM's row handling cost 40 µs a decision, most of a batch's reading time
+    rows = await sql.fetch(
+        "SELECT public_id, programme, eligible, participant, currency, outputs FROM eligibility_decision "
+        f"WHERE public_id {sql.any_(1, 'text')}",
+        [r.decision for r in requests],
+    )
     return {row["public_id"]: row for row in rows}
 
 
@@ -92,7 +96,15 @@ def _outputs(row: dict[str, Any]) -> dict[str, Any]:
     return json.loads(value) if isinstance(value, str) else value
 
 
-async def _prepare(actor: Actor, request: IssueRequest, decision: dict[str, Any] | None, param: str) -> dict:
+@dataclass(frozen=True)
+class _People:
+    participants: dict[str, ParticipantView]
+    children: dict[str, ChildView]
+
+
+def _prepare(
+    actor: Actor, request: IssueRequest, decision: dict[str, Any] | None, people: _People, param: str
+) -> dict:
     """One voucher row and its ledger commitment, checked; nothing written yet."""
     _check_dates(request, param)
     if decision is None or not has_prefix(request.decision, "dec"):
@@ -114,7 +126,7 @@ async def _prepare(actor: Actor, request: IssueRequest, decision: dict[str, Any]
             "the decision was not made for a registered participant",
             f"{param}decision",
         )
-    holder_birth = await _holder_birth_date(actor, kind, request, decision, param)
+    holder_birth = _holder_birth_date(kind, request, decision, people, param)
     outputs = _outputs(decision)
     value = to_minor(outputs["amount"], decision["currency"], f"{param}decision")
     hours = round(float(outputs.get("authorised_hours", 0)) * 100)
@@ -156,25 +168,25 @@ async def _prepare(actor: Actor, request: IssueRequest, decision: dict[str, Any]
     return {"row": row, "code": code, "commitment": commitment}
 
 
-async def _holder_birth_date(
-    actor: Actor, kind: VoucherKind, request: IssueRequest, decision: dict[str, Any], param: str
+def _holder_birth_date(
+    kind: VoucherKind, request: IssueRequest, decision: dict[str, Any], people: _People, param: str
 ) -> str:
     """Whose date of birth a redeemer must give: the child's for childcare, the participant's otherwise."""
-    if kind.name == "childcare":
-        if request.child is None:
-            raise ValidationFailed("child_required", "a childcare voucher names the child", f"{param}child")
-        try:
-            child = await get_child(actor, request.child)
-        except NotFound:
-            raise NotFound("child", f"{param}child") from None
-        participant = await get_participant(actor, decision["participant"])
-        if participant.household != child.household:
-            raise ValidationFailed(
-                "child_not_in_household", "the child is not in the participant's household", f"{param}child"
-            )
-        return str(child.personal["date_of_birth"]) if child.personal else ""
-    participant = await get_participant(actor, decision["participant"])
-    return str(participant.personal["date_of_birth"]) if participant.personal else ""
+    participant = people.participants.get(decision["participant"])
+    if participant is None or participant.personal is None:
+        raise NotFound("participant", f"{param}decision")
+    if kind.name != "childcare":
+        return str(participant.personal["date_of_birth"])
+    if request.child is None:
+        raise ValidationFailed("child_required", "a childcare voucher names the child", f"{param}child")
+    child = people.children.get(request.child)
+    if child is None or child.personal is None:
+        raise NotFound("child", f"{param}child")
+    if participant.household != child.household:
+        raise ValidationFailed(
+            "child_not_in_household", "the child is not in the participant's household", f"{param}child"
+        )
+    return str(child.personal["date_of_birth"])
 
 
 _COLUMNS = (
@@ -218,7 +230,10 @@ async def _refuse_used_decisions(requests: Sequence[IssueRequest]) -> None:
                 f"vouchers[{index}].decision",
             )
         seen[decision] = index
-    used = await Voucher.select(Voucher.decision, Voucher.public_id).where(Voucher.decision.is_in(ids))
+    sql = Sql()
+    used = await sql.fetch(
+        f"SELECT decision, public_id FROM voucher WHERE decision {sql.any_(1, 'text')}", ids
+    )
     if used:
         first = used[0]
         where = f"vouchers[{seen[first['decision']]}].decision" if len(ids) > 1 else "decision"
@@ -229,22 +244,41 @@ async def _refuse_used_decisions(requests: Sequence[IssueRequest]) -> None:
         )
 
 
+def _no_progress(stage: str) -> None:
+    return None
+
+
 async def issue_many(
-    actor: Actor, requests: Sequence[IssueRequest], batch: bool = False
+    actor: Actor, requests: Sequence[IssueRequest], batch: bool = False, progress=_no_progress
 ) -> list[dict[str, Any]]:
     """Issue vouchers and commit their value, all or nothing. Returns each voucher with its code."""
     if not requests:
         return []
+    with collector_paused(len(requests) >= 500):
+        return await _issue_many(actor, requests, batch, progress)
+
+
+async def _issue_many(
+    actor: Actor, requests: Sequence[IssueRequest], batch: bool, progress
+) -> list[dict[str, Any]]:
     prefix = (lambda i: f"vouchers[{i}].") if batch else (lambda i: "")
     batch_id = new_id("vbt") if batch else None
     async with write_transaction():
+        progress("checking decisions")
         await _refuse_used_decisions(requests)
         decisions = await _decisions(requests)
+        people = _People(
+            await get_many(actor, {d["participant"] for d in decisions.values() if d["participant"]}),
+            await get_children(actor, {r.child for r in requests if r.child}),
+        )
+        progress("preparing vouchers")
         prepared = [
-            await _prepare(actor, request, decisions.get(request.decision), prefix(i))
+            _prepare(actor, request, decisions.get(request.decision), people, prefix(i))
             for i, request in enumerate(requests)
         ]
+        progress("committing in the ledger")
         await ledger.apply(actor, [p["commitment"] for p in prepared])
+        progress("writing vouchers")
         now = utcnow()
         rows = [
             {
