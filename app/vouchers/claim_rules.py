@@ -1,0 +1,191 @@
+"""Judging a provider's claim, line by line: pure functions, no database, so the API, the CSV upload and
+the portal form all judge the same way.
+
+Each line is accepted, reduced (with the cap that applied) or rejected, with a named reason. Lines are
+judged in order; what an earlier line takes from a voucher is no longer there for a later one, and a
+voucher claimed twice for the same days in one file is caught like one claimed in an earlier claim.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from app.core.money import format_minor
+
+
+class Outcome(StrEnum):
+    ACCEPTED = "accepted"
+    REDUCED = "reduced"
+    REJECTED = "rejected"
+
+
+class Reason(StrEnum):
+    UNKNOWN_VOUCHER = "unknown_voucher"
+    CHILD_MISMATCH = "child_mismatch"
+    VOUCHER_INACTIVE = "voucher_inactive"
+    OTHER_PROVIDER = "voucher_for_another_provider"
+    BAD_DATES = "invalid_service_dates"
+    OUTSIDE_VALIDITY = "outside_voucher_validity"
+    PERIOD_IN_FUTURE = "period_in_future"
+    LATE_SUBMISSION = "submitted_after_deadline"
+    NOT_LICENSED = "provider_not_licensed"
+    ALREADY_CLAIMED = "already_claimed"
+    EXHAUSTED = "voucher_exhausted"
+    EXCEEDS_RATE = "exceeds_rate_for_attendance"
+    EXCEEDS_REMAINING = "exceeds_remaining_value"
+
+
+@dataclass(frozen=True)
+class Line:
+    number: int  # line of the file, or position in the request
+    voucher: str | None  # the voucher the code names, None when no voucher has that code
+    holder_matches: bool  # the date of birth given matches the voucher's holder
+    service_start: dt.date
+    service_end: dt.date
+    days_attended: int
+    amount_minor: int
+
+
+@dataclass(frozen=True)
+class VoucherState:
+    id: str
+    status: str
+    provider: str | None
+    valid_from: dt.date
+    valid_until: dt.date
+    period: str  # week | month
+    value_minor: int  # per period
+    remaining_minor: int
+    claimed: tuple[tuple[dt.date, dt.date], ...] = ()  # service periods already claimed (not rejected)
+
+
+@dataclass(frozen=True)
+class Context:
+    provider: str
+    today: dt.date
+    deadline_days: int  # a line must arrive within this many days of its service period's end
+    licences: tuple[tuple[dt.date, dt.date], ...]  # the provider's licence periods
+    currency: str = "EUR"
+
+
+@dataclass(frozen=True)
+class Judged:
+    number: int
+    voucher: str | None
+    outcome: Outcome
+    accepted_minor: int
+    reason: Reason | None
+    message: str
+
+
+@dataclass
+class _Running:
+    remaining: dict[str, int]
+    claimed: dict[str, list[tuple[dt.date, dt.date]]] = field(default_factory=dict)
+
+
+def attendance_cap(state: VoucherState, line: Line) -> int:
+    """The voucher's rate times the attendance: weeks attended (5 days a week, started weeks count) for a
+    weekly voucher, months for a monthly one."""
+    if state.period == "week":
+        weeks = -(-line.days_attended // 5)
+        return state.value_minor * weeks
+    months = (
+        (line.service_end.year * 12 + line.service_end.month)
+        - (line.service_start.year * 12 + line.service_start.month)
+        + 1
+    )
+    return state.value_minor * months
+
+
+def _covered(start: dt.date, end: dt.date, periods: Sequence[tuple[dt.date, dt.date]]) -> bool:
+    """Every day from start to end lies in one of the periods (they may join end to end)."""
+    day = start
+    for first, last in sorted(periods):
+        if first <= day <= last:
+            day = last + dt.timedelta(days=1)
+        if day > end:
+            return True
+    return day > end
+
+
+def _overlaps(start: dt.date, end: dt.date, periods: Sequence[tuple[dt.date, dt.date]]) -> bool:
+    return any(start <= last and first <= end for first, last in periods)
+
+
+def _refusal(
+    line: Line, state: VoucherState | None, context: Context, running: _Running
+) -> tuple[Reason, str] | None:
+    if line.voucher is None or state is None:
+        return Reason.UNKNOWN_VOUCHER, "no voucher has this code"
+    if not line.holder_matches:
+        return Reason.CHILD_MISMATCH, "the date of birth does not match the voucher's holder"
+    if state.status not in ("active", "partly_claimed"):
+        return Reason.VOUCHER_INACTIVE, f"the voucher is {state.status}"
+    if state.provider is not None and state.provider != context.provider:
+        return Reason.OTHER_PROVIDER, "the voucher was issued for another provider"
+    if (
+        line.service_end < line.service_start
+        or line.days_attended > (line.service_end - line.service_start).days + 1
+    ):
+        return Reason.BAD_DATES, "the service dates are reversed or fewer than the days attended"
+    if line.service_start < state.valid_from or line.service_end > state.valid_until:
+        return Reason.OUTSIDE_VALIDITY, f"the voucher is valid from {state.valid_from} to {state.valid_until}"
+    if line.service_end > context.today:
+        return Reason.PERIOD_IN_FUTURE, "the service period has not ended yet"
+    if (context.today - line.service_end).days > context.deadline_days:
+        return (
+            Reason.LATE_SUBMISSION,
+            f"claims are due within {context.deadline_days} days of the period's end",
+        )
+    if not _covered(line.service_start, line.service_end, context.licences):
+        return Reason.NOT_LICENSED, "the provider's licence does not cover these dates"
+    if _overlaps(line.service_start, line.service_end, running.claimed.get(state.id, [])):
+        return Reason.ALREADY_CLAIMED, "these days of this voucher were already claimed"
+    if running.remaining[state.id] <= 0:
+        return Reason.EXHAUSTED, "nothing remains on the voucher"
+    return None
+
+
+def judge(lines: Sequence[Line], vouchers: dict[str, VoucherState], context: Context) -> list[Judged]:
+    running = _Running(
+        remaining={v.id: v.remaining_minor for v in vouchers.values()},
+        claimed={v.id: list(v.claimed) for v in vouchers.values()},
+    )
+    results = []
+    for line in lines:
+        state = vouchers.get(line.voucher) if line.voucher else None
+        refusal = _refusal(line, state, context, running)
+        if refusal is not None:
+            results.append(Judged(line.number, line.voucher, Outcome.REJECTED, 0, refusal[0], refusal[1]))
+            continue
+        assert state is not None
+        results.append(_amount(line, state, running, context.currency))
+        running.claimed.setdefault(state.id, []).append((line.service_start, line.service_end))
+    return results
+
+
+def _amount(line: Line, state: VoucherState, running: _Running, currency: str) -> Judged:
+    accepted, reason, message = line.amount_minor, None, ""
+    cap = attendance_cap(state, line)
+    if accepted > cap:
+        shown = format_minor(cap, currency)
+        accepted, reason, message = (
+            cap,
+            Reason.EXCEEDS_RATE,
+            f"capped at the voucher's rate for the attendance, {shown}",
+        )
+    remaining = running.remaining[state.id]
+    if accepted > remaining:
+        shown = format_minor(remaining, currency)
+        accepted, reason, message = (
+            remaining,
+            Reason.EXCEEDS_REMAINING,
+            f"capped at the value left on the voucher, {shown}",
+        )
+    running.remaining[state.id] = remaining - accepted
+    outcome = Outcome.ACCEPTED if reason is None else Outcome.REDUCED
+    return Judged(line.number, state.id, outcome, accepted, reason, message)
