@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import msgspec
 from litestar import Controller, Request, get, post
 from litestar.params import JSONBody, Parameter, QueryParameter
 
@@ -11,8 +12,8 @@ from app.core.db import today
 from app.core.guards import allow, current_actor
 from app.core.roles import Role
 from app.core.schemas import Cursor, Limit, ListOf
-from app.vouchers import service
-from app.vouchers.schemas import BatchIssueIn, IssueIn, RevokeIn, VoucherOut
+from app.vouchers import claims, service
+from app.vouchers.schemas import BatchIssueIn, ClaimIn, ClaimOut, IssueIn, RevokeIn, VoucherOut
 
 ISSUERS = allow(Role.CASEWORKER)
 READERS = allow(Role.CASEWORKER, Role.FINANCE_OFFICER, Role.BUDGET_HOLDER, Role.AUDITOR, Role.ADMIN)
@@ -67,4 +68,32 @@ class VoucherController(Controller):
         return VoucherOut(**await service.revoke(current_actor(request), voucher_id, data.reason, when))
 
 
-CONTROLLERS = [VoucherController]
+class ClaimController(Controller):
+    path = "/api/v1/claims"
+    tags = ["claims"]
+
+    @post("/", opt=allow(Role.PROVIDER))
+    async def submit(self, request: Request, data: JSONBody[ClaimIn]) -> ClaimOut:
+        """Submit a claim: every line is judged at once — accepted, reduced (with the cap) or rejected (with
+        the reason) — and the claim waits for a finance officer's approval."""
+        items = [
+            claims.LineIn(
+                i.code, i.child_birth_date, i.service_start, i.service_end, i.days_attended, i.amount
+            )
+            for i in data.lines
+        ]
+        claim = await claims.submit(
+            current_actor(request), data.period_start, data.period_end, items, today()
+        )
+        return msgspec.convert(claim, ClaimOut)
+
+    @get(
+        "/{claim_id:str}",
+        opt=allow(Role.PROVIDER, Role.FINANCE_OFFICER, Role.APPROVER, Role.AUDITOR, Role.ADMIN),
+    )
+    async def claim(self, request: Request, claim_id: Annotated[str, Parameter(max_length=32)]) -> ClaimOut:
+        """A claim with each line's outcome and reason. Providers see only their own claims."""
+        return msgspec.convert(await claims.get(current_actor(request), claim_id), ClaimOut)
+
+
+CONTROLLERS = [VoucherController, ClaimController]

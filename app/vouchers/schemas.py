@@ -53,3 +53,49 @@ class VoucherOut(msgspec.Struct):
     remaining: str
     batch: str | None = None
     code: str | None = None  # caseworkers only; give it to the participant
+
+
+Money = Annotated[
+    str, msgspec.Meta(max_length=20, pattern=r"^-?\d{1,13}(\.\d{1,3})?$", description="e.g. 260.00")
+]
+
+
+class ClaimLineIn(Input):
+    code: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+    child_birth_date: dt.date
+    service_start: dt.date
+    service_end: dt.date
+    days_attended: Annotated[int, msgspec.Meta(ge=0, le=31)]
+    amount: Money
+
+
+class ClaimIn(Input):
+    period_start: dt.date
+    period_end: dt.date
+    lines: Annotated[list[ClaimLineIn], msgspec.Meta(min_length=1, max_length=10_000)]
+
+
+class ClaimLineOut(msgspec.Struct):
+    line: int
+    voucher: str | None
+    service_start: dt.date
+    service_end: dt.date
+    days_attended: int
+    claimed: str
+    accepted: str
+    outcome: str
+    reason: str | None
+    message: str
+
+
+class ClaimOut(msgspec.Struct):
+    id: str
+    provider: str
+    period_start: dt.date
+    period_end: dt.date
+    status: str
+    source: str
+    currency: str
+    claimed: str
+    accepted: str
+    lines: list[ClaimLineOut]

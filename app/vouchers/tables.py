@@ -34,3 +34,33 @@ class Voucher(Table, tablename="voucher"):
     created_by = Varchar(length=32, default="")
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class Claim(Table, tablename="voucher_claim"):
+    """A provider's claim for a service period: lines against vouchers, each judged on submission."""
+
+    public_id = Varchar(length=32, unique=True)  # clm_…
+    provider = Varchar(length=32, index=True)  # the provider's organisation (prv_…)
+    period_start = Date()
+    period_end = Date()
+    status = Varchar(length=20, default="submitted", index=True)
+    source = Varchar(length=10, default="api")  # api | csv
+    currency = Varchar(length=3, default="EUR")
+    claimed_minor = BigInt(default=0)
+    accepted_minor = BigInt(default=0)
+    submitted_by = Varchar(length=32, default="")
+    submitted_at = Timestamptz(default=TimestamptzNow())
+
+
+class ClaimLine(Table, tablename="voucher_claim_line"):
+    claim = Varchar(length=32, index=True)  # clm_…
+    line_no = Integer()
+    voucher = Varchar(length=32, null=True, default=None, index=True)  # vch_…, None when the code is unknown
+    service_start = Date()
+    service_end = Date()
+    days_attended = Integer()
+    amount_claimed_minor = BigInt()
+    amount_accepted_minor = BigInt(default=0)
+    outcome = Varchar(length=10)  # accepted | reduced | rejected
+    reason = Varchar(length=40, default="")
+    message = Text(default="")

@@ -129,6 +129,20 @@ EXAMPLES: dict[type, dict[str, Any]] = {
         ]
     },
     vch.RevokeIn: {"reason": "moved away", "effective_date": "2026-05-01"},
+    vch.ClaimIn: {
+        "period_start": "2026-03-01",
+        "period_end": "2026-03-31",
+        "lines": [
+            {
+                "code": "K7QM-3XHD-9PTA-WB",
+                "child_birth_date": "2024-05-10",
+                "service_start": "2026-03-02",
+                "service_end": "2026-03-27",
+                "days_attended": 20,
+                "amount": "1040.00",
+            }
+        ],
+    },
 }
 
 WRONG_VALUE = {

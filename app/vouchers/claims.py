@@ -1,0 +1,305 @@
+"""Provider claims against vouchers: submitted (API now, CSV next), judged line by line by claim_rules,
+recorded with every line's outcome and reason, in one transaction that locks the vouchers it touches, so
+two claims on one voucher at the same moment never take more than its value."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from app.core import audit
+from app.core.actor import Actor
+from app.core.crypto import get_vault
+from app.core.db import utcnow, write_transaction
+from app.core.errors import Forbidden, NotFound, ValidationFailed
+from app.core.ids import has_prefix, new_id
+from app.core.money import format_minor, to_minor
+from app.core.sql import Sql
+from app.registry.tables import Provider, ProviderLicence
+from app.vouchers import codes
+from app.vouchers.claim_rules import Context, Judged, Line, Outcome, VoucherState, judge
+from app.vouchers.tables import Claim, ClaimLine
+
+DEADLINE_DAYS = 60
+MAX_LINES = 100_000
+
+
+@dataclass(frozen=True)
+class LineIn:
+    """A claim line as submitted: what the provider typed, not yet judged."""
+
+    code: str
+    child_birth_date: dt.date
+    service_start: dt.date
+    service_end: dt.date
+    days_attended: int
+    amount: str  # decimal text in the voucher's currency
+
+
+def _code_index(text: str) -> str | None:
+    try:
+        return get_vault().blind_index("voucher_code", codes.normalise(text))
+    except codes.InvalidCode:
+        return None
+
+
+async def _licences(provider: str) -> tuple[tuple[dt.date, dt.date], ...]:
+    rows = await ProviderLicence.select(ProviderLicence.valid_from, ProviderLicence.valid_until).where(
+        ProviderLicence.provider.is_in(
+            Provider.select(Provider.id).where(Provider.organisation.public_id == provider)
+        )
+    )
+    return tuple((r["valid_from"], r["valid_until"]) for r in rows)
+
+
+async def _lock_vouchers(sql: Sql, indexes: list[str]) -> list[dict[str, Any]]:
+    """The vouchers the codes name, locked until the claim is recorded (in id order: no deadlocks)."""
+    lock = " ORDER BY id FOR UPDATE" if sql.postgres else ""
+    return await sql.fetch(f"SELECT * FROM voucher WHERE code_index {sql.any_(1, 'text')}{lock}", indexes)
+
+
+async def _claimed_periods(sql: Sql, voucher_ids: list[str]) -> dict[str, list[tuple[dt.date, dt.date]]]:
+    rows = await sql.fetch(
+        "SELECT voucher, service_start, service_end FROM voucher_claim_line "
+        f"WHERE outcome <> 'rejected' AND voucher {sql.any_(1, 'text')}",
+        voucher_ids,
+    )
+    periods: dict[str, list[tuple[dt.date, dt.date]]] = {}
+    for row in rows:
+        periods.setdefault(row["voucher"], []).append(
+            (_date(row["service_start"]), _date(row["service_end"]))
+        )
+    return periods
+
+
+def _date(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+def _states(rows: list[dict[str, Any]], claimed: dict[str, list]) -> dict[str, VoucherState]:
+    return {
+        row["public_id"]: VoucherState(
+            id=row["public_id"],
+            status=row["status"],
+            provider=row["provider"],
+            valid_from=_date(row["valid_from"]),
+            valid_until=_date(row["valid_until"]),
+            period=row["period"],
+            value_minor=row["value_minor"],
+            remaining_minor=row["total_minor"] - row["claimed_minor"] - row["released_minor"],
+            claimed=tuple(claimed.get(row["public_id"], ())),
+        )
+        for row in rows
+    }
+
+
+def _lines(inputs: Sequence[LineIn], by_index: dict[str, dict[str, Any]], currency: str) -> list[Line]:
+    vault = get_vault()
+    lines = []
+    for number, item in enumerate(inputs, start=1):
+        index = _code_index(item.code)
+        row = by_index.get(index) if index else None
+        holder = row is not None and row["holder_check"] == vault.blind_index(
+            "voucher_holder", f"{row['public_id']}:{item.child_birth_date.isoformat()}"
+        )
+        amount = to_minor(item.amount, currency, f"lines[{number - 1}].amount")
+        if amount < 0:
+            raise ValidationFailed(
+                "invalid_amount", "a claimed amount cannot be negative", f"lines[{number - 1}].amount"
+            )
+        lines.append(
+            Line(
+                number,
+                row["public_id"] if row else None,
+                holder,
+                item.service_start,
+                item.service_end,
+                item.days_attended,
+                amount,
+            )
+        )
+    return lines
+
+
+async def submit(
+    actor: Actor,
+    period_start: dt.date,
+    period_end: dt.date,
+    items: Sequence[LineIn],
+    today: dt.date,
+    source: str = "api",
+    currency: str = "EUR",
+) -> dict[str, Any]:
+    """Judge and record a provider's claim; the vouchers' claimed value grows by what each line accepted."""
+    provider = _provider_of(actor)
+    if not items or len(items) > MAX_LINES:
+        raise ValidationFailed("invalid_lines", f"a claim has 1 to {MAX_LINES:,} lines", "lines")
+    if period_end < period_start:
+        raise ValidationFailed("invalid_period", "period_end is before period_start", "period_end")
+    async with write_transaction():
+        sql = Sql()
+        indexes = sorted({i for i in (_code_index(item.code) for item in items) if i})
+        rows = await _lock_vouchers(sql, indexes)
+        by_index = {row["code_index"]: row for row in rows}
+        states = _states(rows, await _claimed_periods(sql, [r["public_id"] for r in rows]))
+        context = Context(provider, today, DEADLINE_DAYS, await _licences(provider), currency)
+        judged = judge(_lines(items, by_index, currency), states, context)
+        claim_id = new_id("clm")
+        await _record(
+            sql, actor, claim_id, provider, period_start, period_end, items, judged, source, currency
+        )
+        await _take_from_vouchers(sql, judged, states)
+        total = sum(j.accepted_minor for j in judged)
+        await audit.record(
+            actor, "claim.submit", "claim", claim_id, after={"lines": len(judged), "accepted_minor": total}
+        )
+    return await get(actor, claim_id)
+
+
+def _provider_of(actor: Actor) -> str:
+    if actor.organisation_kind != "provider" or actor.organisation_public_id is None:
+        raise Forbidden("provider_only", "only a provider's users submit claims", None)
+    return actor.organisation_public_id
+
+
+async def _record(
+    sql: Sql,
+    actor: Actor,
+    claim_id: str,
+    provider: str,
+    period_start: dt.date,
+    period_end: dt.date,
+    items: Sequence[LineIn],
+    judged: list[Judged],
+    source: str,
+    currency: str,
+) -> None:
+    now = utcnow()
+    claimed = sum(to_minor(i.amount, currency) for i in items)
+    accepted = sum(j.accepted_minor for j in judged)
+    await sql.insert_many(
+        "voucher_claim",
+        (
+            "public_id",
+            "provider",
+            "period_start",
+            "period_end",
+            "status",
+            "source",
+            "currency",
+            "claimed_minor",
+            "accepted_minor",
+            "submitted_by",
+            "submitted_at",
+        ),
+        [
+            (
+                claim_id,
+                provider,
+                period_start,
+                period_end,
+                "submitted",
+                source,
+                currency,
+                claimed,
+                accepted,
+                actor.public_id,
+                now,
+            )
+        ],
+    )
+    await sql.insert_many(
+        "voucher_claim_line",
+        (
+            "claim",
+            "line_no",
+            "voucher",
+            "service_start",
+            "service_end",
+            "days_attended",
+            "amount_claimed_minor",
+            "amount_accepted_minor",
+            "outcome",
+            "reason",
+            "message",
+        ),
+        [
+            (
+                claim_id,
+                j.number,
+                j.voucher,
+                item.service_start,
+                item.service_end,
+                item.days_attended,
+                to_minor(item.amount, currency),
+                j.accepted_minor,
+                j.outcome.value,
+                j.reason.value if j.reason else "",
+                j.message,
+            )
+            for item, j in zip(items, judged, strict=True)
+        ],
+    )
+
+
+async def _take_from_vouchers(sql: Sql, judged: list[Judged], states: dict[str, VoucherState]) -> None:
+    taken: dict[str, int] = {}
+    for j in judged:
+        if j.voucher and j.outcome is not Outcome.REJECTED:
+            taken[j.voucher] = taken.get(j.voucher, 0) + j.accepted_minor
+    updates = []
+    for voucher, amount in taken.items():
+        left = states[voucher].remaining_minor - amount
+        updates.append((amount, "exhausted" if left <= 0 else "partly_claimed", utcnow(), voucher))
+    await sql.executemany(
+        "UPDATE voucher SET claimed_minor = claimed_minor + $1, status = $2, updated_at = $3 "
+        "WHERE public_id = $4",
+        updates,
+    )
+
+
+def _shown_voucher(actor: Actor, line: dict[str, Any]) -> str | None:
+    """A provider who gave the wrong date of birth does not learn which voucher the code is."""
+    if actor.is_outside and line["reason"] == "child_mismatch":
+        return None
+    return line["voucher"]
+
+
+async def get(actor: Actor, claim_id: str) -> dict[str, Any]:
+    row = (
+        await Claim.select().where(Claim.public_id == claim_id).first()
+        if has_prefix(claim_id, "clm")
+        else None
+    )
+    if row is None or (actor.is_outside and row["provider"] != actor.organisation_public_id):
+        raise NotFound("claim")  # another provider's claim reads as missing, never as forbidden
+    lines = await ClaimLine.select().where(ClaimLine.claim == claim_id).order_by(ClaimLine.line_no)
+    currency = row["currency"]
+    return {
+        "id": claim_id,
+        "provider": row["provider"],
+        "period_start": row["period_start"],
+        "period_end": row["period_end"],
+        "status": row["status"],
+        "source": row["source"],
+        "currency": currency,
+        "claimed": format_minor(row["claimed_minor"], currency),
+        "accepted": format_minor(row["accepted_minor"], currency),
+        "lines": [
+            {
+                "line": line["line_no"],
+                "voucher": _shown_voucher(actor, line),
+                "service_start": line["service_start"],
+                "service_end": line["service_end"],
+                "days_attended": line["days_attended"],
+                "claimed": format_minor(line["amount_claimed_minor"], currency),
+                "accepted": format_minor(line["amount_accepted_minor"], currency),
+                "outcome": line["outcome"],
+                "reason": line["reason"] or None,
+                "message": line["message"],
+            }
+            for line in lines
+        ],
+    }

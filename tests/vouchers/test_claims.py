@@ -1,0 +1,156 @@
+"""A provider's claim over HTTP: lines judged with reasons, vouchers drawn down, providers kept apart,
+and two claims on one voucher at the same moment never exceeding its value (PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import pytest
+
+from app.core.roles import Role
+from app.registry.organisations import LicenceView, add_licence
+from app.vouchers import claims, service
+from tests.support import SYSTEM, run
+from tests.vouchers.test_issue import _decision, _world
+
+C = "/api/v1/claims"
+
+
+def _voucher(people) -> dict:
+    world = run(_world(10_000_000))
+    decision = run(_decision(world["participant"]))
+    request = service.IssueRequest(decision, "ESF", dt.date(2026, 3, 2), dt.date(2026, 5, 24), world["child"])
+    voucher = run(service.issue_many(SYSTEM, [request]))[0]
+    licence = LicenceView("L-1", dt.date(2025, 1, 1), dt.date(2027, 12, 31))
+    run(add_licence(SYSTEM, people.provider_org, licence))
+    return voucher
+
+
+def _line(code: str, **extra) -> dict:
+    return {
+        "code": code,
+        "child_birth_date": "2024-05-10",
+        "service_start": "2026-03-02",
+        "service_end": "2026-03-27",
+        "days_attended": 20,
+        "amount": "1040.00",
+        **extra,
+    }
+
+
+def _submit(people, lines: list[dict], role=Role.PROVIDER):
+    body = {"period_start": "2026-03-01", "period_end": "2026-03-31", "lines": lines}
+    return people.call(role, "POST", C, json=body)
+
+
+@pytest.fixture
+def frozen_today(monkeypatch):
+    monkeypatch.setattr("app.vouchers.api.today", lambda: dt.date(2026, 4, 10))
+
+
+def test_a_claim_is_judged_line_by_line_and_draws_the_voucher_down(people, frozen_today):
+    voucher = _voucher(people)
+    lines = [
+        _line(voucher["code"]),  # 4 weeks x 260.00 = 1,040.00: accepted
+        _line(
+            voucher["code"],
+            service_start="2026-03-30",
+            service_end="2026-04-03",
+            days_attended=5,
+            amount="300.00",
+        ),  # one week: capped at 260.00
+        _line(
+            voucher["code"],
+            child_birth_date="2024-05-11",
+            service_start="2026-04-06",
+            service_end="2026-04-09",
+            days_attended=4,
+            amount="100.00",
+        ),
+        _line("K7QM-3XHD-9PTA-WB"),  # no such voucher (or mistyped)
+        _line(
+            voucher["code"],
+            service_start="2026-03-16",
+            service_end="2026-03-20",
+            days_attended=5,
+            amount="260.00",
+        ),  # the same days again
+    ]
+    response = _submit(people, lines)
+    assert response.status_code == 201, response.text
+    claim = response.json()
+    outcomes = [(ln["outcome"], ln["accepted"], ln["reason"]) for ln in claim["lines"]]
+    assert outcomes == [
+        ("accepted", "1040.00", None),
+        ("reduced", "260.00", "exceeds_rate_for_attendance"),
+        ("rejected", "0.00", "child_mismatch"),
+        ("rejected", "0.00", "unknown_voucher"),
+        ("rejected", "0.00", "already_claimed"),
+    ]
+    assert claim["lines"][2]["voucher"] is None  # a wrong birth date does not reveal the voucher
+    assert claim["accepted"] == "1300.00" and claim["status"] == "submitted"
+    after = run(service.get(voucher["id"]))
+    assert (
+        after["status"] == "partly_claimed"
+        and after["claimed"] == "1300.00"
+        and after["remaining"] == "1820.00"
+    )
+
+
+def test_providers_see_only_their_own_claims(people, frozen_today):
+    voucher = _voucher(people)
+    claim_id = _submit(people, [_line(voucher["code"])]).json()["id"]
+    from app.registry.organisations import create_provider
+
+    other = run(create_provider(SYSTEM, name="Other Provider")).id
+    people.make(Role.PROVIDER, organisation=other, key="other_provider")
+    response = people.client.get(
+        f"{C}/{claim_id}", headers=people.make(Role.PROVIDER, key="other_provider").headers
+    )
+    assert response.status_code == 404
+    assert people.call(Role.FINANCE_OFFICER, "GET", f"{C}/{claim_id}").status_code == 200
+    assert _submit(people, [_line(voucher["code"])], role=Role.CASEWORKER).status_code == 403
+
+
+def test_a_bad_amount_is_refused_with_the_line_named(people, frozen_today):
+    voucher = _voucher(people)
+    response = _submit(people, [_line(voucher["code"]), _line(voucher["code"], amount="12.345")])
+    assert response.status_code == 400
+    assert response.json()["error"]["param"] == "lines[1].amount"
+
+
+@pytest.mark.postgres_only
+def test_two_claims_at_once_never_exceed_the_voucher(people):
+    voucher = _voucher(people)  # 3,120.00
+    provider = people.make(Role.PROVIDER)
+    from app.core.credentials import actor_for_token
+
+    actor = run(actor_for_token(provider.token))
+    item = claims.LineIn(
+        voucher["code"], dt.date(2024, 5, 10), dt.date(2026, 3, 2), dt.date(2026, 5, 22), 60, "2000.00"
+    )
+
+    async def both():
+        from app.core.db import close_pool, start_pool
+
+        await start_pool(2, 4)
+        try:
+            return await asyncio.gather(
+                *(
+                    claims.submit(
+                        actor, dt.date(2026, 3, 1), dt.date(2026, 5, 31), [item], dt.date(2026, 5, 24)
+                    )
+                    for _ in range(2)
+                ),
+                return_exceptions=True,
+            )
+        finally:
+            await close_pool()
+
+    results = asyncio.run(both())
+    # Without the voucher lock both would read an unclaimed voucher and take 2,000.00 each (4,000.00 of
+    # 3,120.00); with it the second sees the first's days and refuses them.
+    assert sorted(r["accepted"] for r in results) == ["0.00", "2000.00"]
+    assert sorted(r["lines"][0]["reason"] or "" for r in results) == ["", "already_claimed"]
+    assert run(service.get(voucher["id"]))["claimed"] == "2000.00"
