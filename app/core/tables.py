@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from piccolo.columns import (
     JSON,
+    BigInt,
     Boolean,
     ForeignKey,
     Integer,
@@ -74,3 +75,23 @@ class AuditEvent(Table, tablename="audit_event"):
     before = JSON(null=True, default=None)
     after = JSON(null=True, default=None)
     note = Text(default="")
+
+
+class Approval(Table, tablename="approval"):
+    """Four eyes on money: a request to approve something (a claim, a payment batch) with who prepared it,
+    how many distinct approvers it needs, and who approved it. Domains open and act on these through
+    app/core/approvals.py; no domain checks four eyes itself."""
+
+    public_id = Varchar(length=32, unique=True)  # apr_…
+    subject_type = Varchar(length=40)
+    subject_id = Varchar(length=32)
+    amount_minor = BigInt()
+    currency = Varchar(length=3)
+    prepared_by = Text(default="[]")  # JSON list of user ids who prepared or submitted it
+    required = Integer(default=1)
+    approvals = Text(default="[]")  # JSON list of {"user", "at"}
+    selection = Text(default="")  # JSON: what the first approver approved (e.g. the claim lines)
+    status = Varchar(length=20, default="pending", index=True)  # pending | approved | rejected
+    reason = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    decided_at = Timestamptz(null=True, default=None)

@@ -13,10 +13,21 @@ from app.core.guards import allow, current_actor
 from app.core.roles import Role
 from app.core.schemas import Cursor, Limit, ListOf
 from app.vouchers import claims, service
-from app.vouchers.schemas import BatchIssueIn, ClaimIn, ClaimOut, IssueIn, RevokeIn, VoucherOut
+from app.vouchers.schemas import (
+    BatchIssueIn,
+    ClaimApproveIn,
+    ClaimIn,
+    ClaimOut,
+    ClaimRejectIn,
+    IssueIn,
+    RevokeIn,
+    VoucherOut,
+)
 
 ISSUERS = allow(Role.CASEWORKER)
 READERS = allow(Role.CASEWORKER, Role.FINANCE_OFFICER, Role.BUDGET_HOLDER, Role.AUDITOR, Role.ADMIN)
+DECIDERS = allow(Role.FINANCE_OFFICER, Role.APPROVER)
+ClaimId = Annotated[str, Parameter(max_length=32, description="a claim, clm_…")]
 VoucherId = Annotated[str, Parameter(max_length=32, description="a voucher, vch_…")]
 
 
@@ -94,6 +105,18 @@ class ClaimController(Controller):
     async def claim(self, request: Request, claim_id: Annotated[str, Parameter(max_length=32)]) -> ClaimOut:
         """A claim with each line's outcome and reason. Providers see only their own claims."""
         return msgspec.convert(await claims.get(current_actor(request), claim_id), ClaimOut)
+
+    @post("/{claim_id:str}/approve", opt=DECIDERS, status_code=200)
+    async def approve(self, request: Request, claim_id: ClaimId, data: JSONBody[ClaimApproveIn]) -> ClaimOut:
+        """Approve the claim, or only some payable lines. Four eyes: the submitter cannot approve; above the
+        limit a second, different approver is needed. The final approval posts the expenditure."""
+        actor, when = current_actor(request), data.effective_date or today()
+        return msgspec.convert(await claims.approve(actor, claim_id, data.lines, when), ClaimOut)
+
+    @post("/{claim_id:str}/reject", opt=DECIDERS, status_code=200)
+    async def reject(self, request: Request, claim_id: ClaimId, data: JSONBody[ClaimRejectIn]) -> ClaimOut:
+        """Reject the whole claim with a reason; the vouchers get their value back."""
+        return msgspec.convert(await claims.reject(current_actor(request), claim_id, data.reason), ClaimOut)
 
 
 CONTROLLERS = [VoucherController, ClaimController]

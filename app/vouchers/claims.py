@@ -9,19 +9,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from app.core import audit
+from app.core import approvals, audit
 from app.core.actor import Actor
 from app.core.crypto import get_vault
 from app.core.db import utcnow, write_transaction
-from app.core.errors import Forbidden, NotFound, ValidationFailed
+from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.core.ids import has_prefix, new_id
 from app.core.money import format_minor, to_minor
 from app.core.sql import Sql
+from app.ledger import service as ledger
+from app.ledger.operations import Kind, Operation, Target
 from app.registry.tables import Provider, ProviderLicence
 from app.vouchers import codes
 from app.vouchers.claim_rules import Context, Judged, Line, Outcome, VoucherState, judge
 from app.vouchers.tables import Claim, ClaimLine
 
+SUBJECT = "voucher_claim"
 DEADLINE_DAYS = 60
 MAX_LINES = 100_000
 
@@ -152,6 +155,7 @@ async def submit(
         )
         await _take_from_vouchers(sql, judged, states)
         total = sum(j.accepted_minor for j in judged)
+        await approvals.open_approval(actor, SUBJECT, claim_id, total, currency, [actor.public_id])
         await audit.record(
             actor, "claim.submit", "claim", claim_id, after={"lines": len(judged), "accepted_minor": total}
         )
@@ -287,6 +291,8 @@ async def get(actor: Actor, claim_id: str) -> dict[str, Any]:
         "currency": currency,
         "claimed": format_minor(row["claimed_minor"], currency),
         "accepted": format_minor(row["accepted_minor"], currency),
+        "approved": format_minor(row["approved_minor"], currency),
+        "decided_reason": row["decided_reason"],
         "lines": [
             {
                 "line": line["line_no"],
@@ -296,6 +302,7 @@ async def get(actor: Actor, claim_id: str) -> dict[str, Any]:
                 "days_attended": line["days_attended"],
                 "claimed": format_minor(line["amount_claimed_minor"], currency),
                 "accepted": format_minor(line["amount_accepted_minor"], currency),
+                "approved": format_minor(line["amount_approved_minor"], currency),
                 "outcome": line["outcome"],
                 "reason": line["reason"] or None,
                 "message": line["message"],
@@ -303,3 +310,127 @@ async def get(actor: Actor, claim_id: str) -> dict[str, Any]:
             for line in lines
         ],
     }
+
+
+# --- approval ----------------------------------------------------------------------------------
+
+
+async def _claim_for_decision(sql: Sql, claim_id: str) -> dict[str, Any]:
+    lock = " FOR UPDATE" if sql.postgres else ""
+    rows = await sql.fetch(f"SELECT * FROM voucher_claim WHERE public_id = $1{lock}", claim_id)
+    if not rows or not has_prefix(claim_id, "clm"):
+        raise NotFound("claim")
+    if rows[0]["status"] not in ("submitted", "second_approval_due"):
+        raise Conflict("claim_decided", f"the claim is already {rows[0]['status']}", None)
+    return rows[0]
+
+
+async def _payable_lines(sql: Sql, claim_id: str) -> list[dict[str, Any]]:
+    return await sql.fetch(
+        "SELECT l.line_no, l.voucher, l.amount_accepted_minor, v.fund, v.programme FROM voucher_claim_line l "
+        "JOIN voucher v ON v.public_id = l.voucher "
+        "WHERE l.claim = $1 AND l.outcome <> 'rejected' ORDER BY l.line_no",
+        claim_id,
+    )
+
+
+async def approve(actor: Actor, claim_id: str, lines: list[int] | None, when: dt.date) -> dict[str, Any]:
+    """Approve the whole claim, or only some of its payable lines. Once approved by enough different people
+    (four eyes; two above the limit), the expenditure is posted: committed → expended, an expense and a
+    payable to the provider. Lines left out give their amount back to their vouchers."""
+    async with write_transaction():
+        sql = Sql()
+        claim = await _claim_for_decision(sql, claim_id)
+        payable = await _payable_lines(sql, claim_id)
+        numbers = {p["line_no"] for p in payable}
+        if lines is not None and not set(lines) <= numbers:
+            unknown = sorted(set(lines) - numbers)
+            raise ValidationFailed(
+                "not_payable_lines", f"lines {unknown} are not payable lines of this claim", "lines"
+            )
+        state = await approvals.approve(
+            actor, SUBJECT, claim_id, sorted(lines) if lines is not None else None
+        )
+        if not state.final:
+            await sql.execute(
+                "UPDATE voucher_claim SET status = 'second_approval_due' WHERE public_id = $1", claim_id
+            )
+        else:
+            chosen = numbers if state.selection is None else set(state.selection)
+            await _settle(actor, sql, claim, payable, chosen, when)
+    return await get(actor, claim_id)
+
+
+async def _settle(
+    actor: Actor,
+    sql: Sql,
+    claim: dict[str, Any],
+    payable: list[dict[str, Any]],
+    chosen: set[int],
+    when: dt.date,
+) -> None:
+    approved = [p for p in payable if p["line_no"] in chosen]
+    left_out = [p for p in payable if p["line_no"] not in chosen]
+    by_target: dict[tuple[str, str], int] = {}
+    for p in approved:
+        key = (p["fund"], p["programme"])
+        by_target[key] = by_target.get(key, 0) + p["amount_accepted_minor"]
+    claim_id, provider = claim["public_id"], claim["provider"]
+    operations = [
+        Operation(
+            Kind.EXPEND,
+            Target(fund, programme, provider),
+            amount,
+            f"claim:{claim_id}:expend:{fund}:{programme}",
+            when,
+            f"Claim {claim_id} approved",
+            "voucher_claim",
+            claim_id,
+        )
+        for (fund, programme), amount in sorted(by_target.items())
+        if amount > 0
+    ]
+    if operations:
+        await ledger.apply(actor, operations)
+    await sql.executemany(
+        "UPDATE voucher_claim_line SET amount_approved_minor = amount_accepted_minor "
+        "WHERE claim = $1 AND line_no = $2",
+        [(claim_id, p["line_no"]) for p in approved],
+    )
+    await _give_back(sql, left_out)
+    total = sum(p["amount_accepted_minor"] for p in approved)
+    status = "approved" if not left_out else "partly_approved"
+    await sql.execute(
+        "UPDATE voucher_claim SET status = $1, approved_minor = $2 WHERE public_id = $3",
+        status,
+        total,
+        claim_id,
+    )
+
+
+async def _give_back(sql: Sql, lines: list[dict[str, Any]]) -> None:
+    """Amounts not approved go back onto their vouchers (still committed for them in the ledger)."""
+    back: dict[str, int] = {}
+    for p in lines:
+        back[p["voucher"]] = back.get(p["voucher"], 0) + p["amount_accepted_minor"]
+    await sql.executemany(
+        "UPDATE voucher SET claimed_minor = claimed_minor - $1, "
+        "status = CASE WHEN claimed_minor - $1 = 0 THEN 'active' ELSE 'partly_claimed' END "
+        "WHERE public_id = $2",
+        [(amount, voucher) for voucher, amount in back.items()],
+    )
+
+
+async def reject(actor: Actor, claim_id: str, reason: str) -> dict[str, Any]:
+    """Reject the whole claim with a reason; what its lines took goes back onto their vouchers."""
+    async with write_transaction():
+        sql = Sql()
+        await _claim_for_decision(sql, claim_id)
+        await approvals.reject(actor, SUBJECT, claim_id, reason)
+        await _give_back(sql, await _payable_lines(sql, claim_id))
+        await sql.execute(
+            "UPDATE voucher_claim SET status = 'rejected', decided_reason = $1 WHERE public_id = $2",
+            reason,
+            claim_id,
+        )
+    return await get(actor, claim_id)

@@ -83,6 +83,7 @@ class ClaimLineOut(msgspec.Struct):
     days_attended: int
     claimed: str
     accepted: str
+    approved: str
     outcome: str
     reason: str | None
     message: str
@@ -98,4 +99,15 @@ class ClaimOut(msgspec.Struct):
     currency: str
     claimed: str
     accepted: str
+    approved: str
+    decided_reason: str
     lines: list[ClaimLineOut]
+
+
+class ClaimApproveIn(Input):
+    lines: Annotated[list[int], msgspec.Meta(max_length=100_000)] | None = None  # default: every payable line
+    effective_date: dt.date | None = None
+
+
+class ClaimRejectIn(Input):
+    reason: Annotated[str, msgspec.Meta(min_length=3, max_length=500)]

@@ -48,6 +48,8 @@ class Claim(Table, tablename="voucher_claim"):
     currency = Varchar(length=3, default="EUR")
     claimed_minor = BigInt(default=0)
     accepted_minor = BigInt(default=0)
+    approved_minor = BigInt(default=0)
+    decided_reason = Text(default="")
     submitted_by = Varchar(length=32, default="")
     submitted_at = Timestamptz(default=TimestamptzNow())
 
@@ -61,6 +63,7 @@ class ClaimLine(Table, tablename="voucher_claim_line"):
     days_attended = Integer()
     amount_claimed_minor = BigInt()
     amount_accepted_minor = BigInt(default=0)
+    amount_approved_minor = BigInt(default=0)
     outcome = Varchar(length=10)  # accepted | reduced | rejected
     reason = Varchar(length=40, default="")
     message = Text(default="")

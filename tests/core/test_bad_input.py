@@ -129,6 +129,8 @@ EXAMPLES: dict[type, dict[str, Any]] = {
         ]
     },
     vch.RevokeIn: {"reason": "moved away", "effective_date": "2026-05-01"},
+    vch.ClaimApproveIn: {"lines": [1], "effective_date": "2026-04-10"},
+    vch.ClaimRejectIn: {"reason": "not attended"},
     vch.ClaimIn: {
         "period_start": "2026-03-01",
         "period_end": "2026-03-31",

@@ -154,3 +154,104 @@ def test_two_claims_at_once_never_exceed_the_voucher(people):
     assert sorted(r["accepted"] for r in results) == ["0.00", "2000.00"]
     assert sorted(r["lines"][0]["reason"] or "" for r in results) == ["", "already_claimed"]
     assert run(service.get(voucher["id"]))["claimed"] == "2000.00"
+
+
+def _two_line_claim(people) -> tuple[dict, dict]:
+    voucher = _voucher(people)
+    lines = [
+        _line(voucher["code"]),
+        _line(
+            voucher["code"],
+            service_start="2026-03-30",
+            service_end="2026-04-03",
+            days_attended=5,
+            amount="260.00",
+        ),
+    ]
+    return voucher, _submit(people, lines).json()
+
+
+def _position() -> dict[str, int]:
+    from app.ledger import queries
+
+    row = run(queries.budget_position(fund="ESF", programme="CHILDCARE"))[0]
+    return {"committed": row.committed, "expended": row.expended, "available": row.available}
+
+
+def test_approval_posts_the_expenditure_against_a_payable_to_the_provider(people, frozen_today):
+    _, claim = _two_line_claim(people)
+    before = _position()
+    response = people.call(Role.FINANCE_OFFICER, "POST", f"{C}/{claim['id']}/approve", json={})
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "approved" and response.json()["approved"] == "1300.00"
+    after = _position()
+    assert after["committed"] == before["committed"] - 130_000 and after["expended"] == 130_000
+    again = people.call(Role.APPROVER, "POST", f"{C}/{claim['id']}/approve", json={})
+    assert again.status_code == 409 and again.json()["error"]["code"] == "claim_decided"
+    assert _position() == after  # nothing posted twice
+
+
+def test_part_approval_gives_the_rest_back_to_the_voucher(people, frozen_today):
+    voucher, claim = _two_line_claim(people)
+    response = people.call(Role.FINANCE_OFFICER, "POST", f"{C}/{claim['id']}/approve", json={"lines": [1]})
+    body = response.json()
+    assert body["status"] == "partly_approved" and body["approved"] == "1040.00"
+    assert [ln["approved"] for ln in body["lines"]] == ["1040.00", "0.00"]
+    assert run(service.get(voucher["id"]))["claimed"] == "1040.00"
+    assert _position()["expended"] == 104_000
+    bad = people.call(Role.FINANCE_OFFICER, "POST", f"{C}/{claim['id']}/approve", json={"lines": [7]})
+    assert bad.status_code == 409  # decided already
+
+
+def test_rejection_gives_everything_back(people, frozen_today):
+    voucher, claim = _two_line_claim(people)
+    response = people.call(
+        Role.APPROVER, "POST", f"{C}/{claim['id']}/reject", json={"reason": "no attendance sheets"}
+    )
+    assert (
+        response.json()["status"] == "rejected"
+        and response.json()["decided_reason"] == "no attendance sheets"
+    )
+    assert run(service.get(voucher["id"]))["status"] == "active"
+    assert _position()["expended"] == 0
+
+
+def test_above_the_limit_two_different_approvers_are_needed(people, frozen_today, monkeypatch):
+    from dataclasses import replace
+
+    from app.core import approvals
+    from app.core.settings import get_settings
+
+    low = replace(get_settings(), approval_second_approver_limit_minor=100_000)
+    monkeypatch.setattr(approvals, "get_settings", lambda: low)
+    _, claim = _two_line_claim(people)  # 1,300.00 > 1,000.00
+    first = people.call(Role.FINANCE_OFFICER, "POST", f"{C}/{claim['id']}/approve", json={"lines": [1]})
+    assert first.json()["status"] == "second_approval_due"
+    assert _position()["expended"] == 0
+    twice = people.call(Role.FINANCE_OFFICER, "POST", f"{C}/{claim['id']}/approve", json={})
+    assert twice.status_code == 409 and twice.json()["error"]["code"] == "already_approved_by_you"
+    other = people.call(Role.APPROVER, "POST", f"{C}/{claim['id']}/approve", json={"lines": [1, 2]})
+    assert other.status_code == 409 and other.json()["error"]["code"] == "selection_differs"
+    second = people.call(Role.APPROVER, "POST", f"{C}/{claim['id']}/approve", json={})
+    assert second.json()["status"] == "partly_approved" and _position()["expended"] == 104_000
+
+
+def test_whoever_submitted_cannot_approve(people):
+    import asyncio
+
+    from app.core import approvals
+    from app.core.actor import Actor
+    from app.core.db import write_transaction
+    from app.core.errors import Forbidden
+    from app.core.roles import Role as R
+
+    both = Actor(None, "usr_0000000000000001", "clerk", frozenset({R.FINANCE_OFFICER}))
+
+    async def attempt():
+        async with write_transaction():
+            await approvals.open_approval(both, "thing", "thg_1", 100, "EUR", [both.public_id])
+        async with write_transaction():
+            await approvals.approve(both, "thing", "thg_1")
+
+    with pytest.raises(Forbidden, match="cannot approve"):
+        asyncio.run(attempt())

@@ -1,0 +1,171 @@
+"""Four eyes, built once for every kind of money decision (provider claims, employer claims, payment
+batches): whoever prepared or submitted a thing cannot approve it; above a configurable amount it needs
+two different approvers; every approval and rejection is audited. Domains open an approval when they
+create the thing, and call approve/reject; they act (post to the ledger) when `approve` says it is final.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from app.core import audit
+from app.core.actor import Actor
+from app.core.db import utcnow
+from app.core.errors import Conflict, Forbidden, NotFound
+from app.core.ids import new_id
+from app.core.roles import Role
+from app.core.settings import get_settings
+from app.core.sql import Sql
+
+APPROVER_ROLES = (Role.FINANCE_OFFICER, Role.APPROVER)
+
+
+@dataclass(frozen=True)
+class ApprovalState:
+    id: str
+    subject_type: str
+    subject_id: str
+    amount_minor: int
+    required: int
+    approvers: list[str]
+    selection: Any
+    status: str
+
+    @property
+    def final(self) -> bool:
+        return self.status == "approved"
+
+
+def required_approvers(amount_minor: int) -> int:
+    return 2 if amount_minor > get_settings().approval_second_approver_limit_minor else 1
+
+
+async def open_approval(
+    actor: Actor, subject_type: str, subject_id: str, amount_minor: int, currency: str, prepared_by: list[str]
+) -> str:
+    """In the caller's transaction: a pending approval for a thing just prepared or submitted."""
+    approval_id = new_id("apr")
+    await Sql().insert_many(
+        "approval",
+        (
+            "public_id",
+            "subject_type",
+            "subject_id",
+            "amount_minor",
+            "currency",
+            "prepared_by",
+            "required",
+            "approvals",
+            "selection",
+            "status",
+            "reason",
+            "created_at",
+        ),
+        [
+            (
+                approval_id,
+                subject_type,
+                subject_id,
+                amount_minor,
+                currency,
+                json.dumps(prepared_by),
+                required_approvers(amount_minor),
+                "[]",
+                "",
+                "pending",
+                "",
+                utcnow(),
+            )
+        ],
+    )
+    return approval_id
+
+
+async def _locked(sql: Sql, subject_type: str, subject_id: str) -> dict[str, Any]:
+    lock = " FOR UPDATE" if sql.postgres else ""
+    rows = await sql.fetch(
+        f"SELECT * FROM approval WHERE subject_type = $1 AND subject_id = $2{lock}", subject_type, subject_id
+    )
+    if not rows:
+        raise NotFound("approval")
+    return rows[0]
+
+
+def _state(
+    row: dict[str, Any], approvals: list[dict[str, Any]], status: str, selection: Any
+) -> ApprovalState:
+    return ApprovalState(
+        row["public_id"],
+        row["subject_type"],
+        row["subject_id"],
+        row["amount_minor"],
+        row["required"],
+        [a["user"] for a in approvals],
+        selection,
+        status,
+    )
+
+
+def _check_approver(actor: Actor, row: dict[str, Any], approvals: list[dict[str, Any]]) -> None:
+    if not actor.has_any(*APPROVER_ROLES):
+        raise Forbidden("not_an_approver", "only finance officers and approvers approve", None)
+    if actor.public_id in json.loads(row["prepared_by"]):
+        raise Forbidden("four_eyes", "whoever prepared or submitted this cannot approve it", None)
+    if any(a["user"] == actor.public_id for a in approvals):
+        raise Conflict("already_approved_by_you", "a second approval must come from someone else", None)
+    if row["status"] != "pending":
+        raise Conflict("approval_closed", f"this was already {row['status']}", None)
+
+
+async def approve(actor: Actor, subject_type: str, subject_id: str, selection: Any = None) -> ApprovalState:
+    """In the caller's transaction. `selection` is what is approved (e.g. claim lines): the first approver
+    sets it and a second approver must approve the same. Returns the state; `final` once enough approved."""
+    sql = Sql()
+    row = await _locked(sql, subject_type, subject_id)
+    approvals = json.loads(row["approvals"])
+    _check_approver(actor, row, approvals)
+    agreed = json.loads(row["selection"]) if row["selection"] else None
+    if approvals and selection is not None and selection != agreed:
+        raise Conflict("selection_differs", "the first approver approved a different selection", "lines")
+    chosen = agreed if approvals else selection
+    approvals.append({"user": actor.public_id, "at": utcnow().isoformat()})
+    status = "approved" if len(approvals) >= row["required"] else "pending"
+    await sql.execute(
+        "UPDATE approval SET approvals = $1, selection = $2, status = $3, decided_at = $4 "
+        "WHERE public_id = $5",
+        json.dumps(approvals),
+        json.dumps(chosen) if chosen is not None else "",
+        status,
+        utcnow() if status == "approved" else None,
+        row["public_id"],
+    )
+    await audit.record(
+        actor,
+        "approval.approve",
+        subject_type,
+        subject_id,
+        after={"approvals": len(approvals), "required": row["required"], "status": status},
+    )
+    return _state(row, approvals, status, chosen)
+
+
+async def reject(actor: Actor, subject_type: str, subject_id: str, reason: str) -> ApprovalState:
+    sql = Sql()
+    row = await _locked(sql, subject_type, subject_id)
+    approvals = json.loads(row["approvals"])
+    if not actor.has_any(*APPROVER_ROLES):
+        raise Forbidden("not_an_approver", "only finance officers and approvers reject", None)
+    if actor.public_id in json.loads(row["prepared_by"]):
+        raise Forbidden("four_eyes", "whoever prepared or submitted this cannot decide on it", None)
+    if row["status"] != "pending":
+        raise Conflict("approval_closed", f"this was already {row['status']}", None)
+    await sql.execute(
+        "UPDATE approval SET status = 'rejected', reason = $1, decided_at = $2 WHERE public_id = $3",
+        reason,
+        utcnow(),
+        row["public_id"],
+    )
+    await audit.record(actor, "approval.reject", subject_type, subject_id, after={"reason": reason})
+    return _state(row, approvals, "rejected", None)
