@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import io
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.params import JSONBody, Parameter, QueryParameter
+from litestar.response import Stream
 
 from app.core.db import today
 from app.core.guards import allow, current_actor
 from app.core.roles import Role
 from app.core.schemas import Cursor, Limit, ListOf
-from app.vouchers import claims, service
+from app.vouchers import claim_csv, claims, service
 from app.vouchers.schemas import (
     BatchIssueIn,
     ClaimApproveIn,
     ClaimIn,
     ClaimOut,
     ClaimRejectIn,
+    ClaimSummaryOut,
     IssueIn,
     RevokeIn,
     VoucherOut,
@@ -26,6 +32,7 @@ from app.vouchers.schemas import (
 
 ISSUERS = allow(Role.CASEWORKER)
 READERS = allow(Role.CASEWORKER, Role.FINANCE_OFFICER, Role.BUDGET_HOLDER, Role.AUDITOR, Role.ADMIN)
+CLAIM_READERS = allow(Role.PROVIDER, Role.FINANCE_OFFICER, Role.APPROVER, Role.AUDITOR, Role.ADMIN)
 DECIDERS = allow(Role.FINANCE_OFFICER, Role.APPROVER)
 ClaimId = Annotated[str, Parameter(max_length=32, description="a claim, clm_…")]
 VoucherId = Annotated[str, Parameter(max_length=32, description="a voucher, vch_…")]
@@ -106,6 +113,47 @@ class ClaimController(Controller):
         """A claim with each line's outcome and reason. Providers see only their own claims."""
         return msgspec.convert(await claims.get(current_actor(request), claim_id), ClaimOut)
 
+    @post("/csv", opt=allow(Role.PROVIDER))
+    async def submit_csv(
+        self,
+        request: Request,
+        period_start: Annotated[dt.date, QueryParameter(description="first day of the service period")],
+        period_end: Annotated[dt.date, QueryParameter(description="last day of the service period")],
+    ) -> ClaimOut:
+        """Submit a claim as a CSV file (the request body, text/csv; format in docs/vouchers.md). A malformed
+        file is refused whole with every bad line and column named; nothing is recorded."""
+        items = claim_csv.parse(await request.body())
+        actor = current_actor(request)
+        claim = await claims.submit(actor, period_start, period_end, items, today(), source="csv")
+        return msgspec.convert(claim, ClaimOut)
+
+    @get("/", opt=CLAIM_READERS)
+    async def list_claims(
+        self,
+        request: Request,
+        limit: Limit = 20,
+        starting_after: Cursor = None,
+        status: Annotated[str | None, QueryParameter(max_length=20)] = None,
+    ) -> ListOf[ClaimSummaryOut]:
+        """Claims, newest first. Providers see only their own."""
+        rows, has_more = await claims.list_claims(current_actor(request), status, limit, starting_after)
+        return ListOf(data=[ClaimSummaryOut(**r) for r in rows], has_more=has_more)
+
+    @get("/statement.csv", opt=allow(Role.PROVIDER), media_type="text/csv")
+    async def statement(
+        self,
+        request: Request,
+        date_from: Annotated[dt.date, QueryParameter(name="from")],
+        date_to: Annotated[dt.date, QueryParameter(name="to")],
+    ) -> Stream:
+        """The provider's statement: every claim line with service period, amounts, outcome and reason."""
+        rows = await claims.statement_rows(current_actor(request), date_from, date_to)
+        return Stream(
+            _csv_lines(claims.STATEMENT_COLUMNS, rows),
+            media_type="text/csv",
+            headers={"Content-Disposition": 'attachment; filename="claims-statement.csv"'},
+        )
+
     @post("/{claim_id:str}/approve", opt=DECIDERS, status_code=200)
     async def approve(self, request: Request, claim_id: ClaimId, data: JSONBody[ClaimApproveIn]) -> ClaimOut:
         """Approve the claim, or only some payable lines. Four eyes: the submitter cannot approve; above the
@@ -117,6 +165,19 @@ class ClaimController(Controller):
     async def reject(self, request: Request, claim_id: ClaimId, data: JSONBody[ClaimRejectIn]) -> ClaimOut:
         """Reject the whole claim with a reason; the vouchers get their value back."""
         return msgspec.convert(await claims.reject(current_actor(request), claim_id, data.reason), ClaimOut)
+
+
+async def _csv_lines(header, rows: list[tuple]) -> AsyncIterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(row)
+        if buffer.tell() > 64_000:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
 
 
 CONTROLLERS = [VoucherController, ClaimController]

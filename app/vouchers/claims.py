@@ -434,3 +434,89 @@ async def reject(actor: Actor, claim_id: str, reason: str) -> dict[str, Any]:
             claim_id,
         )
     return await get(actor, claim_id)
+
+
+# --- reading: lists and the provider's statement -----------------------------------------------
+
+
+async def list_claims(
+    actor: Actor, status: str | None, limit: int, starting_after: str | None
+) -> tuple[list[dict[str, Any]], bool]:
+    """Claims, newest first; a provider's users see only its own."""
+    from app.core.pagination import paginate
+
+    where = []
+    if actor.is_outside:
+        where.append(Claim.provider == actor.organisation_public_id)
+    if status:
+        where.append(Claim.status == status)
+    page = await paginate(Claim, Claim.all_columns(), where, limit, starting_after)
+    rows = [
+        {
+            "id": r["public_id"],
+            "provider": r["provider"],
+            "period_start": r["period_start"],
+            "period_end": r["period_end"],
+            "status": r["status"],
+            "claimed": format_minor(r["claimed_minor"], r["currency"]),
+            "accepted": format_minor(r["accepted_minor"], r["currency"]),
+            "approved": format_minor(r["approved_minor"], r["currency"]),
+        }
+        for r in page.rows
+    ]
+    return rows, page.has_more
+
+
+STATEMENT_COLUMNS = (
+    "claim",
+    "submitted_at",
+    "claim_status",
+    "line",
+    "voucher",
+    "service_start",
+    "service_end",
+    "days_attended",
+    "claimed",
+    "accepted",
+    "approved",
+    "outcome",
+    "reason",
+    "message",
+)
+
+
+async def statement_rows(actor: Actor, date_from: dt.date, date_to: dt.date) -> list[tuple]:
+    """Every line of the provider's claims for service periods ending in [date_from, date_to], with its
+    outcome and reason, for the provider's CSV statement."""
+    from app.core.db import raw
+
+    provider = _provider_of(actor)
+    rows = await raw(
+        "SELECT c.public_id AS claim, c.submitted_at, c.status, c.currency, l.line_no, l.voucher, l.reason, "
+        "l.service_start, l.service_end, l.days_attended, l.amount_claimed_minor, l.amount_accepted_minor, "
+        "l.amount_approved_minor, l.outcome, l.message FROM voucher_claim c "
+        "JOIN voucher_claim_line l ON l.claim = c.public_id "
+        "WHERE c.provider = {} AND l.service_end >= {} AND l.service_end <= {} ORDER BY c.id, l.line_no",
+        provider,
+        date_from,
+        date_to,
+    )
+    return [
+        (
+            r["claim"],
+            str(r["submitted_at"])[:19],
+            r["status"],
+            r["line_no"],
+            _shown_voucher(actor, r),
+            r["service_start"],
+            r["service_end"],
+            r["days_attended"],
+            format_minor(r["amount_claimed_minor"], r["currency"]),
+            format_minor(r["amount_accepted_minor"], r["currency"]),
+            format_minor(r["amount_approved_minor"], r["currency"]),
+            r["outcome"],
+            r["reason"],
+            r["message"],
+        )
+        for r in rows
+    ]

@@ -104,6 +104,17 @@ class ClaimOut(msgspec.Struct):
     lines: list[ClaimLineOut]
 
 
+class ClaimSummaryOut(msgspec.Struct):
+    id: str
+    provider: str
+    period_start: dt.date
+    period_end: dt.date
+    status: str
+    claimed: str
+    accepted: str
+    approved: str
+
+
 class ClaimApproveIn(Input):
     lines: Annotated[list[int], msgspec.Meta(max_length=100_000)] | None = None  # default: every payable line
     effective_date: dt.date | None = None

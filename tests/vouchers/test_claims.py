@@ -11,7 +11,7 @@ import pytest
 from app.core.roles import Role
 from app.registry.organisations import LicenceView, add_licence
 from app.vouchers import claims, service
-from tests.support import SYSTEM, run
+from tests.support import SYSTEM, row_counts, run
 from tests.vouchers.test_issue import _decision, _world
 
 C = "/api/v1/claims"
@@ -255,3 +255,65 @@ def test_whoever_submitted_cannot_approve(people):
 
     with pytest.raises(Forbidden, match="cannot approve"):
         asyncio.run(attempt())
+
+
+HEADER = "voucher_code,child_birth_date,service_start,service_end,days_attended,amount\n"
+
+
+def _upload(people, body: bytes, role=Role.PROVIDER):
+    return people.call(
+        role,
+        "POST",
+        f"{C}/csv?period_start=2026-03-01&period_end=2026-03-31",
+        content=body,
+        headers={"Content-Type": "text/csv"},
+    )
+
+
+def test_a_csv_claim_is_judged_like_the_api_and_shows_in_the_statement(people, frozen_today):
+    voucher = _voucher(people)
+    body = (
+        HEADER
+        + f"{voucher['code']},2024-05-10,2026-03-02,2026-03-27,20,1040.00\n"
+        + "K7QM-3XHD-9PTA-WB,2024-05-10,2026-03-02,2026-03-27,20,10.00\n"
+    )
+    response = _upload(people, body.encode())
+    assert response.status_code == 201, response.text
+    claim = response.json()
+    assert claim["source"] == "csv"
+    assert [ln["outcome"] for ln in claim["lines"]] == ["accepted", "rejected"]
+    statement = people.call(Role.PROVIDER, "GET", f"{C}/statement.csv?from=2026-03-01&to=2026-03-31")
+    assert statement.status_code == 200 and statement.headers["content-type"].startswith("text/csv")
+    rows = statement.text.strip().splitlines()
+    assert rows[0].startswith("claim,submitted_at,claim_status,line,voucher")
+    assert len(rows) == 3 and "unknown_voucher" in rows[2]
+    listed = people.call(Role.PROVIDER, "GET", C).json()
+    assert [c["id"] for c in listed["data"]] == [claim["id"]]
+
+
+def test_a_malformed_csv_is_refused_whole_with_line_and_column(people, frozen_today):
+    voucher = _voucher(people)
+    people.make(Role.PROVIDER)
+    before = run(row_counts())
+    body = (
+        HEADER
+        + f"{voucher['code']},2024-05-10,2026-03-02,2026-03-27,20,1040.00\n"
+        + f"{voucher['code']},10/05/2024,2026-03-02,2026-03-27,twenty,10.001\n"
+    )
+    response = _upload(people, body.encode())
+    assert response.status_code == 400
+    params = [d["param"] for d in response.json()["error"]["details"]]
+    assert params == ["line 3.child_birth_date", "line 3.days_attended", "line 3.amount"]
+    assert _upload(people, b"code,amount\nx,1\n").json()["error"]["code"] == "invalid_header"
+    latin = (HEADER + f"{voucher['code']},2024-05-10,2026-03-02,2026-03-27,20,1040.00 \xe9\n").encode(
+        "latin-1"
+    )
+    refused = _upload(people, latin)
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "invalid_encoding"
+    assert run(row_counts()) == before
+
+
+def test_an_oversized_upload_is_refused_before_it_is_read(people, frozen_today):
+    big = HEADER.encode() + b"x" * (21 * 1024 * 1024)
+    response = _upload(people, big)
+    assert response.status_code == 413
