@@ -128,3 +128,28 @@ def vouchers_issue_batch(input_file: str) -> None:
         )
 
     run()
+
+
+@vouchers.command("stipends")
+@click.option("--month", "month_text", required=True, help="The month to pay, YYYY-MM.")
+def vouchers_stipends(month_text: str) -> None:
+    """Pay a month of every open stipend (transport) voucher to its participant; safe to run again."""
+    from app.cli import _cli_actor, friendly_errors
+    from app.core.db import run_sync
+    from app.core.errors import ValidationFailed
+    from app.core.money import format_minor
+    from app.vouchers.service import pay_stipends
+
+    @friendly_errors
+    def run() -> None:
+        try:
+            month = dt.date.fromisoformat(f"{month_text}-01")
+        except ValueError:
+            raise ValidationFailed(
+                "invalid_month", f"{month_text!r} is not a month like 2026-03", "--month"
+            ) from None
+        paid = run_sync(pay_stipends(_cli_actor(), month))
+        total = format_minor(paid["amount_minor"], "EUR")
+        click.echo(f"{paid['vouchers']:,} stipend(s) for {month:%Y-%m}: {total} payable to participants")
+
+    run()

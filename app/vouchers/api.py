@@ -40,7 +40,7 @@ VoucherId = Annotated[str, Parameter(max_length=32, description="a voucher, vch_
 
 def _request(data: IssueIn) -> service.IssueRequest:
     return service.IssueRequest(
-        data.decision, data.fund, data.valid_from, data.valid_until, data.child, data.provider
+        data.decision, data.fund, data.valid_from, data.valid_until, data.child, data.provider, data.stipend
     )
 
 

@@ -27,6 +27,7 @@ class Reason(StrEnum):
     CHILD_MISMATCH = "child_mismatch"
     VOUCHER_INACTIVE = "voucher_inactive"
     OTHER_PROVIDER = "voucher_for_another_provider"
+    STIPEND = "voucher_paid_as_stipend"
     BAD_DATES = "invalid_service_dates"
     OUTSIDE_VALIDITY = "outside_voucher_validity"
     PERIOD_IN_FUTURE = "period_in_future"
@@ -60,6 +61,7 @@ class VoucherState:
     value_minor: int  # per period
     remaining_minor: int
     claimed: tuple[tuple[dt.date, dt.date], ...] = ()  # service periods already claimed (not rejected)
+    mode: str = "provider"  # stipend vouchers are paid to the participant, never claimed
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,8 @@ def _refusal(
         return Reason.CHILD_MISMATCH, "the date of birth does not match the voucher's holder"
     if state.status not in ("active", "partly_claimed"):
         return Reason.VOUCHER_INACTIVE, f"the voucher is {state.status}"
+    if state.mode == "stipend":
+        return Reason.STIPEND, "this voucher is paid to the participant as a stipend"
     if state.provider is not None and state.provider != context.provider:
         return Reason.OTHER_PROVIDER, "the voucher was issued for another provider"
     if (

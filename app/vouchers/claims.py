@@ -93,6 +93,7 @@ def _states(rows: list[dict[str, Any]], claimed: dict[str, list]) -> dict[str, V
             value_minor=row["value_minor"],
             remaining_minor=row["total_minor"] - row["claimed_minor"] - row["released_minor"],
             claimed=tuple(claimed.get(row["public_id"], ())),
+            mode=row["mode"],
         )
         for row in rows
     }

@@ -19,6 +19,7 @@ class IssueIn(Input):
     valid_until: dt.date
     child: Id | None = None  # chd_…, for childcare
     provider: Id | None = None  # the chosen provider's organisation, if any
+    stipend: bool = False  # transport: paid monthly to the participant instead of claimed by an operator
 
 
 class BatchIssueIn(Input):
@@ -39,6 +40,7 @@ class VoucherOut(msgspec.Struct):
     participant: str
     child: str | None
     provider: str | None
+    mode: str
     fund: str
     programme: str
     currency: str

@@ -57,6 +57,7 @@ class IssueRequest:
     valid_until: dt.date
     child: str | None = None
     provider: str | None = None
+    stipend: bool = False  # transport only: paid monthly to the participant instead of claimed by an operator
 
 
 def periods(period: str, valid_from: dt.date, valid_until: dt.date) -> int:
@@ -126,6 +127,16 @@ def _prepare(
             "the decision was not made for a registered participant",
             f"{param}decision",
         )
+    if request.stipend and kind.name != "transport":
+        raise ValidationFailed(
+            "stipend_transport_only", "only transport vouchers can be paid as a stipend", f"{param}stipend"
+        )
+    if request.stipend and request.provider is not None:
+        raise ValidationFailed(
+            "stipend_without_provider",
+            "a stipend is paid to the participant, not a provider",
+            f"{param}provider",
+        )
     holder_birth = _holder_birth_date(kind, request, decision, people, param)
     outputs = _outputs(decision)
     value = to_minor(outputs["amount"], decision["currency"], f"{param}decision")
@@ -141,6 +152,7 @@ def _prepare(
         "participant": decision["participant"],
         "child": request.child,
         "provider": request.provider,
+        "mode": "stipend" if request.stipend else "provider",
         "fund": request.fund,
         "programme": kind.ledger_programme,
         "currency": decision["currency"],
@@ -196,6 +208,7 @@ _COLUMNS = (
     "participant",
     "child",
     "provider",
+    "mode",
     "fund",
     "programme",
     "currency",
@@ -345,6 +358,7 @@ def view(row: dict[str, Any]) -> dict[str, Any]:
         "participant": row["participant"],
         "child": row["child"],
         "provider": row["provider"],
+        "mode": row["mode"],
         "fund": row["fund"],
         "programme": row["programme"],
         "currency": currency,
@@ -476,3 +490,71 @@ async def list_vouchers(
         where.append(Voucher.participant == participant)
     page = await paginate(Voucher, Voucher.all_columns(), where, limit, starting_after)
     return [view(row) for row in page.rows], page.has_more
+
+
+async def pay_stipends(actor: Actor, month: dt.date) -> dict[str, Any]:
+    """Pay one month of every open stipend voucher valid in that month: the expenditure and a payable to
+    the participant are posted (committed → expended), once per voucher and month, whatever reruns."""
+    first = month.replace(day=1)
+    last = (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+    async with write_transaction():
+        sql = Sql()
+        lock = " ORDER BY id FOR UPDATE" if sql.postgres else ""
+        rows = await sql.fetch(
+            "SELECT * FROM voucher WHERE mode = 'stipend' AND status IN ('active', 'partly_claimed') "
+            "AND valid_from <= $1 AND valid_until >= $2 AND public_id NOT IN "
+            f"(SELECT voucher FROM voucher_stipend_payment WHERE month = $3){lock}",
+            *_dates(sql, last, first, first),
+        )
+        payments = [(row, min(row["value_minor"], _remaining(row))) for row in rows]
+        payments = [(row, amount) for row, amount in payments if amount > 0]
+        if payments:
+            await ledger.apply(actor, [_stipend_operation(row, amount, first) for row, amount in payments])
+            now = utcnow()
+            await sql.insert_many(
+                "voucher_stipend_payment",
+                ("voucher", "month", "amount_minor", "created_by", "created_at"),
+                [(row["public_id"], first, amount, actor.public_id, now) for row, amount in payments],
+            )
+            await sql.executemany(
+                "UPDATE voucher SET claimed_minor = claimed_minor + $1, status = $2, updated_at = $3 "
+                "WHERE public_id = $4",
+                [
+                    (
+                        amount,
+                        "exhausted" if amount >= _remaining(row) else "partly_claimed",
+                        now,
+                        row["public_id"],
+                    )
+                    for row, amount in payments
+                ],
+            )
+            await audit.record(
+                actor,
+                "voucher.stipends_paid",
+                "voucher_batch",
+                f"stipends:{first:%Y-%m}",
+                after={"vouchers": len(payments), "amount_minor": sum(a for _, a in payments)},
+            )
+    return {"month": first, "vouchers": len(payments), "amount_minor": sum(a for _, a in payments)}
+
+
+def _dates(sql: Sql, *days: dt.date) -> list[Any]:
+    return list(days) if sql.postgres else [d.isoformat() for d in days]
+
+
+def _remaining(row: dict[str, Any]) -> int:
+    return row["total_minor"] - row["claimed_minor"] - row["released_minor"]
+
+
+def _stipend_operation(row: dict[str, Any], amount: int, month: dt.date) -> Operation:
+    return Operation(
+        Kind.EXPEND,
+        Target(row["fund"], row["programme"], row["participant"]),
+        amount,
+        f"stipend:{row['public_id']}:{month:%Y-%m}",
+        month,
+        f"Transport stipend {month:%Y-%m} for voucher {row['public_id']}",
+        "voucher",
+        row["public_id"],
+    )

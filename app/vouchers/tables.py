@@ -13,7 +13,8 @@ class Voucher(Table, tablename="voucher"):
     decision = Varchar(length=32, unique=True)  # the eligibility decision it was issued from (dec_…)
     participant = Varchar(length=32, index=True)  # par_…
     child = Varchar(length=32, null=True, default=None)  # chd_… (childcare)
-    provider = Varchar(length=32, null=True, default=None, index=True)  # org_… chosen provider, if any
+    provider = Varchar(length=32, null=True, default=None, index=True)  # prv_… chosen provider, if any
+    mode = Varchar(length=10, default="provider")  # provider (claimed by a provider) | stipend (paid to her)
     fund = Varchar(length=32)
     programme = Varchar(length=32)  # ledger programme code
     currency = Varchar(length=3)
@@ -67,3 +68,13 @@ class ClaimLine(Table, tablename="voucher_claim_line"):
     outcome = Varchar(length=10)  # accepted | reduced | rejected
     reason = Varchar(length=40, default="")
     message = Text(default="")
+
+
+class StipendPayment(Table, tablename="voucher_stipend_payment"):
+    """A month of a transport voucher paid to the participant as a stipend (a payable to her)."""
+
+    voucher = Varchar(length=32, index=True)
+    month = Date()  # the first day of the month paid
+    amount_minor = BigInt()
+    created_by = Varchar(length=32, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
