@@ -145,6 +145,14 @@ async def _seed_providers(system: Actor) -> list[str]:
             licence=LicenceView(f"CC-{2025 + i}-{1000 + i}", start, until),
         )
         ids.append(view.id)
+    operator = await organisations.create_provider(
+        system,
+        name="Northside Community Transport",
+        service="transport",
+        contact_email=f"bookings@{DEMO_DOMAIN}",
+        licence=LicenceView("PSV-2025-0042", dt.date(2025, 1, 1), dt.date(2027, 12, 31)),
+    )
+    ids.append(operator.id)
     return ids
 
 

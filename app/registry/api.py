@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from litestar import Controller, Request, get, patch, post
-from litestar.params import JSONBody, Parameter
+from litestar.params import JSONBody, Parameter, QueryParameter
 
 from app.core.errors import ValidationFailed
 from app.core.guards import allow, current_actor
@@ -152,9 +152,14 @@ class ProviderController(Controller):
 
     @get("/", opt=allow(*STAFF_READ, Role.PROVIDER))
     async def index(
-        self, request: Request, limit: Limit = 20, starting_after: Cursor = None
+        self,
+        request: Request,
+        limit: Limit = 20,
+        starting_after: Cursor = None,
+        service: Annotated[Literal["childcare", "transport"] | None, QueryParameter()] = None,
     ) -> ListOf[ProviderView]:
-        page = await organisations.list_providers(current_actor(request), limit, starting_after)
+        """Providers; `service=transport` lists the transport operators."""
+        page = await organisations.list_providers(current_actor(request), limit, starting_after, service)
         return ListOf(data=page.rows, has_more=page.has_more)
 
     @post("/", opt=MANAGE_ORGANISATIONS)
@@ -167,6 +172,7 @@ class ProviderController(Controller):
         return await organisations.create_provider(
             current_actor(request),
             name=data.name,
+            service=data.service,
             address=data.address,
             contact_email=data.contact_email,
             contact_phone=data.contact_phone,

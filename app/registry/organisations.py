@@ -1,4 +1,5 @@
-"""Childcare providers and employers: the organisations that claim money from the programme.
+"""Service providers (childcare providers, transport operators) and employers: the organisations that
+claim money from the programme.
 
 Their own users see and edit only their organisation, and only its contact details; staff manage the rest.
 """
@@ -24,6 +25,7 @@ from app.core.tables import Organisation
 from app.registry.tables import Employer, Provider, ProviderLicence
 
 CONTACT_FIELDS = frozenset({"address", "contact_email", "contact_phone"})
+SERVICES = ("childcare", "transport")  # what a provider is paid for: childcare places, or journeys
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class LicenceView:
 class ProviderView:
     id: str
     name: str
+    service: str
     address: str
     contact_email: str
     contact_phone: str
@@ -90,6 +93,7 @@ async def _provider_view(org: OrganisationRef) -> ProviderView:
     return ProviderView(
         id=org.public_id,
         name=org.name,
+        service=row["service"],
         address=row["address"],
         contact_email=row["contact_email"],
         contact_phone=row["contact_phone"],
@@ -102,11 +106,14 @@ async def create_provider(
     actor: Actor,
     *,
     name: str,
+    service: str = "childcare",
     address: str = "",
     contact_email: str = "",
     contact_phone: str = "",
     licence: LicenceView | None = None,
 ) -> ProviderView:
+    if service not in SERVICES:
+        raise ValidationFailed("invalid_service", f"service must be one of {', '.join(SERVICES)}", "service")
     if licence is not None:
         _check_licence_dates(licence.valid_from, licence.valid_until)
     async with write_transaction():
@@ -114,6 +121,7 @@ async def create_provider(
         rows = await Provider.insert(
             Provider(
                 organisation=org.id,
+                service=service,
                 address=address,
                 contact_email=contact_email,
                 contact_phone=contact_phone,
@@ -141,8 +149,14 @@ async def get_provider(actor: Actor, public_id: str) -> ProviderView:
     return await _provider_view(await find_organisation(actor, "provider", public_id))
 
 
-async def list_providers(actor: Actor, limit: int, starting_after: str | None) -> Page:
+async def list_providers(
+    actor: Actor, limit: int, starting_after: str | None, service: str | None = None
+) -> Page:
     where = [Organisation.kind == "provider", *_own_scope(actor)]
+    if service is not None:
+        where.append(
+            Organisation.id.is_in(Provider.select(Provider.organisation).where(Provider.service == service))
+        )
     page = await paginate(Organisation, Organisation.all_columns(), where, limit, starting_after)
     return Page(
         rows=[await _provider_view(OrganisationRef.from_row(r)) for r in page.rows],

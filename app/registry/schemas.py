@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -59,6 +59,7 @@ class LicenceIn(Input):
 
 class ProviderIn(Input):
     name: ShortText
+    service: Literal["childcare", "transport"] = "childcare"  # transport: a transport operator
     address: AddressText = ""
     contact_email: Email = ""
     contact_phone: Phone = ""

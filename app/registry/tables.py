@@ -36,9 +36,11 @@ class Child(Table, tablename="child"):
 
 
 class Provider(Table, tablename="provider"):
-    """A childcare provider: the organisation's details. Its users belong to the organisation."""
+    """A service provider (a childcare provider or a transport operator): the organisation's details. Its
+    users belong to the organisation."""
 
     organisation = ForeignKey(references=Organisation, null=False, unique=True, on_delete=OnDelete.restrict)
+    service = Varchar(length=20, default="childcare", index=True)  # childcare | transport
     address = Text(default="")
     contact_email = Varchar(length=254, default="")
     contact_phone = Varchar(length=40, default="")

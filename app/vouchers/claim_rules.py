@@ -28,6 +28,7 @@ class Reason(StrEnum):
     VOUCHER_INACTIVE = "voucher_inactive"
     OTHER_PROVIDER = "voucher_for_another_provider"
     STIPEND = "voucher_paid_as_stipend"
+    WRONG_SERVICE = "voucher_not_for_this_service"
     BAD_DATES = "invalid_service_dates"
     OUTSIDE_VALIDITY = "outside_voucher_validity"
     PERIOD_IN_FUTURE = "period_in_future"
@@ -62,6 +63,7 @@ class VoucherState:
     remaining_minor: int
     claimed: tuple[tuple[dt.date, dt.date], ...] = ()  # service periods already claimed (not rejected)
     mode: str = "provider"  # stipend vouchers are paid to the participant, never claimed
+    kind: str = "childcare"  # childcare | transport: the service the voucher pays for
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ class Context:
     deadline_days: int  # a line must arrive within this many days of its service period's end
     licences: tuple[tuple[dt.date, dt.date], ...]  # the provider's licence periods
     currency: str = "EUR"
+    service: str = "childcare"  # what the provider gives: childcare, or transport (an operator)
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,8 @@ def _refusal(
         return Reason.VOUCHER_INACTIVE, f"the voucher is {state.status}"
     if state.mode == "stipend":
         return Reason.STIPEND, "this voucher is paid to the participant as a stipend"
+    if state.kind != context.service:
+        return Reason.WRONG_SERVICE, f"a {state.kind} voucher cannot be claimed for {context.service}"
     if state.provider is not None and state.provider != context.provider:
         return Reason.OTHER_PROVIDER, "the voucher was issued for another provider"
     if (

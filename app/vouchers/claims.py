@@ -48,6 +48,11 @@ def _code_index(text: str) -> str | None:
         return None
 
 
+async def _service(provider: str) -> str:
+    row = await Provider.select(Provider.service).where(Provider.organisation.public_id == provider).first()
+    return row["service"] if row else "childcare"
+
+
 async def _licences(provider: str) -> tuple[tuple[dt.date, dt.date], ...]:
     rows = await ProviderLicence.select(ProviderLicence.valid_from, ProviderLicence.valid_until).where(
         ProviderLicence.provider.is_in(
@@ -94,6 +99,7 @@ def _states(rows: list[dict[str, Any]], claimed: dict[str, list]) -> dict[str, V
             remaining_minor=row["total_minor"] - row["claimed_minor"] - row["released_minor"],
             claimed=tuple(claimed.get(row["public_id"], ())),
             mode=row["mode"],
+            kind=row["kind"],
         )
         for row in rows
     }
@@ -148,7 +154,9 @@ async def submit(
         rows = await _lock_vouchers(sql, indexes)
         by_index = {row["code_index"]: row for row in rows}
         states = _states(rows, await _claimed_periods(sql, [r["public_id"] for r in rows]))
-        context = Context(provider, today, DEADLINE_DAYS, await _licences(provider), currency)
+        context = Context(
+            provider, today, DEADLINE_DAYS, await _licences(provider), currency, await _service(provider)
+        )
         judged = judge(_lines(items, by_index, currency), states, context)
         claim_id = new_id("clm")
         await _record(

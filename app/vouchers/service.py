@@ -257,6 +257,36 @@ async def _refuse_used_decisions(requests: Sequence[IssueRequest]) -> None:
         )
 
 
+async def _refuse_wrong_providers(
+    requests: Sequence[IssueRequest], decisions: dict[str, dict[str, Any]], prefix
+) -> None:
+    """A chosen provider must be registered and give the voucher's service: a childcare voucher names a
+    childcare provider, a transport voucher a transport operator."""
+    chosen = sorted({r.provider for r in requests if r.provider})
+    if not chosen:
+        return
+    sql = Sql()
+    rows = await sql.fetch(
+        "SELECT o.public_id, p.service FROM provider p JOIN organisation o ON o.id = p.organisation "
+        f"WHERE o.public_id {sql.any_(1, 'text')}",
+        chosen,
+    )
+    services = {row["public_id"]: row["service"] for row in rows}
+    for index, request in enumerate(requests):
+        if request.provider is None:
+            continue
+        service = services.get(request.provider)
+        if service is None:
+            raise NotFound("provider", f"{prefix(index)}provider")
+        kind = KINDS[decisions[request.decision]["programme"]]  # checked by _prepare
+        if service != kind.name:
+            raise ValidationFailed(
+                "provider_wrong_service",
+                f"{request.provider} provides {service}, not {kind.name}",
+                f"{prefix(index)}provider",
+            )
+
+
 def _no_progress(stage: str) -> None:
     return None
 
@@ -289,6 +319,7 @@ async def _issue_many(
             _prepare(actor, request, decisions.get(request.decision), people, prefix(i))
             for i, request in enumerate(requests)
         ]
+        await _refuse_wrong_providers(requests, decisions, prefix)
         progress("committing in the ledger")
         await ledger.apply(actor, [p["commitment"] for p in prepared])
         progress("writing vouchers")

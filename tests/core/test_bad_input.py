@@ -155,6 +155,7 @@ WRONG_VALUE = {
     mi.StructType: "not an object",
     mi.ListType: "not a list",
     mi.EnumType: "no-such-choice",
+    mi.LiteralType: "no-such-choice",
     mi.DictType: 7,
 }
 

@@ -35,11 +35,13 @@ def test_each_refusal_has_its_named_reason():
     claimed = VoucherState(**{**VOUCHER.__dict__, "claimed": ((D(2026, 3, 30), D(2026, 4, 3)),)})
     empty = VoucherState(**{**VOUCHER.__dict__, "remaining_minor": 0})
     unlicensed = Context("org_p", D(2026, 4, 10), 60, ((D(2025, 1, 1), D(2026, 3, 15)),))
+    operator = Context("org_p", D(2026, 4, 10), 60, CONTEXT.licences, service="transport")
     cases = [
         (one(line(voucher=None)), Reason.UNKNOWN_VOUCHER),
         (one(line(holder=False)), Reason.CHILD_MISMATCH),
         (one(line(), expired), Reason.VOUCHER_INACTIVE),
         (one(line(), theirs), Reason.OTHER_PROVIDER),
+        (one(line(), context=operator), Reason.WRONG_SERVICE),
         (one(line(start=D(2026, 3, 31), end=D(2026, 3, 2))), Reason.BAD_DATES),
         (one(line(start=D(2026, 3, 1))), Reason.OUTSIDE_VALIDITY),
         (one(line(start=D(2026, 4, 1), end=D(2026, 4, 30))), Reason.PERIOD_IN_FUTURE),
