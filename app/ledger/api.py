@@ -32,6 +32,7 @@ from app.ledger.schemas import (
     EntryOut,
     HistoryOut,
     JournalIn,
+    PaymentIn,
     ProblemOut,
     ReversalIn,
     TrialBalanceOut,
@@ -122,6 +123,25 @@ class EntryController(Controller):
             effective_date=data.effective_date,
             description=data.description or "Budget loaded",
             reference_type="budget",
+            reference_id=data.reference_id,
+        )
+        return entry_out(await service.apply_one(actor, operation))
+
+    @post("/payments", opt=FINANCE)
+    async def record_payment(
+        self, request: Request, data: JSONBody[PaymentIn], key: IdempotencyKey
+    ) -> EntryOut:
+        """Record a payment that settled: the party's payable is paid from cash (expended, unpaid → paid).
+        Paying more than is owed to the party is refused (`balance_would_go_negative`)."""
+        actor = current_actor(request)
+        operation = Operation(
+            kind=Kind.PAY,
+            target=Target(data.fund, data.programme, data.party),
+            amount=to_minor(data.amount, await _currency(data.fund)),
+            idempotency_key=_api_key(actor, key),
+            effective_date=data.effective_date,
+            description=data.description or f"Payment to {data.party}",
+            reference_type="payment",
             reference_id=data.reference_id,
         )
         return entry_out(await service.apply_one(actor, operation))

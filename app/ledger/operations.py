@@ -27,6 +27,7 @@ class Kind(StrEnum):
     RELEASE = "release"
     EXPEND = "expend"
     PAY = "pay"
+    DISALLOW = "disallow"
     RECEIVABLE = "receivable"
     RECOVERY_REPAYMENT = "recovery_repayment"
     RECOVERY_OFFSET = "recovery_offset"
@@ -130,6 +131,17 @@ def pay(target: Target, amount: int) -> tuple[Leg, ...]:
     )
 
 
+def disallow(target: Target, amount: int) -> tuple[Leg, ...]:
+    """An approved amount not yet paid turns out not to be due (e.g. a month after the employment ended):
+    the expenditure and the payable shrink, and the budget is available again. Once paid, it is a
+    receivable instead."""
+    amount, target = _positive(amount), _party(target)
+    return (
+        *_move(target, c.EXPENDED_UNPAID, c.AVAILABLE, amount),
+        *_move(target, c.PAYABLE, c.EXPENSE, amount),
+    )
+
+
 def raise_receivable(target: Target, amount: int) -> tuple[Leg, ...]:
     """An overpayment is found: it was not a valid expense; the party owes it back."""
     amount, target = _positive(amount), _party(target)
@@ -181,6 +193,7 @@ BUILDERS = {
     Kind.RELEASE: release,
     Kind.EXPEND: expend,
     Kind.PAY: pay,
+    Kind.DISALLOW: disallow,
     Kind.RECEIVABLE: raise_receivable,
     Kind.RECOVERY_REPAYMENT: recover_by_repayment,
     Kind.RECOVERY_OFFSET: recover_by_offset,

@@ -44,6 +44,18 @@ class BudgetIn(Input):
     reference_id: Reference = ""
 
 
+class PaymentIn(Input):
+    """A payment that left the bank (or a payout that settled), recorded against the party's payable."""
+
+    fund: Code
+    programme: Code
+    party: Annotated[str, msgspec.Meta(min_length=5, max_length=40, pattern=r"^[a-z]+_[0-9a-z]+$")]
+    amount: Amount
+    effective_date: dt.date
+    description: Description = ""
+    reference_id: Reference = ""
+
+
 class PostingIn(Input):
     account: AccountCode
     fund: Code

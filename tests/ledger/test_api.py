@@ -239,3 +239,30 @@ def test_entries_list_filters_and_pages(people):
     assert people.call(Role.APPROVER, "GET", f"{L}/entries/je_1").json()["kind"] == "budget_load"
     assert people.call(Role.APPROVER, "GET", f"{L}/entries/je_77").status_code == 404
     assert people.call(Role.APPROVER, "GET", f"{L}/entries", params={"kind": "gift"}).status_code == 400
+
+
+def test_a_finance_officer_records_a_payment_against_a_payable(people):
+    _setup(people)
+    _load(people)
+    run(do(Kind.COMMIT, 50_000))
+    run(do(Kind.EXPEND, 30_000, "prv_paid"))
+    body = {
+        "fund": "ESF",
+        "programme": "CHILDCARE",
+        "party": "prv_paid",
+        "amount": "200.00",
+        "effective_date": "2026-10-05",
+        "reference_id": "BANK-42",
+    }
+    paid = people.call(
+        Role.FINANCE_OFFICER, "POST", f"{L}/payments", json=body, headers={"Idempotency-Key": "p1"}
+    )
+    assert paid.status_code == 201, paid.text
+    assert paid.json()["kind"] == "pay"
+    too_much = dict(body, amount="100.01")  # 100.00 is still owed
+    refused = people.call(
+        Role.FINANCE_OFFICER, "POST", f"{L}/payments", json=too_much, headers={"Idempotency-Key": "p2"}
+    )
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "balance_would_go_negative"
+    payable = people.call(Role.FINANCE_OFFICER, "GET", f"{L}/accounts?code=2110&party=prv_paid").json()
+    assert (payable["data"][0]["debit"], payable["data"][0]["credit"]) == ("0.00", "100.00")

@@ -123,3 +123,18 @@ async def test_the_database_itself_refuses_changes_to_posted_rows(statement):
     with pytest.raises(Exception, match="append-only"):
         await engine().run_ddl(statement)
     assert (await verify()).ok
+
+
+async def test_an_unpaid_amount_found_not_due_is_disallowed():
+    await setup_dimensions()
+    await do(Kind.BUDGET_LOAD, 10_000)
+    await do(Kind.COMMIT, 6_000)
+    await do(Kind.EXPEND, 2_000, PROVIDER)
+    await do(Kind.DISALLOW, 700, PROVIDER)  # approved for a month after the employment ended, not yet paid
+    pos = await position()
+    assert (pos.available, pos.committed, pos.expended) == (4_700, 4_000, 1_300)
+    payable = await queries.account_balances(code="2110", party=PROVIDER)
+    assert payable[0].balance == -1_300
+    with pytest.raises(LedgerRefusal):  # never more than is owed to the party
+        await do(Kind.DISALLOW, 1_301, PROVIDER)
+    assert (await queries.trial_balance()).balanced
