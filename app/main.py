@@ -26,6 +26,7 @@ from app.eligibility import api as eligibility_api
 from app.ledger import api as ledger_api
 from app.registry import api as registry_api
 from app.vouchers import api as vouchers_api
+from app.wage_subsidies import api as wage_subsidies_api
 from app.web import pages
 
 WEB_DIR = Path(__file__).parent / "web"
@@ -78,6 +79,7 @@ def create_app() -> Litestar:
             *ledger_api.CONTROLLERS,
             *eligibility_api.CONTROLLERS,
             *vouchers_api.CONTROLLERS,
+            *wage_subsidies_api.CONTROLLERS,
             *pages.CONTROLLERS,
             static,
         ],

@@ -18,6 +18,7 @@ APPS = [
     "app.ledger.piccolo_app",
     "app.eligibility.piccolo_app",
     "app.vouchers.piccolo_app",
+    "app.wage_subsidies.piccolo_app",
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Generic, TypeVar
 
 import msgspec
@@ -56,3 +57,18 @@ Cursor = Annotated[
     str | None,
     Parameter(max_length=40, description="id of the last record of the previous page"),
 ]
+
+Money = Annotated[
+    str, msgspec.Meta(max_length=20, pattern=r"^-?\d{1,13}(\.\d{1,3})?$", description="e.g. 260.00")
+]
+
+
+class ApproveIn(Input):
+    """Approve a claim (four eyes): every payable line, or only the lines listed."""
+
+    lines: Annotated[list[int], msgspec.Meta(max_length=100_000)] | None = None  # default: every payable line
+    effective_date: dt.date | None = None
+
+
+class RejectIn(Input):
+    reason: Annotated[str, msgspec.Meta(min_length=3, max_length=500)]

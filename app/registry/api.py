@@ -229,6 +229,12 @@ class EmployerController(Controller):
         changes = _nonempty(set_fields(data))
         return await organisations.update_employer(current_actor(request), employer_id, changes)
 
+    @post("/{employer_id:str}/verify", opt=MANAGE_ORGANISATIONS, status_code=200)
+    async def verify(self, request: Request, employer_id: Id) -> EmployerView:
+        """Record that the employer's registration and tax status were checked; only verified employers
+        sign wage subsidy agreements."""
+        return await organisations.verify_employer(current_actor(request), employer_id)
+
 
 CONTROLLERS = [
     ParticipantController,

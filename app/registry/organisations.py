@@ -287,3 +287,18 @@ async def update_employer(actor: Actor, public_id: str, changes: dict[str, Any])
         if new:
             await audit.record(actor, "employer.update", "employer", public_id, before=old, after=new)
     return after
+
+
+async def verify_employer(actor: Actor, public_id: str) -> EmployerView:
+    """Programme staff checked the company's registration and tax status: the employer may sign wage
+    subsidy agreements. Verifying twice keeps the first date."""
+    async with write_transaction():
+        org = await find_organisation(actor, "employer", public_id)
+        view = await _employer_view(org)
+        if view.verified:
+            return view
+        await Employer.update({Employer.verified_at: utcnow(), Employer.updated_at: utcnow()}).where(
+            Employer.organisation == org.id
+        )
+        await audit.record(actor, "employer.verify", "employer", public_id, after={"verified": True})
+    return await get_employer(actor, public_id)

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-from collections.abc import AsyncIterator
 from typing import Annotated
 
 import msgspec
@@ -13,6 +10,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import JSONBody, Parameter, QueryParameter
 from litestar.response import Stream
 
+from app.core.csv_output import csv_stream
 from app.core.db import today
 from app.core.guards import allow, current_actor
 from app.core.roles import Role
@@ -148,11 +146,7 @@ class ClaimController(Controller):
     ) -> Stream:
         """The provider's statement: every claim line with service period, amounts, outcome and reason."""
         rows = await claims.statement_rows(current_actor(request), date_from, date_to)
-        return Stream(
-            _csv_lines(claims.STATEMENT_COLUMNS, rows),
-            media_type="text/csv",
-            headers={"Content-Disposition": 'attachment; filename="claims-statement.csv"'},
-        )
+        return csv_stream(claims.STATEMENT_COLUMNS, rows, "claims-statement.csv")
 
     @post("/{claim_id:str}/approve", opt=DECIDERS, status_code=200)
     async def approve(self, request: Request, claim_id: ClaimId, data: JSONBody[ClaimApproveIn]) -> ClaimOut:
@@ -165,19 +159,6 @@ class ClaimController(Controller):
     async def reject(self, request: Request, claim_id: ClaimId, data: JSONBody[ClaimRejectIn]) -> ClaimOut:
         """Reject the whole claim with a reason; the vouchers get their value back."""
         return msgspec.convert(await claims.reject(current_actor(request), claim_id, data.reason), ClaimOut)
-
-
-async def _csv_lines(header, rows: list[tuple]) -> AsyncIterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(row)
-        if buffer.tell() > 64_000:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
 
 
 CONTROLLERS = [VoucherController, ClaimController]

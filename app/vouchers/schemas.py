@@ -7,7 +7,7 @@ from typing import Annotated
 
 import msgspec
 
-from app.core.schemas import Input
+from app.core.schemas import ApproveIn, Input, Money, RejectIn
 
 Id = Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
 
@@ -55,11 +55,6 @@ class VoucherOut(msgspec.Struct):
     remaining: str
     batch: str | None = None
     code: str | None = None  # caseworkers only; give it to the participant
-
-
-Money = Annotated[
-    str, msgspec.Meta(max_length=20, pattern=r"^-?\d{1,13}(\.\d{1,3})?$", description="e.g. 260.00")
-]
 
 
 class ClaimLineIn(Input):
@@ -117,10 +112,5 @@ class ClaimSummaryOut(msgspec.Struct):
     approved: str
 
 
-class ClaimApproveIn(Input):
-    lines: Annotated[list[int], msgspec.Meta(max_length=100_000)] | None = None  # default: every payable line
-    effective_date: dt.date | None = None
-
-
-class ClaimRejectIn(Input):
-    reason: Annotated[str, msgspec.Meta(min_length=3, max_length=500)]
+ClaimApproveIn = ApproveIn  # built once in core, shared by every kind of claim
+ClaimRejectIn = RejectIn

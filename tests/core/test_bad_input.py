@@ -20,6 +20,7 @@ from app.eligibility import schemas as elig
 from app.ledger import schemas as led
 from app.registry import schemas as reg
 from app.vouchers import schemas as vch
+from app.wage_subsidies import schemas as wage
 from tests.core.test_route_matrix import _guarded, _routes, _url
 from tests.support import PERSON_EXAMPLE, row_counts, run
 
@@ -140,6 +141,36 @@ EXAMPLES: dict[type, dict[str, Any]] = {
     vch.RevokeIn: {"reason": "moved away", "effective_date": "2026-05-01"},
     vch.ClaimApproveIn: {"lines": [1], "effective_date": "2026-04-10"},
     vch.ClaimRejectIn: {"reason": "not attended"},
+    wage.PlacementIn: {
+        "employer": "emp_0000000000000000",
+        "participant": "par_0000000000000000",
+        "role": "Clerk",
+        "start_date": "2026-03-02",
+        "contracted_weekly_hours": 40,
+        "gross_wage": "1800.00",
+    },
+    wage.AgreementIn: {
+        "fund": "ESF",
+        "agreement_date": "2026-03-01",
+        "labour_law_declaration_signed": True,
+        "layoffs_same_role_last_90_days": False,
+        "employed_by_employer_last_12_months": False,
+    },
+    wage.SeparationIn: {"end_date": "2026-05-31", "reason": "resigned"},
+    wage.RepaymentIn: {"amount": "100.00", "effective_date": "2026-06-01", "reference": "BANK-1"},
+    wage.WageClaimIn: {
+        "period": "2026-03",
+        "lines": [
+            {
+                "placement": "plc_0000000000000000",
+                "gross_wage": "1800.00",
+                "hours_worked": 160,
+                "still_employed": False,
+                "end_date": "2026-03-31",
+                "kind": "wage",
+            }
+        ],
+    },
     vch.ClaimIn: {
         "period_start": "2026-03-01",
         "period_end": "2026-03-31",
@@ -159,6 +190,7 @@ EXAMPLES: dict[type, dict[str, Any]] = {
 WRONG_VALUE = {
     mi.StrType: 12345,
     mi.IntType: "twelve",
+    mi.FloatType: "forty",
     mi.BoolType: "maybe",
     mi.DateType: "31/12/2020",
     mi.StructType: "not an object",

@@ -1,0 +1,1 @@
+"""Employer wage subsidies: placements, agreements, monthly payroll claims, separations, overpayments."""

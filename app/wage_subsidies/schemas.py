@@ -1,0 +1,153 @@
+"""Request and response shapes of the wage subsidy API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+import msgspec
+
+from app.core.schemas import Input, Money, ShortText
+
+Id = Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
+Month = Annotated[str, msgspec.Meta(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="a month, 2026-03")]
+Hours = Annotated[float, msgspec.Meta(ge=0, le=744, description="hours, to the hundredth")]
+
+
+class PlacementIn(Input):
+    employer: Id  # emp_…
+    participant: Id  # par_…
+    role: ShortText
+    start_date: dt.date
+    contracted_weekly_hours: Annotated[float, msgspec.Meta(gt=0, le=60)]
+    gross_wage: Money  # a month, in the contract
+
+
+class AgreementIn(Input):
+    fund: Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
+    agreement_date: dt.date
+    labour_law_declaration_signed: bool
+    layoffs_same_role_last_90_days: bool
+    employed_by_employer_last_12_months: bool
+
+
+class SeparationIn(Input):
+    end_date: dt.date  # the last day employed
+    reason: Annotated[str, msgspec.Meta(min_length=3, max_length=500)]
+
+
+class PayrollLineIn(Input):
+    placement: Id  # plc_…
+    gross_wage: Money  # paid for the month
+    hours_worked: Hours
+    still_employed: bool = True
+    end_date: dt.date | None = None  # the last day employed, when still_employed is false
+    kind: Literal["wage", "bonus"] = "wage"  # bonus: the 6- or 12-month retention bonus
+
+
+class WageClaimIn(Input):
+    period: Month
+    lines: Annotated[list[PayrollLineIn], msgspec.Meta(min_length=1, max_length=10_000)]
+
+
+class RepaymentIn(Input):
+    amount: Money
+    effective_date: dt.date | None = None
+    reference: Annotated[str, msgspec.Meta(max_length=64)] = ""
+
+
+class AgreementOut(msgspec.Struct):
+    id: str
+    decision: str
+    fund: str
+    programme: str
+    agreement_date: dt.date
+    hire_date: dt.date
+    months: int
+    status: str
+    end_date: dt.date | None
+    max_total: str
+    expended: str
+    released: str
+
+
+class PlacementOut(msgspec.Struct):
+    id: str
+    employer: str
+    participant: str
+    role: str
+    start_date: dt.date
+    contracted_weekly_hours: float
+    gross_wage: str
+    currency: str
+    status: str
+    end_date: dt.date | None
+    end_reason: str
+    agreement: AgreementOut | None
+
+
+class WageClaimLineOut(msgspec.Struct):
+    line: int
+    placement: str
+    agreement: str | None
+    kind: str
+    month_number: int
+    gross_wage: str
+    hours_worked: float
+    still_employed: bool
+    end_date: dt.date | None
+    employed_days: int
+    accepted: str
+    approved: str
+    outcome: str
+    reason: str | None
+    message: str
+
+
+class WageClaimSummaryOut(msgspec.Struct):
+    id: str
+    employer: str
+    period_start: dt.date
+    period_end: dt.date
+    status: str
+    source: str
+    currency: str
+    accepted: str
+    approved: str
+    offset: str  # kept back to recover overpayments
+
+
+class WageClaimOut(WageClaimSummaryOut):
+    decided_reason: str
+    lines: list[WageClaimLineOut]
+
+
+class RecoveryOut(msgspec.Struct):
+    method: str
+    amount: str
+    claim: str | None
+    reference: str
+    at: dt.datetime
+
+
+class OverpaymentOut(msgspec.Struct):
+    id: str
+    employer: str
+    agreement: str
+    currency: str
+    amount: str
+    disallowed: str
+    receivable: str
+    recovered: str
+    outstanding: str
+    status: str
+    reason: str
+    recoveries: list[RecoveryOut]
+
+
+class BalanceOut(msgspec.Struct):
+    employer: str
+    currency: str
+    owed_to_employer: str
+    owed_by_employer: str
+    overpayments: list[OverpaymentOut]
