@@ -70,8 +70,11 @@ async def _lock_vouchers(sql: Sql, indexes: list[str]) -> list[dict[str, Any]]:
 
 async def _claimed_periods(sql: Sql, voucher_ids: list[str]) -> dict[str, list[tuple[dt.date, dt.date]]]:
     rows = await sql.fetch(
-        "SELECT voucher, service_start, service_end FROM voucher_claim_line "
-        f"WHERE outcome <> 'rejected' AND voucher {sql.any_(1, 'text')}",
+        # days given back (claim rejected, or line left out of a partial approval) may be claimed again
+        "SELECT l.voucher, l.service_start, l.service_end FROM voucher_claim_line l "
+        "JOIN voucher_claim c ON c.public_id = l.claim WHERE l.outcome <> 'rejected' "
+        "AND c.status <> 'rejected' AND NOT (c.status = 'partly_approved' AND l.amount_approved_minor = 0) "
+        f"AND l.voucher {sql.any_(1, 'text')}",
         voucher_ids,
     )
     periods: dict[str, list[tuple[dt.date, dt.date]]] = {}

@@ -35,6 +35,12 @@ from app.wage_subsidies.tables import WageClaim, WageClaimLine
 SUBJECT = "wage_claim"
 MAX_LINES = 10_000
 OPEN = ("submitted", "second_approval_due")
+# A line holds its month while it may still be paid: not rejected when judged, its claim not rejected, and
+# not left out of a partial approval. A month given back may be claimed again.
+STANDING = (
+    "l.outcome <> 'rejected' AND c.status <> 'rejected' "
+    "AND NOT (c.status = 'partly_approved' AND l.amount_approved_minor = 0)"
+)
 
 
 @dataclass(frozen=True)
@@ -92,8 +98,8 @@ async def _standing(sql: Sql, agreement_ids: list[str]) -> tuple[dict[str, int],
     """Per agreement: what claims awaiting approval hold, and the (kind, month) already claimed."""
     rows = await sql.fetch(
         "SELECT l.agreement, l.kind, l.month_number, l.amount_accepted_minor, c.status "
-        "FROM wage_claim_line l JOIN wage_claim c ON c.public_id = l.claim "
-        f"WHERE l.outcome <> 'rejected' AND l.agreement {sql.any_(1, 'text')}",
+        f"FROM wage_claim_line l JOIN wage_claim c ON c.public_id = l.claim WHERE {STANDING} "
+        f"AND l.agreement {sql.any_(1, 'text')}",
         agreement_ids,
     )
     pending: dict[str, int] = {}

@@ -214,6 +214,8 @@ def test_rejection_gives_everything_back(people, frozen_today):
     )
     assert run(service.get(voucher["id"]))["status"] == "active"
     assert _position()["expended"] == 0
+    again = _submit(people, [_line(voucher["code"])])  # the same days, corrected and sent again
+    assert again.json()["lines"][0]["outcome"] == "accepted"
 
 
 def test_above_the_limit_two_different_approvers_are_needed(people, frozen_today, monkeypatch):
