@@ -22,11 +22,18 @@ from app.eligibility import service as eligibility
 from app.ledger import service as ledger
 from app.ledger.operations import Kind, Operation, Target
 from app.registry.tables import Employer, Participant
-from app.wage_subsidies.subsidy_rules import RULE, AgreementState
+from app.wage_subsidies.subsidy_rules import RULE, AgreementState, rule_figures, still_claimable
 from app.wage_subsidies.tables import Agreement, Placement
 
 PROGRAMME = "WAGE-SUBSIDY"  # the ledger programme agreements commit on
 SUBSIDISED_MONTHS = 12
+OPEN_CLAIMS = ("submitted", "second_approval_due")
+# A line holds its month while it may still be paid: not rejected when judged, its claim not rejected, and
+# not left out of a partial approval. A month given back may be claimed again.
+STANDING = (
+    "l.outcome <> 'rejected' AND c.status <> 'rejected' "
+    "AND NOT (c.status = 'partly_approved' AND l.amount_approved_minor = 0)"
+)
 
 
 @dataclass(frozen=True)
@@ -284,40 +291,63 @@ AGREEMENTS_SQL = (
 )
 
 
+async def standing(sql: Sql, agreement_ids: list[str]) -> tuple[dict[str, int], dict[str, set]]:
+    """Per agreement: what claims awaiting approval hold, and the (kind, month) already claimed."""
+    rows = await sql.fetch(
+        "SELECT l.agreement, l.kind, l.month_number, l.amount_accepted_minor, c.status "
+        f"FROM wage_claim_line l JOIN wage_claim c ON c.public_id = l.claim WHERE {STANDING} "
+        f"AND l.agreement {sql.any_(1, 'text')}",
+        agreement_ids,
+    )
+    pending: dict[str, int] = {}
+    claimed: dict[str, set] = {}
+    for row in rows:
+        claimed.setdefault(row["agreement"], set()).add((row["kind"], row["month_number"]))
+        if row["status"] in OPEN_CLAIMS:
+            pending[row["agreement"]] = pending.get(row["agreement"], 0) + row["amount_accepted_minor"]
+    return pending, claimed
+
+
 async def release_unneeded(actor: Actor, sql: Sql, agreement_ids: list[str], when: dt.date) -> None:
-    """An ended agreement keeps committed only what its claims awaiting approval still need; the rest of
-    its commitment goes back to the available budget."""
+    """An ended agreement keeps committed what its claims awaiting approval need and what its months (and
+    bonuses) up to the end, not yet claimed, can still cost; the rest goes back to the available budget."""
     if not agreement_ids:
         return
     rows = await sql.fetch(
-        "SELECT a.public_id, a.fund, a.programme, a.max_total_minor, a.expended_minor, a.released_minor, "
-        "COALESCE((SELECT SUM(l.amount_accepted_minor) FROM wage_claim_line l JOIN wage_claim c "
-        "ON c.public_id = l.claim WHERE l.agreement = a.public_id AND l.outcome <> 'rejected' "
-        "AND c.status IN ('submitted', 'second_approval_due')), 0) AS pending "
-        f"FROM wage_agreement a WHERE a.status = 'ended' AND a.public_id {sql.any_(1, 'text')}",
-        agreement_ids,
+        f"{AGREEMENTS_SQL} WHERE a.status = 'ended' AND a.public_id {sql.any_(1, 'text')}", agreement_ids
     )
+    if not rows:
+        return
+    pending, claimed = await standing(sql, [r["public_id"] for r in rows])
+    verified = {r["employer"]: await _employer_verified(r["employer"]) for r in rows}
     for row in rows:
-        free = row["max_total_minor"] - row["expended_minor"] - row["released_minor"] - int(row["pending"])
-        if free <= 0:
-            continue
-        released = row["released_minor"] + free
-        await ledger.apply_one(
-            actor,
-            Operation(
-                Kind.RELEASE,
-                Target(row["fund"], row["programme"]),
-                free,
-                f"agreement:{row['public_id']}:release:{released}",
-                when,
-                f"Wage subsidy agreement {row['public_id']} ended: unused commitment released",
-                "wage_agreement",
-                row["public_id"],
-            ),
+        held = pending.get(row["public_id"], 0)
+        state = agreement_state(
+            row, verified[row["employer"]], held, frozenset(claimed.get(row["public_id"], ()))
         )
-        await sql.execute(
-            "UPDATE wage_agreement SET released_minor = $1 WHERE public_id = $2", released, row["public_id"]
-        )
+        free = state.remaining_minor - still_claimable(state, _date(row["end_date"]), rule_figures)
+        if free > 0:
+            await _release(actor, sql, row, free, when)
+
+
+async def _release(actor: Actor, sql: Sql, row: dict[str, Any], amount: int, when: dt.date) -> None:
+    released = row["released_minor"] + amount
+    await ledger.apply_one(
+        actor,
+        Operation(
+            Kind.RELEASE,
+            Target(row["fund"], row["programme"]),
+            amount,
+            f"agreement:{row['public_id']}:release:{released}",
+            when,
+            f"Wage subsidy agreement {row['public_id']} ended: unused commitment released",
+            "wage_agreement",
+            row["public_id"],
+        ),
+    )
+    await sql.execute(
+        "UPDATE wage_agreement SET released_minor = $1 WHERE public_id = $2", released, row["public_id"]
+    )
 
 
 def agreement_state(
@@ -335,7 +365,10 @@ def agreement_state(
         months=row["months"],
         contracted_hours=row["contracted_hours"],
         contract_wage_minor=row["contract_wage_minor"],
-        remaining_minor=row["max_total_minor"] - row["expended_minor"] - pending_minor,
+        remaining_minor=row["max_total_minor"]
+        - row["expended_minor"]
+        - row["released_minor"]
+        - pending_minor,
         rule_inputs=rule_inputs(placement, row, employer_verified),
         claimed=claimed,
     )

@@ -275,6 +275,32 @@ def _judge_bonus(
     return _capped(line, state, milestone, 0, bonus.bonus_minor, None, "", running, currency)
 
 
+# --- what an ended agreement must keep ------------------------------------------------------------
+
+
+def still_claimable(state: AgreementState, end_date: dt.date, figures: Figures) -> int:
+    """The most the months and bonuses up to the employment's end, not claimed yet, can still cost at the
+    contract wage: an ended agreement keeps this much committed for late claims and releases the rest."""
+    hire_month = state.hire_date.replace(day=1)
+    last = min(state.months, month_number(state.hire_date, end_date.replace(day=1)))
+    total = 0
+    for number in range(1, last + 1):
+        if ("wage", number) in state.claimed:
+            continue
+        first = anniversary(hire_month, number - 1) + dt.timedelta(days=1)
+        span = employed_span(state.hire_date, (end_date,), first)
+        if span is None:
+            continue
+        month_end = month_bounds(first)[1]
+        whole = figures(state, number, month_end, state.contract_wage_minor).amount_minor
+        total += pro_rata(whole, (span[1] - span[0]).days + 1, month_end.day)
+    for milestone in BONUS_MILESTONES:
+        due = anniversary(state.hire_date, milestone)
+        if ("bonus", milestone) not in state.claimed and due <= end_date:
+            total += figures(state, milestone, due, state.contract_wage_minor).bonus_minor
+    return min(total, max(state.remaining_minor, 0))
+
+
 # --- the rule ------------------------------------------------------------------------------------
 
 

@@ -35,12 +35,6 @@ from app.wage_subsidies.tables import WageClaim, WageClaimLine
 SUBJECT = "wage_claim"
 MAX_LINES = 10_000
 OPEN = ("submitted", "second_approval_due")
-# A line holds its month while it may still be paid: not rejected when judged, its claim not rejected, and
-# not left out of a partial approval. A month given back may be claimed again.
-STANDING = (
-    "l.outcome <> 'rejected' AND c.status <> 'rejected' "
-    "AND NOT (c.status = 'partly_approved' AND l.amount_approved_minor = 0)"
-)
 
 
 @dataclass(frozen=True)
@@ -94,23 +88,6 @@ async def _lock_agreements(sql: Sql, employer: str, placement_refs: list[str]) -
     )
 
 
-async def _standing(sql: Sql, agreement_ids: list[str]) -> tuple[dict[str, int], dict[str, set]]:
-    """Per agreement: what claims awaiting approval hold, and the (kind, month) already claimed."""
-    rows = await sql.fetch(
-        "SELECT l.agreement, l.kind, l.month_number, l.amount_accepted_minor, c.status "
-        f"FROM wage_claim_line l JOIN wage_claim c ON c.public_id = l.claim WHERE {STANDING} "
-        f"AND l.agreement {sql.any_(1, 'text')}",
-        agreement_ids,
-    )
-    pending: dict[str, int] = {}
-    claimed: dict[str, set] = {}
-    for row in rows:
-        claimed.setdefault(row["agreement"], set()).add((row["kind"], row["month_number"]))
-        if row["status"] in OPEN:
-            pending[row["agreement"]] = pending.get(row["agreement"], 0) + row["amount_accepted_minor"]
-    return pending, claimed
-
-
 async def _verified(employer: str) -> bool:
     row = (
         await Employer.select(Employer.verified_at).where(Employer.organisation.public_id == employer).first()
@@ -137,7 +114,7 @@ async def submit(
         refs = sorted({i.placement for i in items})
         rows = await _lock_agreements(sql, employer, refs)
         by_placement = {row["placement"]: row for row in rows}
-        pending, claimed = await _standing(sql, [r["public_id"] for r in rows])
+        pending, claimed = await placements.standing(sql, [r["public_id"] for r in rows])
         verified = await _verified(employer)
         states = {
             row["public_id"]: placements.agreement_state(

@@ -163,11 +163,12 @@ def test_a_separation_releases_the_commitment_and_cuts_a_pending_month(people, w
     assert placement["status"] == "ended" and placement["agreement"]["status"] == "ended"
     cut = _ok(people.call(Role.FINANCE_OFFICER, "GET", f"{W}/{march['id']}"))["lines"][0]
     assert (cut["outcome"], cut["accepted"], cut["reason"]) == ("reduced", "483.87", "after_employment_ended")
-    assert _position()["committed"] == 48_387  # only what the pending claim still needs
+    # kept: what the pending claim needs, and January (pro rata) and February, not claimed yet
+    assert _position()["committed"] == 48_387 + 64_516 + 100_000
     _ok(people.call(Role.FINANCE_OFFICER, "POST", f"{W}/{march['id']}/approve", json={}))
     assert _position() == {
-        "available": 5_000_000 - 48_387,
-        "committed": 0,
+        "available": 5_000_000 - 48_387 - 164_516,
+        "committed": 164_516,
         "unpaid": 48_387,
         "paid": 0,
         "recoveries_pending": 0,
@@ -191,7 +192,16 @@ def test_an_unpaid_month_after_the_end_is_disallowed_and_a_paid_one_repaid(peopl
     )
     assert (balance["owed_to_employer"], balance["owed_by_employer"]) == ("0.00", "0.00")
     assert balance["overpayments"][0]["disallowed"] == "1000.00"
-    assert _position()["unpaid"] == 0 and _position()["available"] == 5_000_000
+    unclaimed = 64_516 + 100_000 + 100_000  # January to March may still be claimed late
+    assert _position() == {
+        "available": 5_000_000 - unclaimed,
+        "committed": unclaimed,
+        "unpaid": 0,
+        "paid": 0,
+        "recoveries_pending": 0,
+    }
+    late = claim(people, "2026-02", [_line(world["id"], gross_wage="2000.00")])
+    assert (late["lines"][0]["outcome"], late["lines"][0]["accepted"]) == ("accepted", "1000.00")
 
     bob = agreed_placement(people, "2026-02-02", "1800.00", agreement_date="2026-02-01")
     may = claim(people, "2026-05", [_line(bob["id"])])

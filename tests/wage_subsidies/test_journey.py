@@ -49,9 +49,13 @@ def set_up_budget(people, amount="50000.00") -> None:
     _ok(people.call(Role.BUDGET_HOLDER, "POST", f"{L}/budgets", json=load, headers=headers), 201)
 
 
-def participant() -> str:
+async def participant_async() -> str:
     person = dict(PERSON_EXAMPLE, national_id=f"XQ-{next(_NATIONAL_IDS)}")
-    return run(register(SYSTEM, msgspec.convert(person, ParticipantPersonal), None)).id
+    return (await register(SYSTEM, msgspec.convert(person, ParticipantPersonal), None)).id
+
+
+def participant() -> str:
+    return run(participant_async())
 
 
 def agreed_placement(people, start: str, wage: str, agreement_date: str = "2026-01-05") -> dict:
