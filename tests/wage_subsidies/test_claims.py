@@ -237,3 +237,32 @@ def test_the_employer_downloads_a_statement(people, world):
     rows = response.text.strip().splitlines()
     assert rows[0].startswith("claim,month,claim_status") and len(rows) == 3
     assert "already_claimed" in rows[2]
+
+
+@pytest.mark.postgres_only
+def test_two_claims_for_one_month_at_once_pay_it_once(people, world):
+    import asyncio
+
+    from app.core.credentials import actor_for_token
+    from app.core.db import close_pool, start_pool
+    from app.wage_subsidies import wage_claims
+
+    actor = run(actor_for_token(people.make(Role.EMPLOYER).token))
+    item = wage_claims.PayrollIn(world["id"], "1800.00", 16_000)
+
+    async def both():
+        await start_pool(2, 4)
+        try:
+            return await asyncio.gather(
+                *(
+                    wage_claims.submit(actor, dt.date(2026, 3, 1), [item], dt.date(2026, 10, 5))
+                    for _ in range(2)
+                )
+            )
+        finally:
+            await close_pool()
+
+    results = asyncio.run(both())
+    # Without the lock on the agreement both would find March unclaimed and take 1,000.00 each.
+    assert sorted(r["accepted"] for r in results) == ["0.00", "1000.00"]
+    assert sorted(r["lines"][0]["reason"] or "" for r in results) == ["", "already_claimed"]
