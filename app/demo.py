@@ -128,7 +128,23 @@ async def seed_demo(
     for _ in range(30):
         await _seed_household(system, rng)
         progress("households", 1)
+    await _seed_wage_subsidy(system, employer_ids[0])
     return logins
+
+
+async def _seed_wage_subsidy(system: Actor, employer: str) -> None:
+    """The demo employer, verified, with one subsidised hire and its agreement committed."""
+    from app.registry.tables import Participant
+    from app.wage_subsidies import placements
+
+    await organisations.verify_employer(system, employer)
+    hired = await Participant.select(Participant.public_id).order_by(Participant.id).first()
+    hire = placements.PlacementIn(
+        employer, hired["public_id"], "Bakery assistant", dt.date(2026, 1, 12), 3_000, "1500.00"
+    )
+    placement = await placements.create_placement(system, hire)
+    terms = placements.AgreementIn("ESF-2026", dt.date(2026, 1, 5), True, False, False)
+    await placements.sign_agreement(system, placement["id"], terms)
 
 
 async def _seed_providers(system: Actor) -> list[str]:

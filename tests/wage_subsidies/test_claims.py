@@ -266,3 +266,20 @@ def test_two_claims_for_one_month_at_once_pay_it_once(people, world):
     # Without the lock on the agreement both would find March unclaimed and take 1,000.00 each.
     assert sorted(r["accepted"] for r in results) == ["0.00", "1000.00"]
     assert sorted(r["lines"][0]["reason"] or "" for r in results) == ["", "already_claimed"]
+
+
+def test_the_documented_example_files_parse():
+    from pathlib import Path
+
+    from app.vouchers import claim_csv
+    from app.wage_subsidies import payroll_csv
+
+    docs = Path(__file__).parents[2] / "docs" / "examples"
+    payroll = payroll_csv.parse((docs / "payroll.csv").read_bytes())
+    assert [(p.kind, p.still_employed, p.hours_worked) for p in payroll] == [
+        ("wage", True, 16_000),
+        ("wage", True, 15_250),
+        ("bonus", True, 0),
+        ("wage", False, 6_400),
+    ]
+    assert len(claim_csv.parse((docs / "claim.csv").read_bytes())) >= 1
