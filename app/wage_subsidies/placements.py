@@ -22,7 +22,7 @@ from app.eligibility import service as eligibility
 from app.ledger import service as ledger
 from app.ledger.operations import Kind, Operation, Target
 from app.registry.tables import Employer, Participant
-from app.wage_subsidies.subsidy_rules import RULE, AgreementState, rule_figures, still_claimable
+from app.wage_subsidies.subsidy_rules import RULE, AgreementState, rule_figures, schedule, still_claimable
 from app.wage_subsidies.tables import Agreement, Placement
 
 PROGRAMME = "WAGE-SUBSIDY"  # the ledger programme agreements commit on
@@ -74,12 +74,15 @@ def placement_view(row: dict[str, Any], agreement: dict[str, Any] | None) -> dic
         "status": row["status"],
         "end_date": row["end_date"],
         "end_reason": row["end_reason"],
-        "agreement": agreement_view(agreement) if agreement else None,
+        "agreement": agreement_view(agreement, row["gross_wage_minor"]) if agreement else None,
     }
 
 
-def agreement_view(row: dict[str, Any]) -> dict[str, Any]:
+def agreement_view(row: dict[str, Any], contract_wage_minor: int) -> dict[str, Any]:
     currency = row["currency"]
+    # the terms as signed: the employer was verified then
+    state = agreement_state({**row, "contract_wage_minor": contract_wage_minor}, True, 0, frozenset())
+    months, bonuses = schedule(state, rule_figures)
     return {
         "id": row["public_id"],
         "decision": row["decision"],
@@ -93,6 +96,19 @@ def agreement_view(row: dict[str, Any]) -> dict[str, Any]:
         "max_total": _money(row["max_total_minor"], currency),
         "expended": _money(row["expended_minor"], currency),
         "released": _money(row["released_minor"], currency),
+        "schedule": [
+            {
+                "month_number": m.month_number,
+                "month": m.month,
+                "rate": m.rate,
+                "amount": _money(m.amount_minor, currency),
+            }
+            for m in months
+        ],
+        "bonuses": [
+            {"milestone": b.milestone, "due": b.due, "amount": _money(b.amount_minor, currency)}
+            for b in bonuses
+        ],
     }
 
 

@@ -56,6 +56,19 @@ class RepaymentIn(Input):
     reference: Annotated[str, msgspec.Meta(max_length=64)] = ""
 
 
+class ScheduledMonthOut(msgspec.Struct):
+    month_number: int
+    month: dt.date
+    rate: str
+    amount: str  # a whole month at the contract wage; the hire month is paid pro rata
+
+
+class ScheduledBonusOut(msgspec.Struct):
+    milestone: int
+    due: dt.date
+    amount: str
+
+
 class AgreementOut(msgspec.Struct):
     id: str
     decision: str
@@ -69,6 +82,8 @@ class AgreementOut(msgspec.Struct):
     max_total: str
     expended: str
     released: str
+    schedule: list[ScheduledMonthOut]  # what the rule pays, month by month
+    bonuses: list[ScheduledBonusOut]
 
 
 class PlacementOut(msgspec.Struct):

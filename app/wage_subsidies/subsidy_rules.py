@@ -85,6 +85,7 @@ class RuleFigures:
     amount_minor: int  # the subsidy for a whole month at this wage
     bonus_minor: int
     required_minimum_minor: int
+    rate: str = ""  # the month's share of the wage, as the rule gives it (e.g. "0.7")
 
 
 Figures = Callable[[AgreementState, int, dt.date, int], RuleFigures]
@@ -275,6 +276,43 @@ def _judge_bonus(
     return _capped(line, state, milestone, 0, bonus.bonus_minor, None, "", running, currency)
 
 
+# --- the payment schedule ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScheduledMonth:
+    month_number: int
+    month: dt.date  # its first day
+    rate: str
+    amount_minor: int  # a whole month at the contract wage (the hire month is paid pro rata)
+
+
+@dataclass(frozen=True)
+class ScheduledBonus:
+    milestone: int  # months of continuous employment
+    due: dt.date
+    amount_minor: int
+
+
+def schedule(state: AgreementState, figures: Figures) -> tuple[list[ScheduledMonth], list[ScheduledBonus]]:
+    """What the rule pays month by month at the contract wage, with the parameters in force each month."""
+    hire_month = state.hire_date.replace(day=1)
+    months = []
+    for number in range(1, state.months + 1):
+        first = anniversary(hire_month, number - 1) + dt.timedelta(days=1)
+        paid = figures(state, number, month_bounds(first)[1], state.contract_wage_minor)
+        months.append(ScheduledMonth(number, first, paid.rate, paid.amount_minor))
+    bonuses = []
+    for milestone in BONUS_MILESTONES:
+        due = anniversary(state.hire_date, milestone)
+        bonuses.append(
+            ScheduledBonus(
+                milestone, due, figures(state, milestone, due, state.contract_wage_minor).bonus_minor
+            )
+        )
+    return months, bonuses
+
+
 # --- what an ended agreement must keep ------------------------------------------------------------
 
 
@@ -328,4 +366,5 @@ def rule_figures(state: AgreementState, number: int, as_of: dt.date, monthly_wag
         amount_minor=to_minor(decided.outputs["amount"], currency),
         bonus_minor=to_minor(decided.outputs["retention_bonus"], currency),
         required_minimum_minor=to_minor(str(required), currency),
+        rate=str(decided.outputs.get("subsidy_rate", "")),
     )

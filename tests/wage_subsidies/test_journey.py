@@ -113,6 +113,19 @@ def test_a_placement_from_agreement_to_an_overpayment_recovered_by_offset(people
     anna = agreed_placement(people, "2026-01-12", "1800.00")
     assert anna["agreement"]["max_total"] == "11010.00"  # 12 months at 70/50/30%, capped, + 500 + 750
     assert _position()["committed"] == 1_101_000
+    schedule = anna["agreement"]["schedule"]
+    assert [
+        (m["month"], m["rate"], m["amount"]) for m in (schedule[0], schedule[4], schedule[8], schedule[11])
+    ] == [
+        ("2026-01-01", "0.7", "1000.00"),  # 1,260.00 capped
+        ("2026-05-01", "0.5", "900.00"),
+        ("2026-09-01", "0.3", "540.00"),
+        ("2026-12-01", "0.3", "540.00"),
+    ]
+    assert [(b["due"], b["amount"]) for b in anna["agreement"]["bonuses"]] == [
+        ("2026-07-11", "500.00"),
+        ("2027-01-11", "750.00"),
+    ]
 
     def wage(paid: str, hours: float, **extra) -> dict:
         return {"placement": anna["id"], "gross_wage": paid, "hours_worked": hours, **extra}
