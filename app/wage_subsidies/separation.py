@@ -307,6 +307,13 @@ async def record_repayment(
                 "invalid_amount", f"the repayment must be above 0 and at most {shown}", "amount"
             )
         await _recover(actor, sql, row, amount, "repayment", when, None, reference or "repayment")
+        await audit.record(
+            actor,
+            "overpayment.repayment",
+            "wage_overpayment",
+            overpayment_id,
+            after={"amount_minor": amount, "reference": reference},
+        )
     return await get_overpayment(actor, overpayment_id)
 
 
