@@ -126,6 +126,19 @@ def chain_hash(prev_hash: str, entry: HashedEntry) -> str:
     return chain_hash_parts(prev_hash, body)
 
 
+REQUEST_SEPARATOR = "\x1f"
+
+
 def request_hash(parts: Iterable[object]) -> str:
     """A fingerprint of what was asked for, to tell a retry from a different request with the same key."""
-    return sha256("\x1f".join([f"{len(t)}:{t}" for t in map(str, parts)]).encode()).hexdigest()
+    return request_digest(REQUEST_SEPARATOR.join([request_field(part) for part in parts]))
+
+
+def request_field(part: object) -> str:
+    """One part of the text a request hash covers: its length, a colon, the part."""
+    text = str(part)
+    return f"{len(text)}:{text}"
+
+
+def request_digest(text: str) -> str:
+    return sha256(text.encode()).hexdigest()

@@ -10,7 +10,8 @@ One call posts a batch of drafts (one or a hundred thousand) in one transaction:
 7. chain-hash, insert entries and postings, write the new balances and the new head.
 
 On PostgreSQL a single entry costs six round trips (begin, lock, checks, accounts, one write statement,
-commit); large batches go in with COPY.
+commit); large batches go in with COPY, postings then entries, each row made (fingerprinted, chain-hashed)
+while the server stores the rows sent before it.
 """
 
 from __future__ import annotations
@@ -28,11 +29,13 @@ from app.core.sql import Sql
 from app.ledger import chart as c
 from app.ledger.errors import LedgerRefusal, Refusal
 from app.ledger.hashing import (
+    REQUEST_SEPARATOR,
     canonical_postings,
     canonical_with_postings,
     chain_hash_parts,
     micros,
-    request_hash,
+    request_digest,
+    request_field,
 )
 from app.ledger.operations import (
     AccountKey,
@@ -85,30 +88,34 @@ def fingerprint(draft: Draft) -> str:
 
 
 def fingerprints(drafts: Iterable[Draft]) -> Iterator[str]:
-    """Each draft's request hash, in turn. The legs' text is made once per distinct set of legs: a
-    batch's entries mostly share theirs."""
-    legs_text: dict[tuple, str] = {}
+    """Each draft's request hash, in turn: request_hash() of its kind, date, description, reference type,
+    reference id, reverses and legs. Only the description and the reference id are formatted per draft;
+    the text around them is made once per distinct rest (a batch's entries share a few)."""
+    sep = REQUEST_SEPARATOR
+    around: dict[tuple, tuple[str, str, str]] = {}
     for draft in drafts:
-        legs = legs_text.get(draft.legs)
-        if legs is None:
-            legs = legs_text[draft.legs] = ";".join(
-                sorted(
-                    f"{leg.account.code},{leg.account.fund},{leg.account.programme},{leg.account.party},"
-                    f"{leg.amount}"
-                    for leg in draft.legs
-                )
+        key = (draft.kind, draft.effective_date, draft.reference_type, draft.reverses, draft.legs)
+        found = around.get(key)
+        if found is None:
+            found = around[key] = (
+                f"{request_field(draft.kind.value)}{sep}{request_field(draft.effective_date.isoformat())}{sep}",
+                f"{sep}{request_field(draft.reference_type)}{sep}",
+                f"{sep}{request_field(draft.reverses)}{sep}{request_field(_legs_text(draft))}",
             )
-        yield request_hash(
-            (
-                draft.kind.value,
-                draft.effective_date.isoformat(),
-                draft.description,
-                draft.reference_type,
-                draft.reference_id,
-                draft.reverses,
-                legs,
-            )
+        head, middle, tail = found
+        description, reference = draft.description, draft.reference_id
+        yield request_digest(
+            f"{head}{len(description)}:{description}{middle}{len(reference)}:{reference}{tail}"
         )
+
+
+def _legs_text(draft: Draft) -> str:
+    return ";".join(
+        sorted(
+            f"{leg.account.code},{leg.account.fund},{leg.account.programme},{leg.account.party},{leg.amount}"
+            for leg in draft.legs
+        )
+    )
 
 
 async def post(actor: Actor, drafts: Sequence[Draft]) -> list[PostedEntry]:
@@ -205,12 +212,12 @@ async def _read_after_lock(sql: Sql, drafts: Sequence[Draft]) -> tuple[list[dict
 
 
 def _checks_query(sql: Sql, drafts: Sequence[Draft]) -> tuple[str, list[Any]]:
-    keys = [d.idempotency_key for d in drafts]
+    keys = sorted(d.idempotency_key for d in drafts)  # distinct: _refuse_repeated_keys has seen to it
     months = sorted({d.effective_date.replace(day=1) for d in drafts})
     reversed_seqs = sorted({d.reverses for d in drafts if d.reverses is not None})
     query = (
-        f"SELECT 'key' AS what, idempotency_key AS name, request_hash AS detail, id FROM ledger_entry "
-        f"WHERE idempotency_key {sql.any_(1, 'text')} "
+        "SELECT 'key' AS what, x.idempotency_key AS name, x.request_hash AS detail, x.id "
+        f"FROM ledger_entry x {sql.join_any(1, 'text', 'k')} ON x.idempotency_key = k.value "
         f"UNION ALL SELECT 'closed', {_month_text(sql)}, '', 0 FROM ledger_closed_period "
         f"WHERE month {sql.any_(2, 'date')} "
         f"UNION ALL SELECT 'reverse', e.kind, COALESCE(CAST(r.id AS TEXT), ''), e.id FROM ledger_entry e "
@@ -449,44 +456,78 @@ def _overdrawn(
 # --- chaining and writing ---------------------------------------------------------------------
 
 
+class _PostedLegs(NamedTuple):
+    """A draft's legs on their accounts, and their text in the chain hash."""
+
+    legs: tuple[PostedLeg, ...]
+    text: str
+
+
+def _posted_legs(
+    drafts: Sequence[Draft], accounts: dict[AccountKey, _Account]
+) -> tuple[list[_PostedLegs], list[_PostedLegs]]:
+    """Each draft's posted legs, made once per distinct set of legs (a batch's entries share a few);
+    and the distinct ones."""
+    made: dict[tuple, _PostedLegs] = {}
+    out = []
+    for draft in drafts:
+        found = made.get(draft.legs)
+        if found is None:
+            legs = tuple(
+                PostedLeg(acc.id, key.code, key.fund, key.programme, key.party, amount, acc.currency)
+                for key, amount in draft.legs
+                for acc in (accounts[key],)
+            )
+            text = canonical_postings((leg.account_id, leg.amount, leg.currency) for leg in legs)
+            found = made[draft.legs] = _PostedLegs(legs, text)
+        out.append(found)
+    return out, list(made.values())
+
+
 class _Chain:
     """Numbers, timestamps and hashes the entries in order, each hash covering the one before.
 
-    It makes the entry rows as the writer asks for them: on PostgreSQL, COPY sends each block as it is
-    made, so hashing overlaps with the server storing the rows already sent. The posted entries and the
-    posting rows are kept as the rows go by."""
+    It makes the rows as the writer asks for them, postings first, then entries: on PostgreSQL, COPY
+    sends each block as it is made, so the Python work overlaps with the server storing the rows already
+    sent. The work is split so that neither COPY waits long on it: the request fingerprints are made while
+    the postings go, the chain hashes and the posted entries while the entries go."""
 
     def __init__(
         self, actor: Actor, drafts: Sequence[Draft], accounts: dict[AccountKey, _Account], head: _Head
     ) -> None:
         self.drafts = drafts
-        self.accounts = accounts
         self.head = head
         self.by = actor.public_id
         self.now = utcnow()
+        self.legs, distinct = _posted_legs(drafts, accounts)
+        self.touched = sorted({leg.account_id for legs in distinct for leg in legs.legs})
+        self.prints: list[str] = []
         self.entries: list[PostedEntry] = []
-        self.posting_rows: list[tuple] = []
-        self.last_hash = head.hash
         self.last_posting_id = head.posting_id
-        self.touched = sorted({accounts[leg.account].id for d in drafts for leg in d.legs})
+        self.last_hash = head.hash
+
+    def posting_rows(self) -> Iterator[tuple]:
+        """Rows in _POSTING_COLUMNS order; call once, before entry_rows()."""
+        posting_id = self.head.posting_id
+        items = zip(self.drafts, self.legs, fingerprints(self.drafts), strict=True)
+        for seq, (draft, legs, print_) in enumerate(items, self.head.seq + 1):
+            self.prints.append(print_)
+            for leg in legs.legs:
+                posting_id += 1
+                yield (posting_id, seq, leg.account_id, leg.amount, leg.currency, draft.effective_date)
+        self.last_posting_id = posting_id
 
     def entry_rows(self) -> Iterator[tuple]:
-        """Rows in _ENTRY_COLUMNS order; call once."""
+        """Rows in _ENTRY_COLUMNS order; call once, after posting_rows()."""
         now, now_micros, by = self.now, micros(self.now), self.by
-        prev, posting_id = self.head.hash, self.head.posting_id
-        posted_legs: dict[tuple, tuple[tuple[PostedLeg, ...], str]] = {}  # a batch's entries share a few
-        prints = fingerprints(self.drafts)
-        for offset, (draft, print_) in enumerate(zip(self.drafts, prints, strict=True), start=1):
-            seq = self.head.seq + offset
-            found = posted_legs.get(draft.legs)
-            if found is None:
-                found = posted_legs[draft.legs] = self._posted_legs(draft)
-            legs, legs_text = found
-            date = draft.effective_date
+        prev = self.head.hash
+        items = zip(self.drafts, self.legs, self.prints, strict=True)
+        for seq, (draft, legs, print_) in enumerate(items, self.head.seq + 1):
+            kind, date = draft.kind.value, draft.effective_date
             body = canonical_with_postings(
                 seq,
                 draft.idempotency_key,
-                draft.kind.value,
+                kind,
                 date.isoformat(),
                 draft.description,
                 draft.reference_type,
@@ -494,14 +535,14 @@ class _Chain:
                 draft.reverses,
                 by,
                 now_micros,
-                legs_text,
+                legs.text,
             )
             digest = chain_hash_parts(prev, body)
             self.entries.append(
                 PostedEntry(
                     f"je_{seq}",
                     seq,
-                    draft.kind.value,
+                    kind,
                     date,
                     draft.description,
                     draft.reference_type,
@@ -510,17 +551,14 @@ class _Chain:
                     draft.idempotency_key,
                     now,
                     by,
-                    legs,
+                    legs.legs,
                 )
             )
-            for leg in legs:
-                posting_id += 1
-                self.posting_rows.append((posting_id, seq, leg.account_id, leg.amount, leg.currency, date))
             yield (
                 seq,
                 draft.idempotency_key,
                 print_,
-                draft.kind.value,
+                kind,
                 date,
                 draft.description,
                 draft.reference_type,
@@ -532,15 +570,7 @@ class _Chain:
                 digest,
             )
             prev = digest
-            self.last_hash, self.last_posting_id = digest, posting_id
-
-    def _posted_legs(self, draft: Draft) -> tuple[tuple[PostedLeg, ...], str]:
-        legs = tuple(
-            PostedLeg(acc.id, key.code, key.fund, key.programme, key.party, amount, acc.currency)
-            for key, amount in draft.legs
-            for acc in (self.accounts[key],)
-        )
-        return legs, canonical_postings((leg.account_id, leg.amount, leg.currency) for leg in legs)
+        self.last_hash = prev
 
     @property
     def new_head(self) -> tuple[int, str, int]:
@@ -612,14 +642,16 @@ async def _write_balances(sql: Sql, touched: list[int], balances: dict[int, int]
 async def _write(sql: Sql, chain: _Chain, balances: dict[int, int]) -> None:
     touched = chain.touched
     if sql.postgres and len(chain.drafts) < COPY_FROM:
+        posting_rows = list(chain.posting_rows())
         entry_rows = list(chain.entry_rows())
         columns = [list(col) for col in zip(*entry_rows, strict=True)] + [
-            list(col) for col in zip(*chain.posting_rows, strict=True)
+            list(col) for col in zip(*posting_rows, strict=True)
         ]
         await sql.execute(_PG_WRITE, *columns, touched, [balances[a] for a in touched], *chain.new_head)
         return
+    postings = sum(len(legs.legs) for legs in chain.legs)
+    await sql.insert_many("ledger_posting", _POSTING_COLUMNS, chain.posting_rows(), postings)
     await sql.insert_many("ledger_entry", _ENTRY_COLUMNS, chain.entry_rows(), len(chain.drafts))
-    await sql.insert_many("ledger_posting", _POSTING_COLUMNS, chain.posting_rows)
     await _assert_references(sql, chain.head.posting_id)
     await _write_balances(sql, touched, balances)
     await sql.execute(
