@@ -195,17 +195,6 @@ async def update_child(actor: Actor, public_id: str, patch: ChildPersonalPatch) 
         return await get_child(actor, public_id)
 
 
-async def get_children(actor: Actor, public_ids: set[str]) -> dict[str, ChildView]:
-    """Children by id, for batch work (unknown ids are simply absent)."""
-    _refuse_outsiders(actor, CHILD)
-    found: dict[str, ChildView] = {}
-    ids = sorted(public_ids)
-    for start in range(0, len(ids), 5_000):
-        rows = await Child.select(*_CHILD_COLUMNS).where(Child.public_id.is_in(ids[start : start + 5_000]))
-        found.update({row["public_id"]: _child_view(actor, row) for row in rows})
-    return found
-
-
 async def child_birth_checks(actor: Actor, public_ids: set[str]) -> dict[str, BirthCheck]:
     """Children's households and birth-date hashes by id, for batch work (unknown ids are simply absent).
     Reads no sealed data unless a row predates the hash. In the caller's transaction."""

@@ -221,25 +221,6 @@ async def update(
         return await get(actor, public_id)
 
 
-async def get_many(actor: Actor, public_ids: set[str]) -> dict[str, ParticipantView]:
-    """Participants by id, for batch work (unknown ids are simply absent). One raw query, in the caller's
-    transaction when there is one: the ORM's row handling cost more than decrypting the rows."""
-    from app.core.db import engine
-    from app.core.sql import Sql
-
-    if engine().current_transaction.get() is None:
-        async with engine().transaction():
-            return await get_many(actor, public_ids)
-    sql = Sql()
-    rows = await sql.fetch(
-        "SELECT p.public_id, h.public_id AS household_public_id, p.personal, p.status, p.created_at, "
-        "p.updated_at FROM participant p LEFT JOIN household h ON h.id = p.household "
-        f"WHERE p.public_id {sql.any_(1, 'text')}",
-        sorted(public_ids),
-    )
-    return {row["public_id"]: _view(actor, row) for row in rows}
-
-
 async def birth_checks(actor: Actor, public_ids: set[str]) -> dict[str, BirthCheck]:
     """Participants' households and birth-date hashes by id, for batch work (unknown ids are simply absent).
     Reads no sealed data unless a row predates the hash. One raw query, in the caller's transaction."""
