@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import msgspec
 
@@ -143,8 +142,7 @@ def birth_date_hasher() -> Callable[[str, str, str], str]:
     return lambda kind, public_id, birth_date: index(f"{kind}:{public_id}:{birth_date}")
 
 
-@dataclass(frozen=True, slots=True)
-class BirthCheck:
+class BirthCheck(NamedTuple):
     """What batch work needs of a person to check a date of birth later: no personal data in clear."""
 
     id: str
