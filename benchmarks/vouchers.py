@@ -50,6 +50,7 @@ async def seed(n: int) -> list[str]:
     from app.core.sql import Sql
     from app.ledger import dimensions, service
     from app.ledger.operations import Kind, Operation, Target
+    from app.registry.personal import birth_date_hasher
 
     system = Actor.system("benchmark")
     await dimensions.create(system, "fund", "ESF", "European Social Fund", "EUR")
@@ -57,7 +58,7 @@ async def seed(n: int) -> list[str]:
     await service.apply_one(
         system, Operation(Kind.BUDGET_LOAD, Target("ESF", "TRANSPORT"), 10**13, "load", DAY)
     )
-    vault, now = get_vault(), utcnow()
+    vault, now, birth_hash = get_vault(), utcnow(), birth_date_hasher()
     participants, decisions = [], []
     for i in range(n):
         participant, decision = new_id("par"), new_id("dec")
@@ -67,9 +68,9 @@ async def seed(n: int) -> list[str]:
             "date_of_birth": "1990-04-17",
             "gender": "female",
         }
-        participants.append(
-            (participant, vault.seal(personal, f"participant:{participant}"), "active", now, now)
-        )
+        sealed = vault.seal(personal, f"participant:{participant}")
+        hashed = birth_hash("participant", participant, personal["date_of_birth"])  # as registration does
+        participants.append((participant, sealed, hashed, "active", now, now))
         outputs = json.dumps({"amount": "60.00", "frequency": "monthly"})
         decisions.append(
             (
@@ -91,7 +92,9 @@ async def seed(n: int) -> list[str]:
     async with write_transaction():
         sql = Sql()
         await sql.insert_many(
-            "participant", ("public_id", "personal", "status", "created_at", "updated_at"), participants
+            "participant",
+            ("public_id", "personal", "birth_date_hash", "status", "created_at", "updated_at"),
+            participants,
         )
         await sql.insert_many(
             "eligibility_decision",

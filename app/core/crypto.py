@@ -14,10 +14,12 @@ import hmac
 import json
 import os
 import secrets
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+import msgspec
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -26,6 +28,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from app.core.settings import Settings, get_settings
 
 _FORMAT = "v1"  # bump when the sealing format or key derivation changes
+_NONCE = 12
 
 
 class SecretKeyMissing(RuntimeError):
@@ -80,16 +83,27 @@ class Vault:
 
     _aead: AESGCM
     _index_key: bytes
+    _indexers: dict[str, Callable[[str], str]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_master(cls, master: bytes) -> Vault:
         return cls(AESGCM(_derive(master, b"grants/pii/aes-gcm")), _derive(master, b"grants/pii/index"))
 
     def seal(self, value: dict[str, Any], context: str) -> str:
-        nonce = secrets.token_bytes(12)
-        plain = json.dumps(value, separators=(",", ":"), sort_keys=True).encode()
-        sealed = self._aead.encrypt(nonce, plain, context.encode())
-        return f"{_FORMAT}:" + base64.urlsafe_b64encode(nonce + sealed).decode()
+        return self.seal_many([value], [context])[0]
+
+    def seal_many(self, values: Sequence[dict[str, Any]], contexts: Sequence[str]) -> list[str]:
+        """Seal a batch, each value bound to its context. The nonces come from one read of random bytes:
+        a batch seals a hundred thousand values, and a system call each cost more than the encryption."""
+        nonces = secrets.token_bytes(_NONCE * len(values))
+        encrypt = self._aead.encrypt
+        sealed = []
+        for i, (value, context) in enumerate(zip(values, contexts, strict=True)):
+            nonce = nonces[i * _NONCE : (i + 1) * _NONCE]
+            plain = msgspec.json.encode(value, order="sorted")  # 15x json.dumps; open() reads either
+            body = nonce + encrypt(nonce, plain, context.encode())
+            sealed.append(f"{_FORMAT}:" + base64.urlsafe_b64encode(body).decode())
+        return sealed
 
     def open(self, token: str, context: str) -> dict[str, Any]:
         fmt, _, body = token.partition(":")
@@ -97,14 +111,28 @@ class Vault:
             raise ValueError(f"unknown sealed-data format {fmt!r}")
         raw = base64.urlsafe_b64decode(body.encode())
         try:
-            plain = self._aead.decrypt(raw[:12], raw[12:], context.encode())
+            plain = self._aead.decrypt(raw[:_NONCE], raw[_NONCE:], context.encode())
         except InvalidTag as exc:
             raise ValueError("personal data does not open with this key and record") from exc
         return json.loads(plain)
 
     def blind_index(self, kind: str, value: str) -> str:
-        normalised = "".join(value.split()).upper()
-        return hmac.new(self._index_key, f"{kind}:{normalised}".encode(), hashlib.sha256).hexdigest()
+        return self.indexer(kind)(value)
+
+    def indexer(self, kind: str) -> Callable[[str], str]:
+        """blind_index for one kind, as a function. The key and the kind are hashed once; each value then
+        costs a copy of that HMAC state (a batch computes hundreds of thousands)."""
+        index = self._indexers.get(kind)
+        if index is None:
+            keyed = hmac.new(self._index_key, f"{kind}:".encode(), hashlib.sha256)
+
+            def index(value: str) -> str:
+                mac = keyed.copy()
+                mac.update("".join(value.split()).upper().encode())
+                return mac.hexdigest()
+
+            self._indexers[kind] = index
+        return index
 
 
 @lru_cache(maxsize=1)

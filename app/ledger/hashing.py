@@ -60,13 +60,48 @@ def canonical(
     created_micros: int,
     postings: Iterable[tuple[int, int, str]],
 ) -> bytes:
-    """The bytes an entry's hash covers. One f-string: this runs a hundred thousand times per bulk batch."""
-    legs = ";".join(f"{a}/{m}/{c}" for a, m, c in sorted(postings))
+    """The bytes an entry's hash covers."""
+    return canonical_with_postings(
+        seq,
+        idempotency_key,
+        kind,
+        effective_date,
+        description,
+        reference_type,
+        reference_id,
+        reverses,
+        created_by,
+        created_micros,
+        canonical_postings(postings),
+    )
+
+
+def canonical_postings(postings: Iterable[tuple[int, int, str]]) -> str:
+    """The postings' part of canonical(): (account id, amount, currency), sorted. Entries of a batch
+    mostly share their postings, so posting makes this once per distinct set."""
+    return ";".join(f"{a}/{m}/{c}" for a, m, c in sorted(postings))
+
+
+def canonical_with_postings(
+    seq: int,
+    idempotency_key: str,
+    kind: str,
+    effective_date: str,
+    description: str,
+    reference_type: str,
+    reference_id: str,
+    reverses: int | None,
+    created_by: str,
+    created_micros: int,
+    postings: str,
+) -> bytes:
+    """canonical() with the postings already in their text form. One f-string: this runs a hundred
+    thousand times per bulk batch."""
     rev = "" if reverses is None else reverses
     return (
         f"{seq}|{len(idempotency_key)}:{idempotency_key}|{kind}|{effective_date}|{len(description)}:{description}"
         f"|{len(reference_type)}:{reference_type}|{len(reference_id)}:{reference_id}|{rev}"
-        f"|{len(created_by)}:{created_by}|{created_micros}|{legs}"
+        f"|{len(created_by)}:{created_by}|{created_micros}|{postings}"
     ).encode()
 
 
@@ -91,6 +126,19 @@ def chain_hash(prev_hash: str, entry: HashedEntry) -> str:
     return chain_hash_parts(prev_hash, body)
 
 
+REQUEST_SEPARATOR = "\x1f"
+
+
 def request_hash(parts: Iterable[object]) -> str:
     """A fingerprint of what was asked for, to tell a retry from a different request with the same key."""
-    return sha256("\x1f".join(f"{len(t)}:{t}" for t in map(str, parts)).encode()).hexdigest()
+    return request_digest(REQUEST_SEPARATOR.join([request_field(part) for part in parts]))
+
+
+def request_field(part: object) -> str:
+    """One part of the text a request hash covers: its length, a colon, the part."""
+    text = str(part)
+    return f"{len(text)}:{text}"
+
+
+def request_digest(text: str) -> str:
+    return sha256(text.encode()).hexdigest()

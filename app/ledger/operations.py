@@ -200,18 +200,26 @@ BUILDERS = {
 }
 
 
-def draft_for(op: Operation) -> Draft:
-    build = BUILDERS.get(op.kind)
-    if build is None:
-        raise LedgerRefusal(Refusal.UNKNOWN_ACCOUNT, f"{op.kind} is not a budget operation", "kind")
+def draft_for(op: Operation, legs_made: dict | None = None) -> Draft:
+    """The entry an operation posts. `legs_made`, shared across a batch, keeps the legs of each distinct
+    (kind, target, amount): the builders are pure, and a batch repeats a few of them many times."""
+    key = (op.kind, op.target, op.amount, type(op.amount))  # True == 1 == 1.0, but only 1 is an amount
+    legs = legs_made.get(key) if legs_made is not None else None
+    if legs is None:
+        build = BUILDERS.get(op.kind)
+        if build is None:
+            raise LedgerRefusal(Refusal.UNKNOWN_ACCOUNT, f"{op.kind} is not a budget operation", "kind")
+        legs = build(op.target, op.amount)
+        if legs_made is not None:
+            legs_made[key] = legs
     return Draft(
-        kind=op.kind,
-        idempotency_key=op.idempotency_key,
-        effective_date=op.effective_date,
-        legs=build(op.target, op.amount),
-        description=op.description,
-        reference_type=op.reference_type,
-        reference_id=op.reference_id,
+        op.kind,
+        op.idempotency_key,
+        op.effective_date,
+        legs,
+        op.description,
+        op.reference_type,
+        op.reference_id,
     )
 
 
@@ -251,12 +259,7 @@ def check_draft(draft: Draft) -> None:
         raise LedgerRefusal(
             Refusal.TOO_MANY_POSTINGS, f"an entry has at most {MAX_LEGS} postings", "postings"
         )
-    if not draft.idempotency_key or len(draft.idempotency_key) > 120:
-        raise LedgerRefusal(
-            Refusal.INVALID_IDEMPOTENCY_KEY,
-            "an idempotency key of 1 to 120 characters is needed",
-            "idempotency_key",
-        )
+    check_idempotency_key(draft)
     sums = {"budgetary": 0, "financial": 0}
     for i, (account, amount) in enumerate(legs):
         line = c.BY_CODE.get(account.code)
@@ -271,6 +274,15 @@ def check_draft(draft: Draft) -> None:
     for track, total in sums.items():
         if total:
             raise LedgerRefusal(Refusal.UNBALANCED, f"the {track} postings do not sum to zero", "postings")
+
+
+def check_idempotency_key(draft: Draft) -> None:
+    if not draft.idempotency_key or len(draft.idempotency_key) > 120:
+        raise LedgerRefusal(
+            Refusal.INVALID_IDEMPOTENCY_KEY,
+            "an idempotency key of 1 to 120 characters is needed",
+            "idempotency_key",
+        )
 
 
 def check_currencies(draft: Draft, currency_of: dict[AccountKey, str]) -> None:

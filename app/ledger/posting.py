@@ -10,14 +10,15 @@ One call posts a batch of drafts (one or a hundred thousand) in one transaction:
 7. chain-hash, insert entries and postings, write the new balances and the new head.
 
 On PostgreSQL a single entry costs six round trips (begin, lock, checks, accounts, one write statement,
-commit); large batches go in with COPY.
+commit); large batches go in with COPY, postings then entries, each row made (fingerprinted, chain-hashed)
+while the server stores the rows sent before it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -27,8 +28,23 @@ from app.core.db import utcnow, write_transaction
 from app.core.sql import Sql
 from app.ledger import chart as c
 from app.ledger.errors import LedgerRefusal, Refusal
-from app.ledger.hashing import canonical, chain_hash_parts, micros, request_hash
-from app.ledger.operations import AccountKey, Draft, Kind, check_currencies, check_draft
+from app.ledger.hashing import (
+    REQUEST_SEPARATOR,
+    canonical_postings,
+    canonical_with_postings,
+    chain_hash_parts,
+    micros,
+    request_digest,
+    request_field,
+)
+from app.ledger.operations import (
+    AccountKey,
+    Draft,
+    Kind,
+    check_currencies,
+    check_draft,
+    check_idempotency_key,
+)
 
 COPY_FROM = 500  # batches at least this big are written with COPY
 
@@ -68,19 +84,36 @@ def parse_entry_id(value: str) -> int | None:
 
 
 def fingerprint(draft: Draft) -> str:
-    legs = sorted(
-        f"{leg.account.code},{leg.account.fund},{leg.account.programme},{leg.account.party},{leg.amount}"
-        for leg in draft.legs
-    )
-    return request_hash(
-        (
-            draft.kind.value,
-            draft.effective_date.isoformat(),
-            draft.description,
-            draft.reference_type,
-            draft.reference_id,
-            draft.reverses,
-            ";".join(legs),
+    return next(fingerprints([draft]))
+
+
+def fingerprints(drafts: Iterable[Draft]) -> Iterator[str]:
+    """Each draft's request hash, in turn: request_hash() of its kind, date, description, reference type,
+    reference id, reverses and legs. Only the description and the reference id are formatted per draft;
+    the text around them is made once per distinct rest (a batch's entries share a few)."""
+    sep = REQUEST_SEPARATOR
+    around: dict[tuple, tuple[str, str, str]] = {}
+    for draft in drafts:
+        key = (draft.kind, draft.effective_date, draft.reference_type, draft.reverses, draft.legs)
+        found = around.get(key)
+        if found is None:
+            found = around[key] = (
+                f"{request_field(draft.kind.value)}{sep}{request_field(draft.effective_date.isoformat())}{sep}",
+                f"{sep}{request_field(draft.reference_type)}{sep}",
+                f"{sep}{request_field(draft.reverses)}{sep}{request_field(_legs_text(draft))}",
+            )
+        head, middle, tail = found
+        description, reference = draft.description, draft.reference_id
+        yield request_digest(
+            f"{head}{len(description)}:{description}{middle}{len(reference)}:{reference}{tail}"
+        )
+
+
+def _legs_text(draft: Draft) -> str:
+    return ";".join(
+        sorted(
+            f"{leg.account.code},{leg.account.fund},{leg.account.programme},{leg.account.party},{leg.amount}"
+            for leg in draft.legs
         )
     )
 
@@ -94,18 +127,13 @@ async def post(actor: Actor, drafts: Sequence[Draft]) -> list[PostedEntry]:
 
 
 async def _post(actor: Actor, drafts: Sequence[Draft]) -> list[PostedEntry]:
-    for i, draft in enumerate(drafts):
-        try:
-            check_draft(draft)
-        except LedgerRefusal as refusal:
-            raise (refusal.at(i) if len(drafts) > 1 else refusal) from None
+    _check_drafts(drafts)
     _refuse_repeated_keys(drafts)
-    prints = [fingerprint(d) for d in drafts]
     async with write_transaction():
         sql = Sql()
         head = await _lock_head(sql)
         check_rows, account_rows = await _read_after_lock(sql, drafts)
-        previous = _judge_checks(drafts, prints, check_rows)
+        previous = _judge_checks(drafts, check_rows)
         if previous is not None:
             from app.ledger.queries import load_entries
 
@@ -113,9 +141,23 @@ async def _post(actor: Actor, drafts: Sequence[Draft]) -> list[PostedEntry]:
         accounts = await _accounts(sql, drafts, account_rows)
         _refuse_mixed_currencies(drafts, accounts)
         balances = _apply_in_order(drafts, accounts)
-        chained = _chain(actor, drafts, prints, accounts, head)
-        await _write(sql, chained, balances, head)
-    return [item.entry for item in chained]
+        chain = _Chain(actor, drafts, accounts, head)
+        await _write(sql, chain, balances)
+    return chain.entries
+
+
+def _check_drafts(drafts: Sequence[Draft]) -> None:
+    """check_draft on each; legs already found sound in this batch are not checked again."""
+    sound_legs: set[tuple] = set()
+    for i, draft in enumerate(drafts):
+        try:
+            if draft.legs in sound_legs:
+                check_idempotency_key(draft)
+            else:
+                check_draft(draft)
+                sound_legs.add(draft.legs)
+        except LedgerRefusal as refusal:
+            raise (refusal.at(i) if len(drafts) > 1 else refusal) from None
 
 
 def _refuse_repeated_keys(drafts: Sequence[Draft]) -> None:
@@ -170,12 +212,12 @@ async def _read_after_lock(sql: Sql, drafts: Sequence[Draft]) -> tuple[list[dict
 
 
 def _checks_query(sql: Sql, drafts: Sequence[Draft]) -> tuple[str, list[Any]]:
-    keys = [d.idempotency_key for d in drafts]
+    keys = sorted(d.idempotency_key for d in drafts)  # distinct: _refuse_repeated_keys has seen to it
     months = sorted({d.effective_date.replace(day=1) for d in drafts})
     reversed_seqs = sorted({d.reverses for d in drafts if d.reverses is not None})
     query = (
-        f"SELECT 'key' AS what, idempotency_key AS name, request_hash AS detail, id FROM ledger_entry "
-        f"WHERE idempotency_key {sql.any_(1, 'text')} "
+        "SELECT 'key' AS what, x.idempotency_key AS name, x.request_hash AS detail, x.id "
+        f"FROM ledger_entry x {sql.join_any(1, 'text', 'k')} ON x.idempotency_key = k.value "
         f"UNION ALL SELECT 'closed', {_month_text(sql)}, '', 0 FROM ledger_closed_period "
         f"WHERE month {sql.any_(2, 'date')} "
         f"UNION ALL SELECT 'reverse', e.kind, COALESCE(CAST(r.id AS TEXT), ''), e.id FROM ledger_entry e "
@@ -184,12 +226,12 @@ def _checks_query(sql: Sql, drafts: Sequence[Draft]) -> tuple[str, list[Any]]:
     return query, [keys, months if sql.postgres else [m.isoformat() for m in months], reversed_seqs]
 
 
-def _judge_checks(drafts: Sequence[Draft], prints: list[str], rows: list[dict]) -> list[int] | None:
+def _judge_checks(drafts: Sequence[Draft], rows: list[dict]) -> list[int] | None:
     """Refuses closed months and bad reversals; returns the earlier entries' positions when this exact
     batch was posted before."""
     found = {r["name"]: r for r in rows if r["what"] == "key"}
     if found:
-        return _earlier_result(drafts, prints, found)
+        return _earlier_result(drafts, found)
     _refuse_closed(drafts, {r["name"][:7] for r in rows if r["what"] == "closed"})
     _refuse_bad_reversals(drafts, {r["id"]: r for r in rows if r["what"] == "reverse"})
     return None
@@ -199,9 +241,9 @@ def _month_text(sql: Sql) -> str:
     return "to_char(month, 'YYYY-MM-DD')" if sql.postgres else "CAST(month AS TEXT)"
 
 
-def _earlier_result(drafts: Sequence[Draft], prints: list[str], found: dict[str, dict]) -> list[int]:
+def _earlier_result(drafts: Sequence[Draft], found: dict[str, dict]) -> list[int]:
     """The earlier result if this exact batch was posted before; a refusal if any key was used differently."""
-    for i, (draft, print_) in enumerate(zip(drafts, prints, strict=True)):
+    for i, (draft, print_) in enumerate(zip(drafts, fingerprints(drafts), strict=True)):
         row = found.get(draft.idempotency_key)
         if row is None:
             raise LedgerRefusal(
@@ -414,65 +456,125 @@ def _overdrawn(
 # --- chaining and writing ---------------------------------------------------------------------
 
 
-class _Chained(NamedTuple):
-    entry: PostedEntry
-    request_hash: str
-    prev_hash: str
-    hash: str
+class _PostedLegs(NamedTuple):
+    """A draft's legs on their accounts, and their text in the chain hash."""
+
+    legs: tuple[PostedLeg, ...]
+    text: str
 
 
-def _chain(
-    actor: Actor,
-    drafts: Sequence[Draft],
-    prints: list[str],
-    accounts: dict[AccountKey, _Account],
-    head: _Head,
-) -> list[_Chained]:
-    """Number, timestamp and hash the entries in order, each hash covering the one before."""
-    now = utcnow()
-    now_micros = micros(now)
-    by = actor.public_id
-    prev = head.hash
+def _posted_legs(
+    drafts: Sequence[Draft], accounts: dict[AccountKey, _Account]
+) -> tuple[list[_PostedLegs], list[_PostedLegs]]:
+    """Each draft's posted legs, made once per distinct set of legs (a batch's entries share a few);
+    and the distinct ones."""
+    made: dict[tuple, _PostedLegs] = {}
     out = []
-    for offset, (draft, print_) in enumerate(zip(drafts, prints, strict=True), start=1):
-        seq = head.seq + offset
-        legs = tuple(
-            PostedLeg(acc.id, key.code, key.fund, key.programme, key.party, amount, acc.currency)
-            for key, amount in draft.legs
-            for acc in (accounts[key],)
-        )
-        body = canonical(
-            seq,
-            draft.idempotency_key,
-            draft.kind.value,
-            draft.effective_date.isoformat(),
-            draft.description,
-            draft.reference_type,
-            draft.reference_id,
-            draft.reverses,
-            by,
-            now_micros,
-            [(leg.account_id, leg.amount, leg.currency) for leg in legs],
-        )
-        digest = chain_hash_parts(prev, body)
-        reverses = None if draft.reverses is None else f"je_{draft.reverses}"
-        entry = PostedEntry(
-            f"je_{seq}",
-            seq,
-            draft.kind.value,
-            draft.effective_date,
-            draft.description,
-            draft.reference_type,
-            draft.reference_id,
-            reverses,
-            draft.idempotency_key,
-            now,
-            by,
-            legs,
-        )
-        out.append(_Chained(entry, print_, prev, digest))
-        prev = digest
-    return out
+    for draft in drafts:
+        found = made.get(draft.legs)
+        if found is None:
+            legs = tuple(
+                PostedLeg(acc.id, key.code, key.fund, key.programme, key.party, amount, acc.currency)
+                for key, amount in draft.legs
+                for acc in (accounts[key],)
+            )
+            text = canonical_postings((leg.account_id, leg.amount, leg.currency) for leg in legs)
+            found = made[draft.legs] = _PostedLegs(legs, text)
+        out.append(found)
+    return out, list(made.values())
+
+
+class _Chain:
+    """Numbers, timestamps and hashes the entries in order, each hash covering the one before.
+
+    It makes the rows as the writer asks for them, postings first, then entries: on PostgreSQL, COPY
+    sends each block as it is made, so the Python work overlaps with the server storing the rows already
+    sent. The work is split so that neither COPY waits long on it: the request fingerprints are made while
+    the postings go, the chain hashes and the posted entries while the entries go."""
+
+    def __init__(
+        self, actor: Actor, drafts: Sequence[Draft], accounts: dict[AccountKey, _Account], head: _Head
+    ) -> None:
+        self.drafts = drafts
+        self.head = head
+        self.by = actor.public_id
+        self.now = utcnow()
+        self.legs, distinct = _posted_legs(drafts, accounts)
+        self.touched = sorted({leg.account_id for legs in distinct for leg in legs.legs})
+        self.prints: list[str] = []
+        self.entries: list[PostedEntry] = []
+        self.last_posting_id = head.posting_id
+        self.last_hash = head.hash
+
+    def posting_rows(self) -> Iterator[tuple]:
+        """Rows in _POSTING_COLUMNS order; call once, before entry_rows()."""
+        posting_id = self.head.posting_id
+        items = zip(self.drafts, self.legs, fingerprints(self.drafts), strict=True)
+        for seq, (draft, legs, print_) in enumerate(items, self.head.seq + 1):
+            self.prints.append(print_)
+            for leg in legs.legs:
+                posting_id += 1
+                yield (posting_id, seq, leg.account_id, leg.amount, leg.currency, draft.effective_date)
+        self.last_posting_id = posting_id
+
+    def entry_rows(self) -> Iterator[tuple]:
+        """Rows in _ENTRY_COLUMNS order; call once, after posting_rows()."""
+        now, now_micros, by = self.now, micros(self.now), self.by
+        prev = self.head.hash
+        items = zip(self.drafts, self.legs, self.prints, strict=True)
+        for seq, (draft, legs, print_) in enumerate(items, self.head.seq + 1):
+            kind, date = draft.kind.value, draft.effective_date
+            body = canonical_with_postings(
+                seq,
+                draft.idempotency_key,
+                kind,
+                date.isoformat(),
+                draft.description,
+                draft.reference_type,
+                draft.reference_id,
+                draft.reverses,
+                by,
+                now_micros,
+                legs.text,
+            )
+            digest = chain_hash_parts(prev, body)
+            self.entries.append(
+                PostedEntry(
+                    f"je_{seq}",
+                    seq,
+                    kind,
+                    date,
+                    draft.description,
+                    draft.reference_type,
+                    draft.reference_id,
+                    None if draft.reverses is None else f"je_{draft.reverses}",
+                    draft.idempotency_key,
+                    now,
+                    by,
+                    legs.legs,
+                )
+            )
+            yield (
+                seq,
+                draft.idempotency_key,
+                print_,
+                kind,
+                date,
+                draft.description,
+                draft.reference_type,
+                draft.reference_id,
+                draft.reverses,
+                now,
+                by,
+                prev,
+                digest,
+            )
+            prev = digest
+        self.last_hash = prev
+
+    @property
+    def new_head(self) -> tuple[int, str, int]:
+        return self.head.seq + len(self.drafts), self.last_hash, self.last_posting_id
 
 
 async def _assert_references(sql: Sql, after_posting: int) -> None:
@@ -522,54 +624,37 @@ UPDATE ledger_head SET last_seq = $22, last_hash = $23, last_posting_id = $24 WH
 """
 
 
-def _rows(chained: list[_Chained], first_posting_id: int) -> tuple[list[tuple], list[tuple], int]:
-    entry_rows, posting_rows = [], []
-    posting_id = first_posting_id
-    for item in chained:
-        e = item.entry
-        reverses = parse_entry_id(e.reverses) if e.reverses else None
-        entry_rows.append(
-            (
-                e.seq,
-                e.idempotency_key,
-                item.request_hash,
-                e.kind,
-                e.effective_date,
-                e.description,
-                e.reference_type,
-                e.reference_id,
-                reverses,
-                e.created_at,
-                e.created_by,
-                item.prev_hash,
-                item.hash,
-            )
+async def _write_balances(sql: Sql, touched: list[int], balances: dict[int, int]) -> None:
+    """One statement on PostgreSQL however many accounts a batch touches (one per party for payables)."""
+    if sql.postgres:
+        await sql.execute(
+            "UPDATE ledger_account AS a SET balance = v.balance "
+            "FROM unnest($1::int[], $2::bigint[]) AS v(id, balance) WHERE a.id = v.id",
+            touched,
+            [balances[a] for a in touched],
         )
-        for leg in e.legs:
-            posting_id += 1
-            posting_rows.append(
-                (posting_id, e.seq, leg.account_id, leg.amount, leg.currency, e.effective_date)
-            )
-    return entry_rows, posting_rows, posting_id
+        return
+    await sql.executemany(
+        "UPDATE ledger_account SET balance = $2 WHERE id = $1", [(a, balances[a]) for a in touched]
+    )
 
 
-async def _write(sql: Sql, chained: list[_Chained], balances: dict[int, int], head: _Head) -> None:
-    entry_rows, posting_rows, last_posting = _rows(chained, head.posting_id)
-    touched = sorted({leg.account_id for item in chained for leg in item.entry.legs})
-    new_head = (chained[-1].entry.seq, chained[-1].hash, last_posting)
-    if sql.postgres and len(chained) < COPY_FROM:
+async def _write(sql: Sql, chain: _Chain, balances: dict[int, int]) -> None:
+    touched = chain.touched
+    if sql.postgres and len(chain.drafts) < COPY_FROM:
+        posting_rows = list(chain.posting_rows())
+        entry_rows = list(chain.entry_rows())
         columns = [list(col) for col in zip(*entry_rows, strict=True)] + [
             list(col) for col in zip(*posting_rows, strict=True)
         ]
-        await sql.execute(_PG_WRITE, *columns, touched, [balances[a] for a in touched], *new_head)
+        await sql.execute(_PG_WRITE, *columns, touched, [balances[a] for a in touched], *chain.new_head)
         return
-    await sql.insert_many("ledger_entry", _ENTRY_COLUMNS, entry_rows)
-    await sql.insert_many("ledger_posting", _POSTING_COLUMNS, posting_rows)
-    await _assert_references(sql, head.posting_id)
-    await sql.executemany(
-        "UPDATE ledger_account SET balance = $2 WHERE id = $1",
-        [(account_id, balances[account_id]) for account_id in touched],
-    )
+    postings = sum(len(legs.legs) for legs in chain.legs)
+    await sql.insert_many("ledger_posting", _POSTING_COLUMNS, chain.posting_rows(), postings)
+    await sql.insert_many("ledger_entry", _ENTRY_COLUMNS, chain.entry_rows(), len(chain.drafts))
+    await _assert_references(sql, chain.head.posting_id)
+    await _write_balances(sql, touched, balances)
     await sql.execute(
-        "UPDATE ledger_head SET last_seq = $1, last_hash = $2, last_posting_id = $3 WHERE id = 1", *new_head
+        "UPDATE ledger_head SET last_seq = $1, last_hash = $2, last_posting_id = $3 WHERE id = 1",
+        *chain.new_head,
     )

@@ -42,7 +42,8 @@ __all__ = [
 
 async def apply(actor: Actor, operations: Sequence[Operation]) -> list[PostedEntry]:
     """Post a batch of operations, all or nothing."""
-    return await posting.post(actor, [draft_for(op) for op in operations])
+    legs_made: dict = {}
+    return await posting.post(actor, [draft_for(op, legs_made) for op in operations])
 
 
 async def apply_one(actor: Actor, operation: Operation) -> PostedEntry:

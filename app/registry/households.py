@@ -12,11 +12,15 @@ from app.core.db import utcnow, write_transaction
 from app.core.errors import NotFound
 from app.core.ids import new_id
 from app.core.pagination import Page, paginate
+from app.core.sql import Sql
 from app.registry.participants import may_see_personal, require_personal_access
 from app.registry.personal import (
     CHILD_FIELDS,
+    BirthCheck,
     ChildPersonal,
     ChildPersonalPatch,
+    birth_checks_from_rows,
+    birth_date_hash,
     merge,
     seal,
     to_plain,
@@ -137,7 +141,12 @@ async def add_child(actor: Actor, household: str, personal: ChildPersonal) -> Ch
     async with write_transaction():
         row = await _household_row(household)
         await Child.insert(
-            Child(public_id=public_id, household=row["id"], personal=seal(CHILD, public_id, values))
+            Child(
+                public_id=public_id,
+                household=row["id"],
+                personal=seal(CHILD, public_id, values),
+                birth_date_hash=birth_date_hash(CHILD, public_id, values["date_of_birth"]),
+            )
         )
         await audit.record(
             actor,
@@ -175,19 +184,27 @@ async def update_child(actor: Actor, public_id: str, patch: ChildPersonalPatch) 
         changed = sorted(k for k in CHILD_FIELDS if current.get(k) != values.get(k))
         if changed:
             await Child.update(
-                {Child.personal: seal(CHILD, public_id, values), Child.updated_at: utcnow()}
+                {
+                    Child.personal: seal(CHILD, public_id, values),
+                    Child.birth_date_hash: birth_date_hash(CHILD, public_id, values["date_of_birth"]),
+                    Child.updated_at: utcnow(),
+                }
             ).where(Child.id == row["id"])
             redacted = dict.fromkeys(changed, audit.REDACTED)
             await audit.record(actor, "child.update", CHILD, public_id, before=redacted, after=redacted)
         return await get_child(actor, public_id)
 
 
-async def get_children(actor: Actor, public_ids: set[str]) -> dict[str, ChildView]:
-    """Children by id, for batch work (unknown ids are simply absent)."""
+async def child_birth_checks(actor: Actor, public_ids: set[str]) -> dict[str, BirthCheck]:
+    """Children's households and birth-date hashes by id, for batch work (unknown ids are simply absent).
+    Reads no sealed data unless a row predates the hash. In the caller's transaction."""
     _refuse_outsiders(actor, CHILD)
-    found: dict[str, ChildView] = {}
-    ids = sorted(public_ids)
-    for start in range(0, len(ids), 5_000):
-        rows = await Child.select(*_CHILD_COLUMNS).where(Child.public_id.is_in(ids[start : start + 5_000]))
-        found.update({row["public_id"]: _child_view(actor, row) for row in rows})
-    return found
+    sql = Sql()
+    rows = await sql.fetch(
+        "SELECT c.public_id, h.public_id AS household_public_id, c.birth_date_hash, "
+        "CASE WHEN c.birth_date_hash IS NULL THEN c.personal END AS personal "
+        f"FROM child c {sql.join_any(1, 'text', 'k')} ON c.public_id = k.value "
+        "JOIN household h ON h.id = c.household",
+        sorted(public_ids),
+    )
+    return birth_checks_from_rows(CHILD, rows, may_see_personal(actor))

@@ -13,10 +13,14 @@ from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.core.ids import new_id
 from app.core.pagination import Page, paginate
 from app.core.roles import PERSONAL_DATA_ROLES
+from app.core.sql import Sql
 from app.registry.personal import (
     PARTICIPANT_FIELDS,
+    BirthCheck,
     ParticipantPersonal,
     ParticipantPersonalPatch,
+    birth_checks_from_rows,
+    birth_date_hash,
     merge,
     national_id_index,
     seal,
@@ -113,6 +117,7 @@ async def register(
                 household=household_id,
                 personal=seal(KIND, public_id, values),
                 national_id_index=index,
+                birth_date_hash=birth_date_hash(KIND, public_id, values["date_of_birth"]),
             )
         )
         await audit.record(
@@ -192,6 +197,7 @@ async def update(
             {
                 Participant.personal: seal(KIND, public_id, values),
                 Participant.national_id_index: index,
+                Participant.birth_date_hash: birth_date_hash(KIND, public_id, values["date_of_birth"]),
                 Participant.household: await _household_id(new_household),
                 Participant.status: new_status,
                 Participant.updated_at: utcnow(),
@@ -215,20 +221,15 @@ async def update(
         return await get(actor, public_id)
 
 
-async def get_many(actor: Actor, public_ids: set[str]) -> dict[str, ParticipantView]:
-    """Participants by id, for batch work (unknown ids are simply absent). One raw query, in the caller's
-    transaction when there is one: the ORM's row handling cost more than decrypting the rows."""
-    from app.core.db import engine
-    from app.core.sql import Sql
-
-    if engine().current_transaction.get() is None:
-        async with engine().transaction():
-            return await get_many(actor, public_ids)
+async def birth_checks(actor: Actor, public_ids: set[str]) -> dict[str, BirthCheck]:
+    """Participants' households and birth-date hashes by id, for batch work (unknown ids are simply absent).
+    Reads no sealed data unless a row predates the hash. One raw query, in the caller's transaction."""
     sql = Sql()
     rows = await sql.fetch(
-        "SELECT p.public_id, h.public_id AS household_public_id, p.personal, p.status, p.created_at, "
-        "p.updated_at FROM participant p LEFT JOIN household h ON h.id = p.household "
-        f"WHERE p.public_id {sql.any_(1, 'text')}",
+        "SELECT p.public_id, h.public_id AS household_public_id, p.birth_date_hash, "
+        "CASE WHEN p.birth_date_hash IS NULL THEN p.personal END AS personal "
+        f"FROM participant p {sql.join_any(1, 'text', 'k')} ON p.public_id = k.value "
+        "LEFT JOIN household h ON h.id = p.household",
         sorted(public_ids),
     )
-    return {row["public_id"]: _view(actor, row) for row in rows}
+    return birth_checks_from_rows(KIND, rows, may_see_personal(actor))

@@ -7,8 +7,9 @@ record's `personal` column, bound to the record's public id.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import msgspec
 
@@ -126,3 +127,40 @@ def unseal(kind: str, public_id: str, token: str) -> dict[str, Any]:
 
 def national_id_index(national_id: str | None) -> str | None:
     return get_vault().blind_index("national_id", national_id) if national_id else None
+
+
+def birth_date_hash(kind: str, public_id: str, birth_date: str) -> str:
+    """A keyed hash of a record's date of birth (ISO text), bound to the record: vouchers check a redeemer's
+    stated date against it without opening the sealed data, and two people born on the same day do not
+    share a value."""
+    return birth_date_hasher()(kind, public_id, birth_date)
+
+
+def birth_date_hasher() -> Callable[[str, str, str], str]:
+    """birth_date_hash for batches: the keyed state is set up once."""
+    index = get_vault().indexer("birth_date")
+    return lambda kind, public_id, birth_date: index(f"{kind}:{public_id}:{birth_date}")
+
+
+class BirthCheck(NamedTuple):
+    """What batch work needs of a person to check a date of birth later: no personal data in clear."""
+
+    id: str
+    household: str | None
+    birth_date_hash: str | None  # None for roles that may not see personal data
+
+
+def birth_checks_from_rows(kind: str, rows: list[dict[str, Any]], visible: bool) -> dict[str, BirthCheck]:
+    """Rows with public_id, household_public_id, birth_date_hash and, where that hash is missing (a row
+    written before it was kept), the sealed `personal` to compute it from."""
+    hasher = birth_date_hasher()
+    found = {}
+    for row in rows:
+        value = None
+        if visible:
+            value = row["birth_date_hash"]
+            if value is None:
+                personal = unseal(kind, row["public_id"], row["personal"])
+                value = hasher(kind, row["public_id"], str(personal["date_of_birth"]))
+        found[row["public_id"]] = BirthCheck(row["public_id"], row["household_public_id"], value)
+    return found

@@ -22,6 +22,7 @@ class Participant(Table, tablename="participant"):
     household = ForeignKey(references=Household, null=True, on_delete=OnDelete.restrict)
     personal = Text()  # sealed JSON: names, date of birth, gender, national id, address, contact
     national_id_index = Varchar(length=64, null=True, default=None, unique=True)
+    birth_date_hash = Varchar(length=64, null=True, default=None)  # keyed, bound to this record
     status = Varchar(length=20, default="active")
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
@@ -31,6 +32,7 @@ class Child(Table, tablename="child"):
     public_id = Varchar(length=32, unique=True)
     household = ForeignKey(references=Household, null=False, on_delete=OnDelete.restrict)
     personal = Text()  # sealed JSON: names, date of birth, disability
+    birth_date_hash = Varchar(length=64, null=True, default=None)  # keyed, bound to this record
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
 

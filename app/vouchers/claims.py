@@ -20,7 +20,7 @@ from app.core.sql import Sql
 from app.ledger import service as ledger
 from app.ledger.operations import Kind, Operation, Target
 from app.registry.tables import Provider, ProviderLicence
-from app.vouchers import codes
+from app.vouchers import codes, holders
 from app.vouchers.claim_rules import Context, Judged, Line, Outcome, VoucherState, judge
 from app.vouchers.tables import Claim, ClaimLine
 
@@ -109,14 +109,11 @@ def _states(rows: list[dict[str, Any]], claimed: dict[str, list]) -> dict[str, V
 
 
 def _lines(inputs: Sequence[LineIn], by_index: dict[str, dict[str, Any]], currency: str) -> list[Line]:
-    vault = get_vault()
     lines = []
     for number, item in enumerate(inputs, start=1):
         index = _code_index(item.code)
         row = by_index.get(index) if index else None
-        holder = row is not None and row["holder_check"] == vault.blind_index(
-            "voucher_holder", f"{row['public_id']}:{item.child_birth_date.isoformat()}"
-        )
+        holder = row is not None and holders.matches(row, item.child_birth_date)
         amount = to_minor(item.amount, currency, f"lines[{number - 1}].amount")
         if amount < 0:
             raise ValidationFailed(

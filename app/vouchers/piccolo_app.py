@@ -10,6 +10,6 @@ APP_CONFIG = AppConfig(
     app_name="vouchers",
     migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
     table_classes=[Voucher, Claim, ClaimLine, StipendPayment],
-    migration_dependencies=[],
+    migration_dependencies=["app.registry.piccolo_app"],
     commands=[],
 )

@@ -201,3 +201,55 @@ def test_vouchers_are_listed_newest_first_by_status(people):
     rest = people.call(Role.FINANCE_OFFICER, "GET", f"{V}?status=active&starting_after={ids[2]}").json()
     assert [v["id"] for v in rest["data"]] == [ids[1]] and rest["has_more"] is False
     assert all(v["code"] is None for v in page["data"])
+
+
+def test_issuing_opens_no_sealed_record(people, monkeypatch):
+    """The holder check comes from the registry's birth-date hash: a batch never decrypts personal data."""
+    from app.core.crypto import Vault
+
+    world = run(_world(10_000_000))
+    decisions = [run(_decision(world["participant"])) for _ in range(2)]
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a sealed record was opened")
+
+    monkeypatch.setattr(Vault, "open", refuse)
+    requests = [
+        service.IssueRequest(d, "ESF", dt.date(2026, 3, 2), dt.date(2026, 5, 24), child=world["child"])
+        for d in decisions
+    ]
+    issued = run(service.issue_many(SYSTEM, requests, batch=True))
+    monkeypatch.undo()
+    for voucher in issued:
+        assert run(service.find_by_code(voucher["code"], dt.date(2024, 5, 10)))["id"] == voucher["id"]
+
+
+def test_vouchers_from_before_the_birth_date_hash_are_migrated(people):
+    """Vouchers issued when the holder check hashed the date itself still open with the right date after
+    the registry and voucher migrations, and not with a wrong one."""
+    import importlib
+
+    from app.core.crypto import get_vault
+    from app.core.db import write_transaction
+    from app.core.errors import NotFound
+    from app.registry.tables import Child
+    from app.vouchers.tables import Voucher
+
+    registry = importlib.import_module("app.registry.piccolo_migrations.registry_2026_11_27t03_00_01_000000")
+    vouchers = importlib.import_module("app.vouchers.piccolo_migrations.vouchers_2026_11_27t03_00_02_000000")
+    world = run(_world(1_000_000))
+    voucher = _issue(people, run(_decision(world["participant"])), world["child"]).json()
+    before = get_vault().blind_index("voucher_holder", f"{voucher['id']}:{CHILD_BIRTH}")
+    run(Voucher.update({Voucher.holder_check: before}).where(Voucher.public_id == voucher["id"]))
+    run(Child.update({Child.birth_date_hash: None}).where(Child.public_id == world["child"]))
+
+    async def migrate() -> None:
+        async with write_transaction():
+            await registry._backfill("child", "child")
+            await registry._backfill("participant", "participant")
+            await vouchers._recompute()
+
+    run(migrate())
+    assert run(service.find_by_code(voucher["code"], dt.date(2024, 5, 10)))["id"] == voucher["id"]
+    with pytest.raises(NotFound):
+        run(service.find_by_code(voucher["code"], dt.date(2024, 5, 11)))
