@@ -151,8 +151,8 @@ async def issue_figures(n: int, claim_lines: int) -> dict[str, float]:
 
 
 def claim_csv(vouchers: list[dict], lines: int) -> bytes:
-    """Eight weekly lines per voucher, Monday to Friday, from the vouchers' first week (all within the
-    60-day deadline on the day the claim is made)."""
+    """Eight weekly lines of a transport operator's journeys per voucher, Monday to Friday, from the
+    vouchers' first week (all within the 60-day deadline on the day the claim is made)."""
     rows = ["voucher_code,child_birth_date,service_start,service_end,days_attended,amount"]
     for voucher in vouchers[: lines // 8]:
         for week in range(8):
@@ -170,7 +170,9 @@ async def claims_figures(vouchers: list[dict], lines: int) -> dict[str, float]:
     from app.vouchers import claims
 
     system = Actor.system("benchmark")
-    provider = await create_provider(system, name="Benchmark Nursery")
+    provider = await create_provider(
+        system, name="Benchmark Buses", service="transport"
+    )  # transport vouchers
     await add_licence(system, provider.id, LicenceView("B-1", dt.date(2025, 1, 1), dt.date(2027, 12, 31)))
     actor = Actor(
         None,
