@@ -13,13 +13,14 @@ from typing import Any
 from app.core import audit
 from app.core.actor import Actor
 from app.core.db import utcnow
-from app.core.errors import Conflict, Forbidden, NotFound
-from app.core.ids import new_id
+from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.core.ids import has_prefix, new_id
 from app.core.roles import Role
 from app.core.settings import get_settings
 from app.core.sql import Sql
 
 APPROVER_ROLES = (Role.FINANCE_OFFICER, Role.APPROVER)
+UNDECIDED = ("submitted", "second_approval_due")  # the statuses of a claim still to be decided
 
 
 @dataclass(frozen=True)
@@ -169,3 +170,37 @@ async def reject(actor: Actor, subject_type: str, subject_id: str, reason: str) 
     )
     await audit.record(actor, "approval.reject", subject_type, subject_id, after={"reason": reason})
     return _state(row, approvals, "rejected", None)
+
+
+# --- claims made of lines (provider and employer claims) ---------------------------------------
+
+
+async def lock_undecided(sql: Sql, table: str, prefix: str, claim_id: str) -> dict[str, Any]:
+    """In the caller's transaction: the claim, locked, if it exists and is still to be decided."""
+    lock = " FOR UPDATE" if sql.postgres else ""
+    rows = (
+        await sql.fetch(f"SELECT * FROM {table} WHERE public_id = $1{lock}", claim_id)
+        if has_prefix(claim_id, prefix)
+        else []
+    )
+    if not rows:
+        raise NotFound("claim")
+    if rows[0]["status"] not in UNDECIDED:
+        raise Conflict("claim_decided", f"the claim is already {rows[0]['status']}", None)
+    return rows[0]
+
+
+async def approve_lines(
+    actor: Actor, subject_type: str, claim_id: str, requested: list[int] | None, payable: set[int]
+) -> set[int] | None:
+    """Approve a claim whole (`requested` None) or some of its payable lines. Returns the lines to pay once
+    the approval is final, or None while a second approver is still due."""
+    if requested is not None and not set(requested) <= payable:
+        unknown = sorted(set(requested) - payable)
+        raise ValidationFailed(
+            "not_payable_lines", f"lines {unknown} are not payable lines of this claim", "lines"
+        )
+    state = await approve(actor, subject_type, claim_id, sorted(requested) if requested is not None else None)
+    if not state.final:
+        return None
+    return payable if state.selection is None else set(state.selection)

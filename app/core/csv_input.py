@@ -6,10 +6,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import TypeVar
 
 from app.core.errors import ErrorDetail, ValidationFailed
 
+T = TypeVar("T")
 MAX_REPORTED = 50  # problems listed in one refusal; the first fix often fixes many
 
 
@@ -78,6 +80,15 @@ def date_cell(number: int, column: str, value: str, problems: Problems) -> dt.da
         return dt.date.min
 
 
-def require_lines(count: int) -> None:
-    if count == 0:
+def parse(
+    data: bytes, columns: Sequence[str], make: Callable[[int, dict[str, str], Problems], T | None]
+) -> list[T]:
+    """Every line made by `make(line number, cells, problems)`, or the file refused with all its problems.
+    `make` records what is wrong in `problems` and returns None for a bad line."""
+    problems = Problems()
+    made = (make(number, cells, problems) for number, cells in rows(data, columns, problems))
+    lines = [line for line in made if line is not None]
+    problems.raise_if_any()
+    if not lines:
         raise ValidationFailed("empty_claim", "the file has a header but no lines", "line 2")
+    return lines

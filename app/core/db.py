@@ -78,3 +78,8 @@ def utcnow() -> dt.datetime:
 
 def today() -> dt.date:
     return utcnow().date()
+
+
+def as_date(value: dt.date | str) -> dt.date:
+    """A DATE column read back in raw SQL: a date on PostgreSQL, ISO text on SQLite."""
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))

@@ -12,10 +12,10 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from app.core.db import raw
+from app.core.db import as_date, raw
 from app.core.money import format_minor
 from app.ledger.posting import entry_public_id
-from app.ledger.queries import _date, posting_rows
+from app.ledger.queries import posting_rows
 
 
 def account_name(beancount_name: str, fund: str, programme: str, party: str) -> str:
@@ -46,8 +46,8 @@ async def export_lines() -> AsyncIterator[str]:
     bounds = (
         await raw("SELECT MIN(effective_date) AS first, MAX(effective_date) AS last FROM ledger_entry")
     )[0]
-    first = _date(bounds["first"]) if bounds["first"] else dt.date.today()
-    last = _date(bounds["last"]) if bounds["last"] else first
+    first = as_date(bounds["first"]) if bounds["first"] else dt.date.today()
+    last = as_date(bounds["last"]) if bounds["last"] else first
     yield ";; Exported from the grants ledger. Amounts in major units; entry ids are je_<chain position>.\n"
     yield 'option "operating_currency" "' + (accounts[0]["currency"] if accounts else "EUR") + '"\n\n'
     for line in _open_directives(accounts, names, first):
@@ -85,7 +85,7 @@ async def _transactions(names: dict[int, str]) -> AsyncIterator[str]:
                 narration = row["description"] or row["kind"]
                 link = f" ^{row['reference_type']}-{row['reference_id']}" if row["reference_id"] else ""
                 yield (
-                    f"{_date(row['effective_date']).isoformat()} * {_quote(entry_public_id(row['entry']))} "
+                    f"{as_date(row['effective_date']).isoformat()} * {_quote(entry_public_id(row['entry']))} "
                     f"{_quote(narration)}{_clean_link(link)}\n"
                 )
                 yield f"  entry: {_quote(entry_public_id(row['entry']))}\n  kind: {_quote(row['kind'])}\n"

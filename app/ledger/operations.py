@@ -187,6 +187,36 @@ class Operation(NamedTuple):
     reference_id: str = ""
 
 
+def expenditures(
+    party: str,
+    amounts: Iterable[tuple[str, str, int]],
+    key: str,
+    effective_date: dt.date,
+    description: str,
+    reference_type: str,
+    reference_id: str,
+) -> list[Operation]:
+    """An approved claim's expenditure: its (fund, programme, amount) lines summed into one operation per
+    fund x programme, keyed `{key}:expend:{fund}:{programme}`."""
+    totals: dict[tuple[str, str], int] = defaultdict(int)
+    for fund, programme, amount in amounts:
+        totals[(fund, programme)] += amount
+    return [
+        Operation(
+            Kind.EXPEND,
+            Target(fund, programme, party),
+            amount,
+            f"{key}:expend:{fund}:{programme}",
+            effective_date,
+            description,
+            reference_type,
+            reference_id,
+        )
+        for (fund, programme), amount in sorted(totals.items())
+        if amount > 0
+    ]
+
+
 BUILDERS = {
     Kind.BUDGET_LOAD: load_budget,
     Kind.COMMIT: commit,

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
-from app.core.db import raw
+from app.core.db import as_date, raw
 from app.core.errors import NotFound, ValidationFailed
 from app.ledger import chart as c
 from app.ledger.posting import PostedEntry, PostedLeg, entry_public_id
@@ -58,7 +58,7 @@ def _entry(row: dict, legs: list[PostedLeg]) -> PostedEntry:
         id=entry_public_id(row["id"]),
         seq=row["id"],
         kind=row["kind"],
-        effective_date=_date(row["effective_date"]),
+        effective_date=as_date(row["effective_date"]),
         description=row["description"],
         reference_type=row["reference_type"],
         reference_id=row["reference_id"],
@@ -68,10 +68,6 @@ def _entry(row: dict, legs: list[PostedLeg]) -> PostedEntry:
         created_by=row["created_by"],
         legs=tuple(legs),
     )
-
-
-def _date(value: dt.date | str) -> dt.date:
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
 
 async def get_entry(seq: int) -> PostedEntry:
@@ -342,7 +338,7 @@ async def account_history(
             HistoryLine(
                 f"pst_{r['id']}",
                 entry_public_id(r["entry"]),
-                _date(r["effective_date"]),
+                as_date(r["effective_date"]),
                 r["kind"],
                 r["description"],
                 r["reference_id"],

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from app.core.db import raw
+from app.core.db import as_date, raw
 from app.ledger.chart import INITIAL_HASH
 from app.ledger.hashing import HashedEntry, HashedPosting, chain_hash
 from app.ledger.posting import entry_public_id
-from app.ledger.queries import _date, account_public_id
+from app.ledger.queries import account_public_id
 
 CHUNK = 5000
 
@@ -100,7 +100,7 @@ def _check_entry(row: dict, expected: int, prev: str, postings: list[HashedPosti
         seq=seq,
         idempotency_key=row["idempotency_key"],
         kind=row["kind"],
-        effective_date=_date(row["effective_date"]),
+        effective_date=as_date(row["effective_date"]),
         description=row["description"],
         reference_type=row["reference_type"],
         reference_id=row["reference_id"],

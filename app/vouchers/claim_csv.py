@@ -4,7 +4,8 @@ refused whole — never half-recorded."""
 
 from __future__ import annotations
 
-from app.core.csv_input import Problems, date_cell, require_lines, rows
+from app.core import csv_input
+from app.core.csv_input import Problems, date_cell
 from app.core.errors import ValidationFailed
 from app.core.money import to_minor
 from app.vouchers.claims import LineIn
@@ -13,15 +14,9 @@ COLUMNS = ("voucher_code", "child_birth_date", "service_start", "service_end", "
 
 
 def parse(data: bytes, currency: str = "EUR") -> list[LineIn]:
-    problems = Problems()
-    lines = [
-        line
-        for number, cells in rows(data, COLUMNS, problems)
-        if (line := _row(number, cells, currency, problems)) is not None
-    ]
-    problems.raise_if_any()
-    require_lines(len(lines))
-    return lines
+    return csv_input.parse(
+        data, COLUMNS, lambda number, cells, problems: _row(number, cells, currency, problems)
+    )
 
 
 def _row(number: int, cells: dict[str, str], currency: str, problems: Problems) -> LineIn | None:

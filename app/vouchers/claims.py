@@ -12,13 +12,13 @@ from typing import Any
 from app.core import approvals, audit
 from app.core.actor import Actor
 from app.core.crypto import get_vault
-from app.core.db import utcnow, write_transaction
-from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.core.db import as_date, utcnow, write_transaction
+from app.core.errors import Forbidden, NotFound, ValidationFailed
 from app.core.ids import has_prefix, new_id
 from app.core.money import format_minor, to_minor
 from app.core.sql import Sql
 from app.ledger import service as ledger
-from app.ledger.operations import Kind, Operation, Target
+from app.ledger.operations import expenditures
 from app.registry.tables import Provider, ProviderLicence
 from app.vouchers import codes, holders
 from app.vouchers.claim_rules import Context, Judged, Line, Outcome, VoucherState, judge
@@ -80,13 +80,9 @@ async def _claimed_periods(sql: Sql, voucher_ids: list[str]) -> dict[str, list[t
     periods: dict[str, list[tuple[dt.date, dt.date]]] = {}
     for row in rows:
         periods.setdefault(row["voucher"], []).append(
-            (_date(row["service_start"]), _date(row["service_end"]))
+            (as_date(row["service_start"]), as_date(row["service_end"]))
         )
     return periods
-
-
-def _date(value: Any) -> dt.date:
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
 
 def _states(rows: list[dict[str, Any]], claimed: dict[str, list]) -> dict[str, VoucherState]:
@@ -95,8 +91,8 @@ def _states(rows: list[dict[str, Any]], claimed: dict[str, list]) -> dict[str, V
             id=row["public_id"],
             status=row["status"],
             provider=row["provider"],
-            valid_from=_date(row["valid_from"]),
-            valid_until=_date(row["valid_until"]),
+            valid_from=as_date(row["valid_from"]),
+            valid_until=as_date(row["valid_until"]),
             period=row["period"],
             value_minor=row["value_minor"],
             remaining_minor=row["total_minor"] - row["claimed_minor"] - row["released_minor"],
@@ -324,16 +320,6 @@ async def get(actor: Actor, claim_id: str) -> dict[str, Any]:
 # --- approval ----------------------------------------------------------------------------------
 
 
-async def _claim_for_decision(sql: Sql, claim_id: str) -> dict[str, Any]:
-    lock = " FOR UPDATE" if sql.postgres else ""
-    rows = await sql.fetch(f"SELECT * FROM voucher_claim WHERE public_id = $1{lock}", claim_id)
-    if not rows or not has_prefix(claim_id, "clm"):
-        raise NotFound("claim")
-    if rows[0]["status"] not in ("submitted", "second_approval_due"):
-        raise Conflict("claim_decided", f"the claim is already {rows[0]['status']}", None)
-    return rows[0]
-
-
 async def _payable_lines(sql: Sql, claim_id: str) -> list[dict[str, Any]]:
     return await sql.fetch(
         "SELECT l.line_no, l.voucher, l.amount_accepted_minor, v.fund, v.programme FROM voucher_claim_line l "
@@ -349,23 +335,15 @@ async def approve(actor: Actor, claim_id: str, lines: list[int] | None, when: dt
     payable to the provider. Lines left out give their amount back to their vouchers."""
     async with write_transaction():
         sql = Sql()
-        claim = await _claim_for_decision(sql, claim_id)
+        claim = await approvals.lock_undecided(sql, "voucher_claim", "clm", claim_id)
         payable = await _payable_lines(sql, claim_id)
         numbers = {p["line_no"] for p in payable}
-        if lines is not None and not set(lines) <= numbers:
-            unknown = sorted(set(lines) - numbers)
-            raise ValidationFailed(
-                "not_payable_lines", f"lines {unknown} are not payable lines of this claim", "lines"
-            )
-        state = await approvals.approve(
-            actor, SUBJECT, claim_id, sorted(lines) if lines is not None else None
-        )
-        if not state.final:
+        chosen = await approvals.approve_lines(actor, SUBJECT, claim_id, lines, numbers)
+        if chosen is None:
             await sql.execute(
                 "UPDATE voucher_claim SET status = 'second_approval_due' WHERE public_id = $1", claim_id
             )
         else:
-            chosen = numbers if state.selection is None else set(state.selection)
             await _settle(actor, sql, claim, payable, chosen, when)
     return await get(actor, claim_id)
 
@@ -380,25 +358,16 @@ async def _settle(
 ) -> None:
     approved = [p for p in payable if p["line_no"] in chosen]
     left_out = [p for p in payable if p["line_no"] not in chosen]
-    by_target: dict[tuple[str, str], int] = {}
-    for p in approved:
-        key = (p["fund"], p["programme"])
-        by_target[key] = by_target.get(key, 0) + p["amount_accepted_minor"]
     claim_id, provider = claim["public_id"], claim["provider"]
-    operations = [
-        Operation(
-            Kind.EXPEND,
-            Target(fund, programme, provider),
-            amount,
-            f"claim:{claim_id}:expend:{fund}:{programme}",
-            when,
-            f"Claim {claim_id} approved",
-            "voucher_claim",
-            claim_id,
-        )
-        for (fund, programme), amount in sorted(by_target.items())
-        if amount > 0
-    ]
+    operations = expenditures(
+        provider,
+        ((p["fund"], p["programme"], p["amount_accepted_minor"]) for p in approved),
+        f"claim:{claim_id}",
+        when,
+        f"Claim {claim_id} approved",
+        "voucher_claim",
+        claim_id,
+    )
     if operations:
         await ledger.apply(actor, operations)
     await sql.executemany(
@@ -434,7 +403,7 @@ async def reject(actor: Actor, claim_id: str, reason: str) -> dict[str, Any]:
     """Reject the whole claim with a reason; what its lines took goes back onto their vouchers."""
     async with write_transaction():
         sql = Sql()
-        await _claim_for_decision(sql, claim_id)
+        await approvals.lock_undecided(sql, "voucher_claim", "clm", claim_id)
         await approvals.reject(actor, SUBJECT, claim_id, reason)
         await _give_back(sql, await _payable_lines(sql, claim_id))
         await sql.execute(

@@ -35,6 +35,8 @@ READERS = allow(*STAFF, Role.EMPLOYER)
 DECIDERS = allow(Role.FINANCE_OFFICER, Role.APPROVER)
 PlacementId = Annotated[str, Parameter(max_length=32, description="a placement, plc_…")]
 ClaimId = Annotated[str, Parameter(max_length=32, description="a wage subsidy claim, wcl_…")]
+OverpaymentId = Annotated[str, Parameter(max_length=32, description="an overpayment, ovp_…")]
+EmployerId = Annotated[str, Parameter(max_length=32, description="an employer, emp_…")]
 MonthParam = Annotated[str, QueryParameter(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="2026-03")]
 
 
@@ -182,9 +184,7 @@ class OverpaymentController(Controller):
     tags = ["wage subsidies"]
 
     @get("/{overpayment_id:str}", opt=READERS)
-    async def retrieve(
-        self, request: Request, overpayment_id: Annotated[str, Parameter(max_length=32)]
-    ) -> OverpaymentOut:
+    async def retrieve(self, request: Request, overpayment_id: OverpaymentId) -> OverpaymentOut:
         view = await separation.get_overpayment(current_actor(request), overpayment_id)
         return msgspec.convert(view, OverpaymentOut)
 
@@ -192,7 +192,7 @@ class OverpaymentController(Controller):
     async def repayment(
         self,
         request: Request,
-        overpayment_id: Annotated[str, Parameter(max_length=32)],
+        overpayment_id: OverpaymentId,
         data: JSONBody[RepaymentIn],
     ) -> OverpaymentOut:
         """Record the employer's repayment (a bank receipt) of an overpayment."""
@@ -208,9 +208,7 @@ class EmployerBalanceController(Controller):
     tags = ["wage subsidies"]
 
     @get("/", opt=READERS)
-    async def balance(
-        self, request: Request, employer_id: Annotated[str, Parameter(max_length=32)]
-    ) -> BalanceOut:
+    async def balance(self, request: Request, employer_id: EmployerId) -> BalanceOut:
         """What the programme owes the employer, what the employer owes back, and why."""
         return msgspec.convert(await separation.balance(current_actor(request), employer_id), BalanceOut)
 

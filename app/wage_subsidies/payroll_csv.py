@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from app.core.csv_input import Problems, date_cell, require_lines, rows
+from app.core import csv_input
+from app.core.csv_input import Problems, date_cell
 from app.core.errors import ValidationFailed
 from app.core.money import to_minor
 from app.wage_subsidies.wage_claims import PayrollIn
@@ -16,15 +17,9 @@ MAX_HOURS = 744  # a 31-day month, around the clock
 
 
 def parse(data: bytes, currency: str = "EUR") -> list[PayrollIn]:
-    problems = Problems()
-    lines = [
-        line
-        for number, cells in rows(data, COLUMNS, problems)
-        if (line := _row(number, cells, currency, problems)) is not None
-    ]
-    problems.raise_if_any()
-    require_lines(len(lines))
-    return lines
+    return csv_input.parse(
+        data, COLUMNS, lambda number, cells, problems: _row(number, cells, currency, problems)
+    )
 
 
 def _row(number: int, cells: dict[str, str], currency: str, problems: Problems) -> PayrollIn | None:

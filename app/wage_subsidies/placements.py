@@ -12,7 +12,8 @@ from typing import Any
 
 from app.core import audit
 from app.core.actor import Actor
-from app.core.db import utcnow, write_transaction
+from app.core.approvals import UNDECIDED
+from app.core.db import as_date, utcnow, write_transaction
 from app.core.errors import Conflict, NotFound, ValidationFailed
 from app.core.ids import has_prefix, new_id
 from app.core.money import format_minor, to_minor
@@ -27,7 +28,6 @@ from app.wage_subsidies.tables import Agreement, Placement
 
 PROGRAMME = "WAGE-SUBSIDY"  # the ledger programme agreements commit on
 SUBSIDISED_MONTHS = 12
-OPEN_CLAIMS = ("submitted", "second_approval_due")
 # A line holds its month while it may still be paid: not rejected when judged, its claim not rejected, and
 # not left out of a partial approval. A month given back may be claimed again.
 STANDING = (
@@ -161,9 +161,14 @@ async def _placement_row(actor: Actor, public_id: str, lock: bool = False) -> di
         rows = await sql.fetch(f"SELECT * FROM wage_placement WHERE public_id = $1{suffix}", public_id)
     else:
         rows = await Placement.select().where(Placement.public_id == public_id)
-    if not rows or (actor.is_outside and rows[0]["employer"] != actor.organisation_public_id):
-        raise NotFound("placement")
-    return rows[0]
+    return employers_own(actor, rows[0] if rows else None, "placement")
+
+
+def employers_own(actor: Actor, row: dict[str, Any] | None, what: str) -> dict[str, Any]:
+    """The row, unless it is missing or another employer's: both read as missing, so nothing is revealed."""
+    if row is None or (actor.is_outside and row["employer"] != actor.organisation_public_id):
+        raise NotFound(what)
+    return row
 
 
 async def placement_for_update(actor: Actor, public_id: str) -> dict[str, Any]:
@@ -221,7 +226,7 @@ def _iso(value: Any) -> str:
     return value.isoformat() if isinstance(value, dt.date) else str(value)
 
 
-async def _employer_verified(employer: str) -> bool:
+async def employer_verified(employer: str) -> bool:
     row = (
         await Employer.select(Employer.verified_at).where(Employer.organisation.public_id == employer).first()
     )
@@ -241,7 +246,7 @@ async def sign_agreement(actor: Actor, placement_id: str, data: AgreementIn) -> 
             "employed_last_12_months": data.employed_by_employer_last_12_months,
             "agreement_date": data.agreement_date,
         }
-        inputs = rule_inputs(placement, facts, await _employer_verified(placement["employer"]))
+        inputs = rule_inputs(placement, facts, await employer_verified(placement["employer"]))
         currency = inputs.pop("currency")
         case = {
             **inputs,
@@ -319,7 +324,7 @@ async def standing(sql: Sql, agreement_ids: list[str]) -> tuple[dict[str, int], 
     claimed: dict[str, set] = {}
     for row in rows:
         claimed.setdefault(row["agreement"], set()).add((row["kind"], row["month_number"]))
-        if row["status"] in OPEN_CLAIMS:
+        if row["status"] in UNDECIDED:
             pending[row["agreement"]] = pending.get(row["agreement"], 0) + row["amount_accepted_minor"]
     return pending, claimed
 
@@ -335,13 +340,13 @@ async def release_unneeded(actor: Actor, sql: Sql, agreement_ids: list[str], whe
     if not rows:
         return
     pending, claimed = await standing(sql, [r["public_id"] for r in rows])
-    verified = {r["employer"]: await _employer_verified(r["employer"]) for r in rows}
+    verified = {r["employer"]: await employer_verified(r["employer"]) for r in rows}
     for row in rows:
         held = pending.get(row["public_id"], 0)
         state = agreement_state(
             row, verified[row["employer"]], held, frozenset(claimed.get(row["public_id"], ()))
         )
-        free = state.remaining_minor - still_claimable(state, _date(row["end_date"]), rule_figures)
+        free = state.remaining_minor - still_claimable(state, as_date(row["end_date"]), rule_figures)
         if free > 0:
             await _release(actor, sql, row, free, when)
 
@@ -376,8 +381,8 @@ def agreement_state(
     }
     return AgreementState(
         id=row["public_id"],
-        hire_date=_date(row["hire_date"]),
-        end_date=_date(row["end_date"]) if row["end_date"] else None,
+        hire_date=as_date(row["hire_date"]),
+        end_date=as_date(row["end_date"]) if row["end_date"] else None,
         months=row["months"],
         contracted_hours=row["contracted_hours"],
         contract_wage_minor=row["contract_wage_minor"],
@@ -388,7 +393,3 @@ def agreement_state(
         rule_inputs=rule_inputs(placement, row, employer_verified),
         claimed=claimed,
     )
-
-
-def _date(value: Any) -> dt.date:
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))

@@ -12,7 +12,8 @@ from typing import Any
 
 from app.core import audit
 from app.core.actor import Actor
-from app.core.db import utcnow, write_transaction
+from app.core.approvals import UNDECIDED
+from app.core.db import as_date, utcnow, write_transaction
 from app.core.errors import Conflict, NotFound, ValidationFailed
 from app.core.ids import has_prefix, new_id
 from app.core.money import format_minor, to_minor
@@ -24,8 +25,6 @@ from app.ledger.operations import Kind, Operation, Target
 from app.wage_subsidies import placements
 from app.wage_subsidies.subsidy_rules import Reason, anniversary, pro_rata
 from app.wage_subsidies.tables import Overpayment, Recovery
-
-OPEN = ("submitted", "second_approval_due")
 
 
 @dataclass(frozen=True)
@@ -43,12 +42,12 @@ async def end_employment(
     async with write_transaction():
         sql = Sql()
         placement = await placements.placement_for_update(actor, placement_id)
-        if end_date < placements._date(placement["start_date"]):
+        if end_date < as_date(placement["start_date"]):
             raise ValidationFailed(
                 "invalid_end_date", "the employment cannot end before it started", "end_date"
             )
         if placement["status"] == "ended":
-            if placements._date(placement["end_date"]) == end_date:
+            if as_date(placement["end_date"]) == end_date:
                 return await placements.get_placement(actor, placement_id)
             raise Conflict(
                 "already_ended", f"the employment already ended on {placement['end_date']}", "end_date"
@@ -92,11 +91,11 @@ async def _correct_lines(
         "ORDER BY l.id",
         agreement["public_id"],
     )
-    hire = placements._date(agreement["hire_date"])
+    hire = as_date(agreement["hire_date"])
     excesses = [e for e in (_excess(line, hire, end_date) for line in lines) if e is not None]
     overpaid = 0
     for excess in excesses:
-        if excess.line["status"] in OPEN:
+        if excess.line["status"] in UNDECIDED:
             await _reduce_pending(sql, excess)
         else:
             approved = excess.line["amount_approved_minor"]
@@ -114,7 +113,7 @@ def _excess(line: dict[str, Any], hire: dt.date, end_date: dt.date) -> _Excess |
         if end_date >= due:
             return None
         return _Excess(line, 0, 0, f"the employment ended before {line['month_number']} months ({due})")
-    start = max(hire, placements._date(line["period_start"]))
+    start = max(hire, as_date(line["period_start"]))
     claimed_until = start + dt.timedelta(days=line["employed_days"] - 1)
     if end_date >= claimed_until:
         return None
@@ -367,9 +366,8 @@ async def get_overpayment(actor: Actor, overpayment_id: str) -> dict[str, Any]:
         if has_prefix(overpayment_id, "ovp")
         else []
     )
-    if not rows or (actor.is_outside and rows[0]["employer"] != actor.organisation_public_id):
-        raise NotFound("overpayment")
-    return (await _views(rows))[0]
+    row = placements.employers_own(actor, rows[0] if rows else None, "overpayment")
+    return (await _views([row]))[0]
 
 
 async def balance(actor: Actor, employer: str) -> dict[str, Any]:

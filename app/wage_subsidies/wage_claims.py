@@ -15,13 +15,12 @@ from typing import Any
 from app.core import approvals, audit
 from app.core.actor import Actor
 from app.core.db import raw, write_transaction
-from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.core.errors import Forbidden, ValidationFailed
 from app.core.ids import has_prefix, new_id
 from app.core.money import format_minor, to_minor
 from app.core.sql import Sql
 from app.ledger import service as ledger
-from app.ledger.operations import Kind, Operation, Target
-from app.registry.tables import Employer
+from app.ledger.operations import expenditures
 from app.wage_subsidies import placements, separation
 from app.wage_subsidies.subsidy_rules import (
     Judged,
@@ -34,7 +33,6 @@ from app.wage_subsidies.tables import WageClaim, WageClaimLine
 
 SUBJECT = "wage_claim"
 MAX_LINES = 10_000
-OPEN = ("submitted", "second_approval_due")
 
 
 @dataclass(frozen=True)
@@ -88,13 +86,6 @@ async def _lock_agreements(sql: Sql, employer: str, placement_refs: list[str]) -
     )
 
 
-async def _verified(employer: str) -> bool:
-    row = (
-        await Employer.select(Employer.verified_at).where(Employer.organisation.public_id == employer).first()
-    )
-    return row is not None and row["verified_at"] is not None
-
-
 async def submit(
     actor: Actor,
     period: dt.date,
@@ -115,7 +106,7 @@ async def submit(
         rows = await _lock_agreements(sql, employer, refs)
         by_placement = {row["placement"]: row for row in rows}
         pending, claimed = await placements.standing(sql, [r["public_id"] for r in rows])
-        verified = await _verified(employer)
+        verified = await placements.employer_verified(employer)
         states = {
             row["public_id"]: placements.agreement_state(
                 row, verified, pending.get(row["public_id"], 0), frozenset(claimed.get(row["public_id"], ()))
@@ -234,9 +225,7 @@ async def _claim_row(actor: Actor, claim_id: str) -> dict[str, Any]:
         if has_prefix(claim_id, "wcl")
         else None
     )
-    if row is None or (actor.is_outside and row["employer"] != actor.organisation_public_id):
-        raise NotFound("claim")  # another employer's claim reads as missing
-    return row
+    return placements.employers_own(actor, row, "claim")
 
 
 def _line_view(line: dict[str, Any], currency: str) -> dict[str, Any]:
@@ -304,20 +293,6 @@ async def list_claims(
 # --- approval ------------------------------------------------------------------------------------
 
 
-async def _claim_for_decision(sql: Sql, claim_id: str) -> dict[str, Any]:
-    lock = " FOR UPDATE" if sql.postgres else ""
-    rows = (
-        await sql.fetch(f"SELECT * FROM wage_claim WHERE public_id = $1{lock}", claim_id)
-        if has_prefix(claim_id, "wcl")
-        else []
-    )
-    if not rows:
-        raise NotFound("claim")
-    if rows[0]["status"] not in OPEN:
-        raise Conflict("claim_decided", f"the claim is already {rows[0]['status']}", None)
-    return rows[0]
-
-
 async def _payable_lines(sql: Sql, claim_id: str) -> list[dict[str, Any]]:
     return await sql.fetch(
         "SELECT l.line_no, l.agreement, l.amount_accepted_minor, a.fund, a.programme FROM wage_claim_line l "
@@ -333,23 +308,15 @@ async def approve(actor: Actor, claim_id: str, lines: list[int] | None, when: dt
     overpayment the employer owes against it."""
     async with write_transaction():
         sql = Sql()
-        claim = await _claim_for_decision(sql, claim_id)
+        claim = await approvals.lock_undecided(sql, "wage_claim", "wcl", claim_id)
         payable = await _payable_lines(sql, claim_id)
         numbers = {p["line_no"] for p in payable}
-        if lines is not None and not set(lines) <= numbers:
-            unknown = sorted(set(lines) - numbers)
-            raise ValidationFailed(
-                "not_payable_lines", f"lines {unknown} are not payable lines of this claim", "lines"
-            )
-        state = await approvals.approve(
-            actor, SUBJECT, claim_id, sorted(lines) if lines is not None else None
-        )
-        if not state.final:
+        chosen = await approvals.approve_lines(actor, SUBJECT, claim_id, lines, numbers)
+        if chosen is None:
             await sql.execute(
                 "UPDATE wage_claim SET status = 'second_approval_due' WHERE public_id = $1", claim_id
             )
         else:
-            chosen = numbers if state.selection is None else set(state.selection)
             await _settle(actor, sql, claim, payable, chosen, when)
     return await get(actor, claim_id)
 
@@ -364,25 +331,18 @@ async def _settle(
 ) -> None:
     approved = [p for p in payable if p["line_no"] in chosen and p["amount_accepted_minor"] > 0]
     claim_id, employer = claim["public_id"], claim["employer"]
-    by_target: dict[tuple[str, str], int] = {}
     by_agreement: dict[str, int] = {}
     for p in approved:
-        key = (p["fund"], p["programme"])
-        by_target[key] = by_target.get(key, 0) + p["amount_accepted_minor"]
         by_agreement[p["agreement"]] = by_agreement.get(p["agreement"], 0) + p["amount_accepted_minor"]
-    operations = [
-        Operation(
-            Kind.EXPEND,
-            Target(fund, programme, employer),
-            amount,
-            f"wclaim:{claim_id}:expend:{fund}:{programme}",
-            when,
-            f"Wage subsidy claim {claim_id} approved",
-            "wage_claim",
-            claim_id,
-        )
-        for (fund, programme), amount in sorted(by_target.items())
-    ]
+    operations = expenditures(
+        employer,
+        ((p["fund"], p["programme"], p["amount_accepted_minor"]) for p in approved),
+        f"wclaim:{claim_id}",
+        when,
+        f"Wage subsidy claim {claim_id} approved",
+        "wage_claim",
+        claim_id,
+    )
     if operations:
         await ledger.apply(actor, operations)
     await sql.executemany(
@@ -394,7 +354,7 @@ async def _settle(
         "UPDATE wage_agreement SET expended_minor = expended_minor + $1 WHERE public_id = $2",
         [(amount, agreement) for agreement, amount in sorted(by_agreement.items())],
     )
-    total = sum(by_target.values())
+    total = sum(op.amount for op in operations)
     left_out = [p for p in payable if p["line_no"] not in chosen]
     await sql.execute(
         "UPDATE wage_claim SET status = $1, approved_minor = $2 WHERE public_id = $3",
@@ -402,7 +362,8 @@ async def _settle(
         total,
         claim_id,
     )
-    offset = await separation.offset_against(actor, sql, employer, claim_id, by_target, when)
+    approved_by_budget = {(op.target.fund, op.target.programme): op.amount for op in operations}
+    offset = await separation.offset_against(actor, sql, employer, claim_id, approved_by_budget, when)
     if offset:
         await sql.execute("UPDATE wage_claim SET offset_minor = $1 WHERE public_id = $2", offset, claim_id)
     await placements.release_unneeded(actor, sql, sorted({p["agreement"] for p in payable}), when)
@@ -412,7 +373,7 @@ async def reject(actor: Actor, claim_id: str, reason: str, when: dt.date) -> dic
     """Reject the whole claim with a reason; its amounts go back to the agreements."""
     async with write_transaction():
         sql = Sql()
-        await _claim_for_decision(sql, claim_id)
+        await approvals.lock_undecided(sql, "wage_claim", "wcl", claim_id)
         await approvals.reject(actor, SUBJECT, claim_id, reason)
         payable = await _payable_lines(sql, claim_id)
         await sql.execute(

@@ -42,8 +42,8 @@ async def test_an_edited_description_is_found():
 
 
 async def test_an_edit_with_a_recomputed_hash_still_breaks_the_chain():
+    from app.core.db import as_date
     from app.ledger.hashing import HashedEntry, HashedPosting, chain_hash
-    from app.ledger.queries import _date
 
     await _ledger_of_five()
     await raw("UPDATE ledger_posting SET amount = -amount WHERE entry = 4")
@@ -58,7 +58,7 @@ async def test_an_edit_with_a_recomputed_hash_still_breaks_the_chain():
             4,
             row["idempotency_key"],
             row["kind"],
-            _date(row["effective_date"]),
+            as_date(row["effective_date"]),
             row["description"],
             row["reference_type"],
             row["reference_id"],

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from app.core.actor import Actor
+from app.core.approvals import UNDECIDED
 from app.core.db import close_pool, is_postgres, start_pool
 from app.core.errors import GrantsError
 from app.core.roles import Role
@@ -112,12 +113,12 @@ class WageSubsidyMachine(RuleBasedStateMachine):
         with contextlib.suppress(GrantsError, LedgerRefusal):
             claim = self.run(wage_claims.submit(self.clerk, first, [item], TODAY))
             for approver in FINANCE:
-                if self.run(wage_claims.get(SYSTEM, claim["id"]))["status"] in wage_claims.OPEN:
+                if self.run(wage_claims.get(SYSTEM, claim["id"]))["status"] in UNDECIDED:
                     self.run(wage_claims.approve(approver, claim["id"], None, TODAY))
         self.pay(1)
 
     def _open_claims(self) -> list[str]:
-        rows = self.run(WageClaim.select(WageClaim.public_id).where(WageClaim.status.is_in(wage_claims.OPEN)))
+        rows = self.run(WageClaim.select(WageClaim.public_id).where(WageClaim.status.is_in(UNDECIDED)))
         return [r["public_id"] for r in rows]
 
     @precondition(lambda self: bool(self._open_claims()))
