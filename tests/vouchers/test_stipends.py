@@ -83,3 +83,8 @@ def test_only_transport_vouchers_can_be_stipends():
     )
     with pytest.raises(ValidationFailed, match="only transport"):
         run(service.issue_many(SYSTEM, [request]))
+
+
+def test_a_bad_month_is_refused_by_name():
+    result = CliRunner().invoke(main, ["vouchers", "stipends", "--month", "2026-13"])
+    assert result.exit_code == 1 and "not a month like 2026-03 (--month)" in result.output
