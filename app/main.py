@@ -16,13 +16,13 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from app.core import api as core_api
-from app.core.auth_middleware import AuthenticationMiddleware
 from app.core.db import close_pool, is_postgres, start_pool
-from app.core.error_handlers import EXCEPTION_HANDLERS
-from app.core.guards import PUBLIC, role_guard
 from app.core.settings import get_settings
 from app.eligibility import api as eligibility_api
+from app.http import api as core_api
+from app.http.auth_middleware import AuthenticationMiddleware
+from app.http.error_handlers import EXCEPTION_HANDLERS
+from app.http.guards import PUBLIC, role_guard
 from app.ledger import api as ledger_api
 from app.registry import api as registry_api
 from app.vouchers import api as vouchers_api

@@ -6,7 +6,6 @@ import datetime as dt
 from typing import Annotated, Generic, TypeVar
 
 import msgspec
-from litestar.params import Parameter
 
 T = TypeVar("T")
 
@@ -51,12 +50,6 @@ Email = Annotated[
 Password = Annotated[str, msgspec.Meta(min_length=10, max_length=200)]
 Phone = Annotated[str, msgspec.Meta(max_length=40, pattern=r"^[0-9+()\- ]*$")]
 LongText = Annotated[str, msgspec.Meta(max_length=2000)]
-
-Limit = Annotated[int, Parameter(ge=1, le=100, description="page size, 1 to 100")]
-Cursor = Annotated[
-    str | None,
-    Parameter(max_length=40, description="id of the last record of the previous page"),
-]
 
 Money = Annotated[
     str, msgspec.Meta(max_length=20, pattern=r"^-?\d{1,13}(\.\d{1,3})?$", description="e.g. 260.00")

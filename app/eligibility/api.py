@@ -8,7 +8,6 @@ from typing import Annotated
 from litestar import Controller, Request, get, post
 from litestar.params import JSONBody, Parameter, QueryParameter
 
-from app.core.guards import allow, allow_staff, current_actor
 from app.core.roles import PERSONAL_DATA_ROLES, Role
 from app.eligibility import describe, service
 from app.eligibility.catalogue import catalogue
@@ -21,6 +20,7 @@ from app.eligibility.schemas import (
     ProgrammeOut,
     decision_out,
 )
+from app.http.guards import allow, allow_staff, current_actor
 
 DECIDERS = allow(Role.CASEWORKER, Role.ADMIN)
 DECISION_READERS = allow(Role.CASEWORKER, Role.AUDITOR, Role.ADMIN)

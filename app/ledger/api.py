@@ -15,15 +15,15 @@ from litestar.response import Stream
 
 from app.core.actor import Actor
 from app.core.errors import NotFound, ValidationFailed
-from app.core.guards import allow, current_actor
 from app.core.money import format_minor, to_minor
 from app.core.roles import Role
 from app.core.schemas import ListOf
-from app.ledger import beancount_export, dimensions, periods, queries, service
+from app.http.guards import allow, current_actor
+from app.ledger import beancount_export, dimensions, entries, periods, queries, service
 from app.ledger.dimensions import DimensionView
+from app.ledger.entries import parse_entry_id
 from app.ledger.operations import AccountKey, Kind, Leg, Operation, Target
 from app.ledger.periods import PeriodView
-from app.ledger.posting import parse_entry_id
 from app.ledger.schemas import (
     AccountOut,
     BudgetIn,
@@ -204,7 +204,7 @@ class EntryController(Controller):
 
     @get("/entries/{entry_id:str}", opt=READERS)
     async def entry(self, entry_id: EntryId) -> EntryOut:
-        return entry_out(await queries.get_entry(_seq(entry_id)))
+        return entry_out(await entries.get_entry(_seq(entry_id)))
 
     @get("/export/entries.csv", opt=READERS, media_type="text/csv")
     async def entries_csv(

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from app.core.db import as_date, raw
 from app.core.money import format_minor
-from app.ledger.posting import entry_public_id
+from app.ledger.entries import entry_public_id
 from app.ledger.queries import posting_rows
 
 

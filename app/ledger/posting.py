@@ -16,7 +16,6 @@ while the server stores the rows sent before it.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from app.core.batching import collector_paused
 from app.core.db import utcnow, write_transaction
 from app.core.sql import Sql
 from app.ledger import chart as c
+from app.ledger.entries import PostedEntry, PostedLeg, entry_public_id, load_entries
 from app.ledger.errors import LedgerRefusal, Refusal
 from app.ledger.hashing import (
     REQUEST_SEPARATOR,
@@ -47,40 +47,6 @@ from app.ledger.operations import (
 )
 
 COPY_FROM = 500  # batches at least this big are written with COPY
-
-
-class PostedLeg(NamedTuple):
-    account_id: int
-    code: str
-    fund: str
-    programme: str
-    party: str
-    amount: int
-    currency: str
-
-
-class PostedEntry(NamedTuple):
-    id: str
-    seq: int
-    kind: str
-    effective_date: dt.date
-    description: str
-    reference_type: str
-    reference_id: str
-    reverses: str | None
-    idempotency_key: str
-    created_at: dt.datetime
-    created_by: str
-    legs: tuple[PostedLeg, ...]
-
-
-def entry_public_id(seq: int) -> str:
-    return f"je_{seq}"
-
-
-def parse_entry_id(value: str) -> int | None:
-    head, _, tail = value.partition("_")
-    return int(tail) if head == "je" and tail.isdigit() and len(tail) < 19 else None
 
 
 def fingerprint(draft: Draft) -> str:
@@ -135,8 +101,6 @@ async def _post(actor: Actor, drafts: Sequence[Draft]) -> list[PostedEntry]:
         check_rows, account_rows = await _read_after_lock(sql, drafts)
         previous = _judge_checks(drafts, check_rows)
         if previous is not None:
-            from app.ledger.queries import load_entries
-
             return await load_entries(previous)
         accounts = await _accounts(sql, drafts, account_rows)
         _refuse_mixed_currencies(drafts, accounts)

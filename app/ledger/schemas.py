@@ -10,7 +10,7 @@ import msgspec
 from app.core.money import format_minor
 from app.core.schemas import Input, Output, ShortText
 from app.ledger.dimensions import CODE_PATTERN
-from app.ledger.posting import PostedEntry
+from app.ledger.entries import PostedEntry
 from app.ledger.queries import AccountBalance, BudgetPosition, HistoryLine, TrialBalance
 
 Amount = Annotated[

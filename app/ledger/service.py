@@ -12,7 +12,8 @@ from collections.abc import Sequence
 
 from app.core.actor import Actor
 from app.core.db import today
-from app.ledger import posting, queries
+from app.ledger import entries, posting
+from app.ledger.entries import PostedEntry
 from app.ledger.errors import LedgerRefusal, Refusal
 from app.ledger.operations import (
     AccountKey,
@@ -24,7 +25,6 @@ from app.ledger.operations import (
     draft_for,
     reversal_draft,
 )
-from app.ledger.posting import PostedEntry
 
 __all__ = [
     "AccountKey",
@@ -77,7 +77,7 @@ async def reverse(
     actor: Actor, seq: int, *, idempotency_key: str, reason: str, effective_date: dt.date | None = None
 ) -> PostedEntry:
     """Cancel an entry by posting its mirror image, dated in an open month, pointing at the original."""
-    found = await queries.load_entries([seq])
+    found = await entries.load_entries([seq])
     if not found:
         raise LedgerRefusal(Refusal.UNKNOWN_ENTRY, f"no entry je_{seq}", "entry")
     original = found[0]

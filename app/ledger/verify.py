@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 from app.core.db import as_date, raw
 from app.ledger.chart import INITIAL_HASH
+from app.ledger.entries import entry_public_id
 from app.ledger.hashing import HashedEntry, HashedPosting, chain_hash
-from app.ledger.posting import entry_public_id
 from app.ledger.queries import account_public_id
 
 CHUNK = 5000

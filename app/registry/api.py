@@ -8,9 +8,10 @@ from litestar import Controller, Request, get, patch, post
 from litestar.params import JSONBody, Parameter, QueryParameter
 
 from app.core.errors import ValidationFailed
-from app.core.guards import allow, current_actor
 from app.core.roles import Role
-from app.core.schemas import Cursor, Limit, ListOf
+from app.core.schemas import ListOf
+from app.http.guards import allow, current_actor
+from app.http.params import Cursor, Limit
 from app.registry import households, organisations, participants
 from app.registry.households import ChildView, HouseholdView
 from app.registry.organisations import EmployerView, LicenceView, ProviderView

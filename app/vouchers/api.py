@@ -10,11 +10,12 @@ from litestar import Controller, Request, get, post
 from litestar.params import JSONBody, Parameter, QueryParameter
 from litestar.response import Stream
 
-from app.core.csv_output import csv_stream
 from app.core.db import today
-from app.core.guards import allow, current_actor
 from app.core.roles import Role
-from app.core.schemas import Cursor, Limit, ListOf
+from app.core.schemas import ListOf
+from app.http.csv_output import csv_stream
+from app.http.guards import allow, current_actor
+from app.http.params import Cursor, Limit
 from app.vouchers import claim_csv, claims, service
 from app.vouchers.schemas import (
     BatchIssueIn,

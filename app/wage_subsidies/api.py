@@ -11,11 +11,12 @@ from litestar import Controller, Request, get, post
 from litestar.params import JSONBody, Parameter, QueryParameter
 from litestar.response import Stream
 
-from app.core.csv_output import csv_stream
 from app.core.db import today
-from app.core.guards import allow, current_actor
 from app.core.roles import Role
-from app.core.schemas import ApproveIn, Cursor, Limit, ListOf, RejectIn
+from app.core.schemas import ApproveIn, ListOf, RejectIn
+from app.http.csv_output import csv_stream
+from app.http.guards import allow, current_actor
+from app.http.params import Cursor, Limit
 from app.wage_subsidies import payroll_csv, placements, separation, wage_claims
 from app.wage_subsidies.schemas import (
     AgreementIn,

@@ -13,12 +13,12 @@ from litestar.response import Redirect, Template
 
 from app.core import audit, credentials
 from app.core.actor import Actor
-from app.core.api import session_cookie_header
-from app.core.auth_middleware import SESSION_COOKIE
 from app.core.errors import GrantsError
-from app.core.guards import PUBLIC, allow, allow_everyone_signed_in, current_actor
 from app.core.roles import Role
 from app.core.settings import get_settings
+from app.http.api import session_cookie_header
+from app.http.auth_middleware import SESSION_COOKIE
+from app.http.guards import PUBLIC, allow, allow_everyone_signed_in, current_actor
 from app.ledger import queries as ledger_queries
 from app.ledger.schemas import position_out, trial_balance_out
 from app.registry import participants

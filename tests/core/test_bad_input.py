@@ -14,9 +14,9 @@ from typing import Any
 import msgspec
 import msgspec.inspect as mi
 
-from app.core import api as core_api
 from app.core.roles import STAFF_ROLES, Role
 from app.eligibility import schemas as elig
+from app.http import api as core_api
 from app.ledger import schemas as led
 from app.registry import schemas as reg
 from app.vouchers import schemas as vch
@@ -255,7 +255,7 @@ def _body_handlers(app):
 
 
 def _caller(handler) -> Role | None:
-    from app.core.guards import declared_roles
+    from app.http.guards import declared_roles
 
     roles = declared_roles(handler)
     if roles is None:

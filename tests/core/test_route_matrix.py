@@ -11,8 +11,8 @@ import re
 
 import pytest
 
-from app.core.guards import declared_roles
 from app.core.roles import ALL_ROLES, Role
+from app.http.guards import declared_roles
 
 PUBLIC_ROUTES = {
     ("GET", "/health"),

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from app.ledger import periods, queries, service
+from app.ledger.entries import load_entries
 from app.ledger.errors import LedgerRefusal, Refusal
 from app.ledger.operations import AccountKey, Kind, Leg
 from app.ledger.verify import verify
@@ -210,7 +211,7 @@ async def test_a_large_batch_takes_the_bulk_path_and_verifies():
     assert [e.seq for e in posted] == list(range(2, COPY_FROM + 102))
     expected = sum(10 + i % 7 for i in range(COPY_FROM + 100))
     assert (await _position()).committed == expected
-    assert await service.apply(SYSTEM, batch) == await queries.load_entries([e.seq for e in posted])
+    assert await service.apply(SYSTEM, batch) == await load_entries([e.seq for e in posted])
     result = await verify()
     assert result.ok and result.entries == COPY_FROM + 101
 

@@ -8,24 +8,22 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import pandas as pd
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from app.cli.common import friendly_errors, parse_date
 from app.core.errors import ValidationFailed
 from app.core.settings import get_settings
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 console = Console(stderr=True)
 CHUNK_ROWS = 200_000
-
-
-def _friendly(func):
-    from app.cli import friendly_errors
-
-    return friendly_errors(func)
 
 
 @click.group()
@@ -71,22 +69,13 @@ def rules_test(path: Path | None) -> None:
 # --- eval --------------------------------------------------------------------------------------
 
 
-def _date(value: str | None) -> dt.date:
-    if value is None:
-        return dt.date.today()
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise ValidationFailed("invalid_date", f"{value!r} is not a date like 2026-01-31", "--date") from None
-
-
 @rules.command("eval")
 @click.argument("programme")
 @click.option(
     "--input", "input_file", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
 @click.option("--date", "date_text", default=None, help="Decide for this date (YYYY-MM-DD); default today.")
-@_friendly
+@friendly_errors
 def rules_eval(programme: str, input_file: Path, date_text: str | None) -> None:
     """Decide one case (a JSON object of inputs) and print the decision and its explanation as JSON."""
     from app.eligibility.service import decide
@@ -97,7 +86,7 @@ def rules_eval(programme: str, input_file: Path, date_text: str | None) -> None:
         raise ValidationFailed(
             "invalid_json", f"{input_file} is not a JSON object: {exc}", "--input"
         ) from None
-    _, decision = decide(programme, case, _date(date_text))
+    _, decision = decide(programme, case, parse_date(date_text))
     click.echo(json.dumps({**decision.to_dict(), "inputs": decision.inputs}, indent=2, ensure_ascii=False))
 
 
@@ -106,6 +95,8 @@ def rules_eval(programme: str, input_file: Path, date_text: str | None) -> None:
 
 def read_chunks(path: Path) -> Iterator[pd.DataFrame]:
     """The caseload in chunks of text columns; bad encoding and malformed CSV are errors with a line."""
+    import pandas as pd
+
     try:
         reader = pd.read_csv(
             path, dtype=str, chunksize=CHUNK_ROWS, keep_default_na=False, na_values=[""], encoding="utf-8"
@@ -140,7 +131,7 @@ def _count_rows(path: Path) -> int:
     help="Where rejected rows go; default: OUT with .errors.csv.",
 )
 @click.option("--date", "date_text", default=None, help="Decide for this date (YYYY-MM-DD); default today.")
-@_friendly
+@friendly_errors
 def rules_batch(
     programme: str, input_file: Path, out_file: Path, errors_file: Path | None, date_text: str | None
 ) -> None:
@@ -148,7 +139,7 @@ def rules_batch(
     from app.eligibility.catalogue import catalogue
 
     compiled = catalogue().current(programme)
-    as_of = _date(date_text)
+    as_of = parse_date(date_text)
     errors_file = errors_file or out_file.with_suffix(".errors.csv")
     total = _count_rows(input_file)
     decided = rejected = eligible = offset = 0
@@ -199,7 +190,7 @@ def rules_batch(
     help="NAME=VALUE, NAME[key]=VALUE, or NAME*=FACTOR (e.g. income_limit*=1.10). Repeatable.",
 )
 @click.option("--date", "date_text", default=None, help="Decide for this date (YYYY-MM-DD); default today.")
-@_friendly
+@friendly_errors
 def rules_simulate(
     programme: str, input_file: Path, settings: tuple[str, ...], date_text: str | None
 ) -> None:
@@ -211,7 +202,7 @@ def rules_simulate(
 
     compiled = catalogue().current(programme)
     rule = compiled.rule
-    as_of = _date(date_text)
+    as_of = parse_date(date_text)
     baseline = resolve(rule, day_number(as_of))
     scenario = apply_overrides(rule, baseline, list(settings))
     if not any(o.name == "amount" for o in rule.outputs):

@@ -6,7 +6,7 @@ import datetime as dt
 
 import click
 
-from app.cli_rules import _date
+from app.cli.common import cli_actor, friendly_errors, parse_date, parse_month
 
 
 @click.group()
@@ -23,14 +23,13 @@ def vouchers() -> None:
 )
 def vouchers_expire(date_text: str | None) -> None:
     """Expire open vouchers whose validity ended and release their unclaimed value (run daily)."""
-    from app.cli import _cli_actor, friendly_errors
     from app.core.db import run_sync
     from app.vouchers.service import expire_due
 
     @friendly_errors
     def run() -> None:
-        when: dt.date = _date(date_text)
-        count = run_sync(expire_due(_cli_actor(), when))
+        when: dt.date = parse_date(date_text)
+        count = run_sync(expire_due(cli_actor(), when))
         click.echo(f"{count:,} voucher(s) expired; their unclaimed value is back in the available budget")
 
     run()
@@ -96,7 +95,6 @@ def vouchers_issue_batch(input_file: str) -> None:
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from app.cli import _cli_actor, friendly_errors
     from app.core.db import run_sync
     from app.vouchers.service import issue_many
 
@@ -118,7 +116,7 @@ def vouchers_issue_batch(input_file: str) -> None:
                     task, completed=stages.index(stage), description=f"{len(requests):,} vouchers: {stage}"
                 )
 
-            issued = run_sync(issue_many(_cli_actor(), requests, batch=True, progress=advance))
+            issued = run_sync(issue_many(cli_actor(), requests, batch=True, progress=advance))
             progress.update(task, completed=len(stages))
         click.echo("voucher,code,total")
         for voucher in issued:
@@ -134,21 +132,14 @@ def vouchers_issue_batch(input_file: str) -> None:
 @click.option("--month", "month_text", required=True, help="The month to pay, YYYY-MM.")
 def vouchers_stipends(month_text: str) -> None:
     """Pay a month of every open stipend (transport) voucher to its participant; safe to run again."""
-    from app.cli import _cli_actor, friendly_errors
     from app.core.db import run_sync
-    from app.core.errors import ValidationFailed
     from app.core.money import format_minor
     from app.vouchers.service import pay_stipends
 
     @friendly_errors
     def run() -> None:
-        try:
-            month = dt.date.fromisoformat(f"{month_text}-01")
-        except ValueError:
-            raise ValidationFailed(
-                "invalid_month", f"{month_text!r} is not a month like 2026-03", "--month"
-            ) from None
-        paid = run_sync(pay_stipends(_cli_actor(), month))
+        month = parse_month(month_text)
+        paid = run_sync(pay_stipends(cli_actor(), month))
         total = format_minor(paid["amount_minor"], "EUR")
         click.echo(f"{paid['vouchers']:,} stipend(s) for {month:%Y-%m}: {total} payable to participants")
 

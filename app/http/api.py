@@ -11,17 +11,18 @@ from litestar.params import JSONBody, Parameter
 
 from app.core import audit, credentials, users
 from app.core.actor import Actor
-from app.core.auth_middleware import SESSION_COOKIE
 from app.core.credentials import TokenView
 from app.core.db import raw
 from app.core.errors import Unauthenticated, ValidationFailed
-from app.core.guards import PUBLIC, allow, allow_everyone_signed_in, current_actor
 from app.core.passwords import verify_password
 from app.core.roles import Role
-from app.core.schemas import Cursor, Email, Input, Limit, ListOf, Output, Password, ShortText
+from app.core.schemas import Email, Input, ListOf, Output, Password, ShortText
 from app.core.settings import get_settings
 from app.core.tables import User
 from app.core.users import UserView
+from app.http.auth_middleware import SESSION_COOKIE
+from app.http.guards import PUBLIC, allow, allow_everyone_signed_in, current_actor
+from app.http.params import Cursor, Limit
 
 UserId = Annotated[str, Parameter(max_length=40, description="a user id, usr_…")]
 

@@ -1,0 +1,109 @@
+"""`grants init`, `grants demo` and `grants serve`: set up the database, seed the demo, serve the app."""
+
+from __future__ import annotations
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from app.cli.common import click, console, friendly_errors, run
+from app.core.crypto import get_vault, write_key_file
+from app.core.roles import Role
+from app.core.settings import get_settings
+
+
+async def _init() -> None:
+    from app.bootstrap import init_database
+
+    settings = get_settings()
+    if write_key_file(settings):
+        console.print(
+            f"Generated an encryption key for personal data in [bold]{settings.secret_key_file}[/bold]. "
+            "Keep it safe and back it up: without it, personal data cannot be read. "
+            "In production set GRANTS_SECRET_KEY instead."
+        )
+    get_vault()  # fail now, not at the first registration, if the key is unusable
+    await init_database()
+
+
+@click.command()
+@friendly_errors
+def init() -> None:
+    """Create or upgrade the database (migrations) and make sure an encryption key exists."""
+    run(_init())
+    console.print(f"Database ready: {_database_label()}")
+
+
+def _database_label() -> str:
+    url = get_settings().database_url
+    return url.split("@")[-1] if "@" in url else url
+
+
+@click.command()
+@click.option("--seed-only", is_flag=True, help="Stop after seeding; do not serve.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@friendly_errors
+def demo(seed_only: bool, host: str, port: int) -> None:
+    """Set up the database, load demo data (once) and serve the app."""
+    from app.demo import DEMO_PASSWORD, demo_exists
+
+    run(_init())
+    if run(demo_exists()):
+        console.print("Demo data already loaded.")
+        logins = _demo_logins()
+    else:
+        logins = _seed_with_progress()
+    _print_logins(logins, DEMO_PASSWORD)
+    if not seed_only:
+        _serve(host, port, workers=1)
+
+
+def _seed_with_progress() -> list:
+    from app.demo import seed_demo
+
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("Seeding demo data", total=30 + 15)
+
+        def step(label: str, n: int) -> None:
+            progress.update(task, advance=n, description=f"Seeding {label}")
+
+        return run(seed_demo(step))
+
+
+def _demo_logins() -> list:
+    from app.demo import DEMO_DOMAIN, DemoLogin
+
+    return [DemoLogin(r.value, f"{r.value.replace('_', '.')}@{DEMO_DOMAIN}", None) for r in Role]
+
+
+def _print_logins(logins: list, password: str) -> None:
+    table = Table(title=f"Demo users (password for all: {password})")
+    table.add_column("role")
+    table.add_column("e-mail")
+    for login in logins:
+        table.add_row(login.role, login.email)
+    console.print(table)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int)
+@friendly_errors
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the web app and API."""
+    get_vault()
+    _serve(host, port, workers)
+
+
+def _serve(host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    console.print(f"Serving on [bold]http://{host}:{port}/[/bold]  (API docs: http://{host}:{port}/schema)")
+    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers)
