@@ -55,3 +55,23 @@ def year(days: Any) -> Any:
 
 def month(days: Any) -> Any:
     return civil(days)[1]
+
+
+def days_from_civil(year: Any, month: Any, day: Any) -> Any:
+    """Day numbers from (year, month, day); integer-only, so ints and int64 arrays agree."""
+    y = year - (month <= 2)
+    era = y // 400
+    yoe = y - era * 400
+    mp = month + 12 * (month <= 2) - 3
+    doy = (153 * mp + 2) // 5 + day - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+def period_start(days: Any, period: str, start_month: int = 1) -> Any:
+    """The first day of the period a date is in: its month, or its year (a year starting in
+    start_month: 4 gives the fiscal year from 1 April)."""
+    year, month, _ = civil(days)
+    if period == "month":
+        return days_from_civil(year, month, 1)
+    return days_from_civil(year - (month < start_month), start_month, 1)

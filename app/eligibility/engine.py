@@ -21,8 +21,8 @@ import pandas as pd
 
 from app.eligibility import arith
 from app.eligibility.dates import day_number, from_day_number
-from app.eligibility.expr import Lookup, Name, Node, walk
-from app.eligibility.inputs import ParsedFrame, formatter, json_value, parse_frame
+from app.eligibility.expr import Lookup, Name, Node
+from app.eligibility.inputs import ParsedFrame, formatter, given_specs, json_value, parse_frame
 from app.eligibility.loader import lookup_label
 from app.eligibility.model import Kind, Rule, Shape, Type
 from app.eligibility.parameters import Resolved, resolve
@@ -40,9 +40,11 @@ class Decision:
     failed: list[str]
     explanation: dict[str, Any]
     inputs: dict[str, Any] = field(default_factory=dict)  # JSON-ready
+    # A household: each member's id, role, eligibility, failed member conditions and outputs.
+    members: list[dict[str, Any]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "programme": self.programme,
             "version": self.version,
             "as_of": self.as_of.isoformat(),
@@ -51,15 +53,74 @@ class Decision:
             "failed": self.failed,
             "explanation": self.explanation,
         }
+        if self.members is not None:
+            out["members"] = self.members
+        return out
+
+
+def single_evaluator(rule: Rule, given: frozenset[str] = frozenset()) -> Any:
+    """The one-case evaluator for a rule: a flat case, or a household with its members. `given`: named
+    values a rule file's test supplies instead of their formulas."""
+    if rule.members is not None:
+        from app.eligibility.family import HouseholdEvaluator
+
+        return HouseholdEvaluator(rule, given)
+    return CaseEvaluator(rule, given)
+
+
+def caseload_evaluator(rule: Rule, given: frozenset[str] = frozenset()) -> Any:
+    """The whole-caseload evaluator: flat cases, or households as a flat member frame."""
+    if rule.members is not None:
+        from app.eligibility.family_vector import HouseholdCaseloadEvaluator
+
+        return HouseholdCaseloadEvaluator(rule, given)
+    return CaseloadEvaluator(rule, given)
+
+
+class ParameterCache:
+    """Parameters in force on a date for the environment, and how the explanation shows them; cached
+    per date (not for what-ifs, which pass their own)."""
+
+    def __init__(self, rule: Rule, cited: list[tuple[str, Any, Any]] | None = None) -> None:
+        self.rule = rule
+        self.cited = cited or []
+        self._by_day: dict[int, tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = {}
+
+    def get(self, day: int, resolved: Resolved | None = None) -> tuple[dict, dict, dict]:
+        cached = self._by_day.get(day) if resolved is None else None
+        if cached is not None:
+            return cached
+        given = resolved
+        resolved = resolved or resolve(self.rule, day)
+        env = parameter_env(self.rule, resolved.values)
+        shown = {}
+        for name, p in self.rule.parameters.items():
+            shown[name] = {"since": from_day_number(resolved.since[name]).isoformat()}
+            if p.shape is Shape.SCALAR:
+                value = resolved.values[name]
+                if p.is_list:
+                    shown[name]["value"] = [json_value(v, p.type.kind, self.rule.currency) for v in value]
+                else:
+                    shown[name]["value"] = json_value(value, p.type.kind, self.rule.currency)
+        formatted = {label: fmt(get(env)) for label, get, fmt in self.cited}
+        cached = (env, shown, formatted)
+        if given is None:
+            if len(self._by_day) > 256:
+                self._by_day.clear()
+            self._by_day[day] = cached
+        return cached
 
 
 class CaseEvaluator:
     """One case at a time, with its explanation. Build once per rule; `decide` is the hot path."""
 
-    def __init__(self, rule: Rule) -> None:
+    def __init__(self, rule: Rule, given: frozenset[str] = frozenset(), skip_compile: bool = False) -> None:
         self.rule = rule
-        compiler = ScalarCompiler(rule.currency)
-        self.values = [(v.name, compiler.compile(v.node)) for v in rule.values]
+        if skip_compile:  # only the parameters, for the household evaluator
+            self._parameters = ParameterCache(rule)
+            return
+        compiler = ScalarCompiler(rule.currency, rule)
+        self.values = [(v.name, compiler.compile(v.node)) for v in rule.values if v.name not in given]
         self.conditions = [(c, compiler.compile(c.node)) for c in rule.conditions]
         self.outputs = [
             (o.name, compiler.compile(o.node), o.type.kind, formatter(o.type.kind, rule.currency))
@@ -96,28 +157,11 @@ class CaseEvaluator:
             for c, labels in zip(rule.conditions, self.condition_labels, strict=True)
         ]
         self.value_names = [v.name for v in rule.values]
-        self._parameters: dict[int, tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = {}
+        self._parameters = ParameterCache(rule, self.cited_parameters)
 
     def parameter_env(self, day: int, resolved: Resolved | None = None) -> tuple[dict, dict, dict]:
         """The parameter part of the environment and its explanation, cached per date (not for what-ifs)."""
-        cached = self._parameters.get(day) if resolved is None else None
-        if cached is not None:
-            return cached
-        given = resolved
-        resolved = resolved or resolve(self.rule, day)
-        env = parameter_env(self.rule, resolved.values)
-        shown = {}
-        for name, p in self.rule.parameters.items():
-            shown[name] = {"since": from_day_number(resolved.since[name]).isoformat()}
-            if p.shape is Shape.SCALAR:
-                shown[name]["value"] = json_value(resolved.values[name], p.type.kind, self.rule.currency)
-        formatted = {label: fmt(get(env)) for label, get, fmt in self.cited_parameters}
-        cached = (env, shown, formatted)
-        if given is None:
-            if len(self._parameters) > 256:
-                self._parameters.clear()
-            self._parameters[day] = cached
-        return cached
+        return self._parameters.get(day, resolved)
 
     def decide(
         self, inputs: dict[str, Any], as_of: dt.date, resolved: Resolved | None = None, explain: bool = True
@@ -180,8 +224,10 @@ def _cite(
     rule: Rule, compiler: ScalarCompiler, node: Node, cited: dict[str, tuple[Any, Any]]
 ) -> tuple[str, ...]:
     """Labels of the names and table lookups an expression uses; registers how to get and show each."""
+    from app.eligibility.loader import cited_nodes
+
     labels: list[str] = []
-    for sub in walk(node):
+    for sub in cited_nodes(node):
         if isinstance(sub, Name):
             label = sub.name
             if label not in cited:
@@ -241,21 +287,22 @@ class CaseloadResult:
 class CaseloadEvaluator:
     """A whole caseload at once. Build once per rule."""
 
-    def __init__(self, rule: Rule) -> None:
+    def __init__(self, rule: Rule, given: frozenset[str] = frozenset()) -> None:
         self.rule = rule
+        self.given = given
         compiler = VectorCompiler(rule)
 
         def compile_value(node: Node, kind: Type) -> Any:
             return compiler.compile_as(node, kind) if kind.kind is Kind.ENUM else compiler.compile(node)
 
-        self.values = [(v.name, compile_value(v.node, v.type)) for v in rule.values]
+        self.values = [(v.name, compile_value(v.node, v.type)) for v in rule.values if v.name not in given]
         self.conditions = [(c.id, compiler.compile(c.node)) for c in rule.conditions]
         self.outputs = [(o.name, compile_value(o.node, o.type), o.type) for o in rule.outputs]
 
     def decide(
         self, frame: pd.DataFrame, as_of: dt.date, resolved: Resolved | None = None, as_text: bool = False
     ) -> CaseloadResult:
-        parsed = parse_frame(self.rule, frame)
+        parsed = parse_frame(self.rule, frame, given_specs(self.rule, self.given))
         return self.decide_parsed(parsed, as_of, resolved, as_text)
 
     def decide_parsed(

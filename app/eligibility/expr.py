@@ -12,8 +12,20 @@ Never Python `eval`. The grammar, loosest binding first:
     unary       := '-' unary | postfix
     postfix     := primary ['[' expr (',' expr)* ']']
     primary     := number ['%'] | string | 'true' | 'false' | name | name '(' args ')'
-                 | '(' expr ')' | expr-if
-    list        := '[' expr (',' expr)* ']'
+                 | aggregate | rank | '(' expr ')' | expr-if
+    list        := '[' expr (',' expr)* ']' | name        (a list-valued parameter)
+
+Over the members of a household, and over a range or a list (`where`, `by`, `descending` are words only
+here, not reserved):
+
+    aggregate   := ('sum'|'count'|'any'|'all'|'min'|'max') '(' source ['where' expr] [':' expr] ')'
+    source      := name 'in' (sum '..' sum | list)     a variable bound to each item, in order
+                 | name                                 a set of members: members, a role's set, or a
+                                                        true/false value of each member
+    rank        := 'rank' '(' name ['where' expr] 'by' expr ['descending'] ')'
+
+`min(a, b)` and `max(a, b)` keep their meaning: they become aggregates only when the first argument is
+followed by ':' or 'where', or is `name in`.
 
 Every node keeps the offset where it starts, so errors point at a line and column of the rule file.
 """
@@ -32,7 +44,7 @@ _TOKEN = re.compile(
   | (?P<number>\d[\d_]*(?:\.\d+)?)
   | (?P<string>"[^"\n]*"|'[^'\n]*')
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<op>==|!=|<=|>=|[-+*/<>()\[\],%])
+  | (?P<op>==|!=|<=|>=|\.\.|[-+*/<>()\[\],%:])
     """,
     re.VERBOSE,
 )
@@ -128,8 +140,9 @@ class Logical(Node):
 @dataclass(frozen=True, eq=False)
 class Membership(Node):
     operand: Node
-    items: tuple[Node, ...]
+    items: tuple[Node, ...]  # empty when the list is a parameter
     negated: bool = False
+    parameter: str | None = None  # `x in counted_sources`: a list-valued parameter
 
 
 @dataclass(frozen=True, eq=False)
@@ -137,6 +150,45 @@ class Conditional(Node):
     condition: Node
     then: Node
     otherwise: Node
+
+
+@dataclass(frozen=True, eq=False)
+class Range(Node):
+    """`low..high`: the whole numbers from low to high, both included."""
+
+    low: Node
+    high: Node
+
+
+@dataclass(frozen=True, eq=False)
+class Aggregate(Node):
+    """sum, count, any, all, min or max over the members of a set, or over the items of a range or list.
+
+    Over members: `members` names the set (members, a role's set or a true/false member value) and
+    `where` and `body` are evaluated for each member. Over items: `variable` is bound to each item of
+    `items` (a Range, a tuple of literal nodes, or the Name of a list parameter) in turn."""
+
+    function: str
+    text: str  # the aggregate as written, labels it in explanations
+    members: str | None
+    variable: str | None
+    items: Node | tuple[Node, ...] | None
+    where: Node | None
+    body: Node | None
+
+
+@dataclass(frozen=True, eq=False)
+class Rank(Node):
+    """A member's place (1, 2, …) in a set of its household ordered by a key; 0 outside the set."""
+
+    text: str
+    members: str
+    where: Node | None
+    key: Node
+    descending: bool
+
+
+AGGREGATES = ("sum", "count", "any", "all", "min", "max")
 
 
 @dataclass
@@ -213,16 +265,23 @@ class _Parser:
             self.index += 1
             node: Node = Compare(left.offset, token.text, left, self.sum())
         elif self.accept("in"):
-            node = Membership(left.offset, left, self.items())
+            node = self._membership(left, negated=False)
         elif token.kind == "keyword" and token.text == "not" and self._peek_text() == "in":
             self.index += 2
-            node = Membership(left.offset, left, self.items(), negated=True)
+            node = self._membership(left, negated=True)
         else:
             return left
         after = self.current
         if (after.kind == "op" and after.text in COMPARISONS) or after.text == "in":
             raise ExpressionError("comparisons cannot be chained; join them with 'and'", after.offset)
         return node
+
+    def _membership(self, left: Node, negated: bool) -> Membership:
+        token = self.current
+        if token.kind == "name":
+            self.index += 1
+            return Membership(left.offset, left, (), negated, token.text)
+        return Membership(left.offset, left, self.items(), negated)
 
     def _peek_text(self) -> str:
         return self.tokens[self.index + 1].text if self.index + 1 < len(self.tokens) else ""
@@ -282,6 +341,10 @@ class _Parser:
         if token.kind == "name":
             self.index += 1
             if self.accept("("):
+                if token.text == "rank":
+                    return self._rank(token)
+                if token.text in AGGREGATES and self._starts_aggregate(token.text):
+                    return self._aggregate(token)
                 return Call(token.offset, token.text, self._arguments())
             return Name(token.offset, token.text)
         if self.accept("("):
@@ -299,6 +362,77 @@ class _Parser:
             args.append(self.expression())
         self.expect(")", "to close the function call")
         return tuple(args)
+
+    # -- aggregates
+    def _starts_aggregate(self, function: str) -> bool:
+        """After `fn(`: is this an aggregate (a set or an iteration) rather than a call of min/max?"""
+        if function not in ("min", "max"):
+            return True
+        first, second = self.current, self._peek()
+        if first.kind != "name":
+            return False
+        if second.kind == "keyword" and second.text == "in":
+            return True
+        return (second.kind == "op" and second.text == ":") or (second.kind == "name" and second.text == "where")
+
+    def _peek(self) -> Token:
+        return self.tokens[min(self.index + 1, len(self.tokens) - 1)]
+
+    def _word(self, word: str) -> bool:
+        token = self.current
+        if token.kind == "name" and token.text == word:
+            self.index += 1
+            return True
+        return False
+
+    def _aggregate(self, start: Token) -> Aggregate:
+        function = start.text
+        name = self.current
+        if name.kind != "name":
+            raise ExpressionError(
+                f"{function}(…) starts with a set of members (members, children …) or 'name in …'",
+                name.offset,
+            )
+        self.index += 1
+        variable = members = None
+        items: Node | tuple[Node, ...] | None = None
+        if self.accept("in"):
+            variable, items = name.text, self._iteration_items()
+        else:
+            members = name.text
+        where = self.expression() if self._word("where") else None
+        body = self.expression() if self.accept(":") else None
+        end = self.expect(")", f"to close {function}(…)")
+        text = self.text[start.offset : end.offset + 1]
+        return Aggregate(start.offset, function, text, members, variable, items, where, body)
+
+    def _iteration_items(self) -> Node | tuple[Node, ...]:
+        if self.current.kind == "op" and self.current.text == "[":
+            self.index += 1
+            items = [self.expression()]
+            while self.accept(","):
+                items.append(self.expression())
+            self.expect("]", "to close the list")
+            return tuple(items)
+        low = self.sum()
+        if self.accept(".."):
+            return Range(low.offset, low, self.sum())
+        if isinstance(low, Name):
+            return low  # a list-valued parameter
+        raise ExpressionError("after 'in' comes a range (1..12), a list [1, 6, 12] or a list parameter", low.offset)
+
+    def _rank(self, start: Token) -> Rank:
+        name = self.current
+        if name.kind != "name":
+            raise ExpressionError("rank(…) starts with a set of members (children, parents …)", name.offset)
+        self.index += 1
+        where = self.expression() if self._word("where") else None
+        if not self._word("by"):
+            raise ExpressionError("rank(set by key): say what orders the members, e.g. 'by birth_date'", self.current.offset)
+        key = self.expression()
+        descending = self._word("descending")
+        end = self.expect(")", "to close rank(…)")
+        return Rank(start.offset, self.text[start.offset : end.offset + 1], name.text, where, key, descending)
 
     def _number(self, token: Token) -> Number:
         text = token.text.replace("_", "")
@@ -364,13 +498,40 @@ def children(node: Node) -> tuple[Node, ...]:
             return (x, *items)
         case Conditional(condition=c, then=a, otherwise=b):
             return (c, a, b)
+        case Range(low=a, high=b):
+            return (a, b)
+        case Aggregate(items=items, where=where, body=body):
+            found = items if isinstance(items, tuple) else (items,)
+            return tuple(n for n in (*found, where, body) if n is not None)
+        case Rank(where=where, key=key):
+            return tuple(n for n in (where, key) if n is not None)
     return ()
 
 
 def names(node: Node) -> list[tuple[str, int]]:
-    """Names a tree refers to (variables and tables), with their offsets, in order of appearance."""
-    found = []
-    for sub in walk(node):
-        if isinstance(sub, (Name, Lookup)):
-            found.append((sub.name, sub.offset))
+    """Names a tree refers to (variables, tables and sets of members), with their offsets, in order of
+    appearance. A variable an aggregate binds is not a reference."""
+    found: list[tuple[str, int]] = []
+    _names(node, frozenset(), found)
     return found
+
+
+def _names(node: Node, bound: frozenset[str], found: list[tuple[str, int]]) -> None:
+    if isinstance(node, (Name, Lookup)) and node.name not in bound:
+        found.append((node.name, node.offset))
+    if isinstance(node, Membership) and node.parameter is not None:
+        found.append((node.parameter, node.offset))
+    if isinstance(node, (Aggregate, Rank)) and node.members is not None:
+        found.append((node.members, node.offset))
+    if isinstance(node, Aggregate) and node.variable is not None:
+        items = node.items if isinstance(node.items, tuple) else (node.items,)
+        for item in items:
+            if item is not None:
+                _names(item, bound, found)
+        inner = bound | {node.variable}
+        for sub in (node.where, node.body):
+            if sub is not None:
+                _names(sub, inner, found)
+        return
+    for child in children(node):
+        _names(child, bound, found)

@@ -33,24 +33,125 @@ def describe(value: Any, spec: InputSpec, currency: str) -> str:
     return str(value)
 
 
-def parse_case(rule: Rule, raw: dict[str, Any], param: str = "input") -> dict[str, Any]:
-    """A case in internal representation, or ValidationFailed naming every bad field."""
+MEMBERS = "members"  # the key of a household's list of members in a case
+MAX_MEMBERS = 1000  # members of one household given to one decision (a caseload has no such limit)
+MAX_MEMBER_ID = 64
+
+
+def parse_case(
+    rule: Rule, raw: dict[str, Any], param: str = "input", given: dict[str, InputSpec] | None = None
+) -> dict[str, Any]:
+    """A case in internal representation, or ValidationFailed naming every bad field. A household's
+    members come back as a list of dicts under "members", each with its id, role and inputs.
+    `given`: named values a rule file's test gives directly (for the household and for each member)."""
     if not isinstance(raw, dict):
         raise ValidationFailed("invalid_input", "input must be an object of input names to values", param)
+    if rule.members is None:
+        return _parse_fields(rule, _specs(rule.inputs, given), raw, param, rule.version if not given else None)
+    return _parse_household(rule, raw, param, given or {})
+
+
+def _specs(inputs: dict[str, InputSpec], given: dict[str, InputSpec] | None) -> dict[str, InputSpec]:
+    return {**inputs, **given} if given else inputs
+
+
+def _parse_household(
+    rule: Rule, raw: dict[str, Any], param: str, given: dict[str, InputSpec]
+) -> dict[str, Any]:
+    assert rule.members is not None
+    problems: list[ErrorDetail] = []
+    group_given = {n: s for n, s in given.items() if not n.startswith("members.")}
+    member_given = {n.removeprefix("members."): s for n, s in given.items() if n.startswith("members.")}
+    fields = {k: v for k, v in raw.items() if k != MEMBERS}
+    values: dict[str, Any] = {}
+    try:
+        values = _parse_fields(rule, _specs(rule.inputs, group_given), fields, param, None if given else rule.version)
+    except ValidationFailed as exc:
+        problems.extend(exc.details or [])
+    listed = raw.get(MEMBERS)
+    members: list[dict[str, Any]] = []
+    if not isinstance(listed, list):
+        problems.append(
+            ErrorDetail("missing_input", "members is a list of the household's members: {role, …}", f"{param}.{MEMBERS}")
+        )
+    elif len(listed) > MAX_MEMBERS:
+        problems.append(
+            ErrorDetail("too_many_members", f"at most {MAX_MEMBERS} members in one case", f"{param}.{MEMBERS}")
+        )
+    else:
+        specs = _specs(rule.members.inputs, member_given)
+        seen: set[str] = set()
+        for index, member in enumerate(listed):
+            where = f"{param}.{MEMBERS}[{index}]"
+            try:
+                members.append(_parse_member(rule, specs, member, where, index, seen, bool(member_given)))
+            except ValidationFailed as exc:
+                problems.extend(exc.details or [])
+    if problems:
+        first = problems[0]
+        raise ValidationFailed(first.code, first.message, first.param, details=problems)
+    values[MEMBERS] = members
+    return values
+
+
+def _parse_member(
+    rule: Rule,
+    specs: dict[str, InputSpec],
+    raw: Any,
+    where: str,
+    index: int,
+    seen: set[str],
+    given: bool,
+) -> dict[str, Any]:
+    assert rule.members is not None
+    if not isinstance(raw, dict):
+        raise ValidationFailed("invalid_input", "a member is an object: {role, …inputs}", where)
+    problems: list[ErrorDetail] = []
+    member_id = raw.get("id", str(index + 1))
+    if not isinstance(member_id, str) or not member_id or len(member_id) > MAX_MEMBER_ID:
+        problems.append(
+            ErrorDetail("invalid_input", f"id is a text of 1 to {MAX_MEMBER_ID} characters", f"{where}.id")
+        )
+    elif member_id in seen:
+        problems.append(ErrorDetail("duplicate_member", f"two members have the id {member_id!r}", f"{where}.id"))
+    else:
+        seen.add(member_id)
+    role = raw.get("role")
+    roles = rule.members.roles
+    if role not in roles:
+        hint = suggest(str(role), roles) if role is not None else ""
+        message = f"role must be one of {', '.join(roles)}" + (f"; {hint}" if hint else "")
+        problems.append(ErrorDetail("invalid_input", message, f"{where}.role"))
+    fields = {k: v for k, v in raw.items() if k not in ("id", "role")}
+    values: dict[str, Any] = {}
+    try:
+        values = _parse_fields(rule, specs, fields, where, None if given else rule.version + ":members")
+    except ValidationFailed as exc:
+        problems.extend(exc.details or [])
+    if problems:
+        raise ValidationFailed(problems[0].code, problems[0].message, problems[0].param, details=problems)
+    values["id"] = member_id
+    values["role"] = role
+    return values
+
+
+def _parse_fields(
+    rule: Rule, specs: dict[str, InputSpec], raw: dict[str, Any], param: str, cache: str | None
+) -> dict[str, Any]:
     values: dict[str, Any] = {}
     provided = 0
-    for name, fast, spec in _fast_converters(rule):
+    for name, fast, spec in _fast_converters(rule, specs, cache):
         given = raw.get(name)
         if given is None and spec.has_default:
             values[name] = spec.default
             continue
         value = fast(given) if given is not None else None
         if value is None:
-            return _parse_case_carefully(rule, raw, param)  # it says what is wrong, field by field
+            return _parse_case_carefully(rule, specs, raw, param)  # it says what is wrong, field by field
         values[name] = value
         provided += 1
     if provided != len(raw):  # unknown fields, or defaults given as null
-        return _parse_case_carefully(rule, raw, param)
+        return _parse_case_carefully(rule, specs, raw, param)
     return values
 
 
@@ -58,13 +159,16 @@ _FAST: dict[str, list[tuple[str, Callable[[Any], Any], InputSpec]]] = {}
 _MONEY_TEXT = re.compile(r"^(-?)(\d{1,13})(?:\.(\d{1,3}))?$")
 
 
-def _fast_converters(rule: Rule) -> list[tuple[str, Callable[[Any], Any], InputSpec]]:
+def _fast_converters(
+    rule: Rule, specs: dict[str, InputSpec], cache: str | None
+) -> list[tuple[str, Callable[[Any], Any], InputSpec]]:
     """Per input, a converter for the common well-formed value that returns None for anything else
     (missing, wrong type, out of bounds): the hot path of deciding one case."""
-    converters = _FAST.get(rule.version)
+    converters = _FAST.get(cache) if cache is not None else None
     if converters is None:
-        converters = [(name, _fast(spec, rule.currency), spec) for name, spec in rule.inputs.items()]
-        _FAST[rule.version] = converters
+        converters = [(name, _fast(spec, rule.currency), spec) for name, spec in specs.items()]
+        if cache is not None:
+            _FAST[cache] = converters
     return converters
 
 
@@ -111,11 +215,13 @@ def _iso_day(text: str) -> int | None:
         return None
 
 
-def _parse_case_carefully(rule: Rule, raw: dict[str, Any], param: str) -> dict[str, Any]:
+def _parse_case_carefully(
+    rule: Rule, specs: dict[str, InputSpec], raw: dict[str, Any], param: str
+) -> dict[str, Any]:
     problems: list[ErrorDetail] = []
     for key in raw:
-        if key not in rule.inputs:
-            hint = suggest(str(key), rule.inputs)
+        if key not in specs:
+            hint = suggest(str(key), specs)
             problems.append(
                 ErrorDetail(
                     "unknown_input",
@@ -124,7 +230,7 @@ def _parse_case_carefully(rule: Rule, raw: dict[str, Any], param: str) -> dict[s
                 )
             )
     values: dict[str, Any] = {}
-    for name, spec in rule.inputs.items():
+    for name, spec in specs.items():
         field = f"{param}.{name}"
         if name not in raw or raw[name] is None:
             if spec.has_default:
@@ -170,13 +276,20 @@ class ParsedFrame:
     errors: pd.DataFrame  # row (0-based), field, reason
 
 
-def parse_frame(rule: Rule, frame: pd.DataFrame) -> ParsedFrame:
+def given_specs(rule: Rule, names: frozenset[str], prefix: str = "") -> dict[str, InputSpec]:
+    """Named values a rule file's test gives instead of their formulas, read like inputs of their type."""
+    return {f"{prefix}{name}": InputSpec(name, rule.value(name).type) for name in names if rule.value(name)}  # type: ignore[union-attr]
+
+
+def parse_frame(
+    rule: Rule, frame: pd.DataFrame, extra: dict[str, InputSpec] | None = None, specs: dict[str, InputSpec] | None = None
+) -> ParsedFrame:
     """Columns of a caseload, vectorised: converted, bounds-checked; bad rows listed with field and reason."""
     size = len(frame)
     bad = np.zeros(size, dtype=bool)
     error_parts: list[pd.DataFrame] = []
     columns: dict[str, np.ndarray] = {}
-    for name, spec in rule.inputs.items():
+    for name, spec in {**(specs if specs is not None else rule.inputs), **(extra or {})}.items():
         if name not in frame.columns:
             if spec.has_default:
                 columns[name] = np.full(size, _default_array_value(spec), dtype=_dtype(spec))
@@ -356,9 +469,18 @@ def iso_date(day: int) -> str:
 
 
 def case_to_json(rule: Rule, values: dict[str, Any]) -> dict[str, Any]:
-    return {
-        name: json_value(values[name], spec.type.kind, rule.currency) for name, spec in rule.inputs.items()
-    }
+    out = {name: json_value(values[name], spec.type.kind, rule.currency) for name, spec in rule.inputs.items()}
+    if rule.members is not None:
+        out[MEMBERS] = [member_to_json(rule, m) for m in values[MEMBERS]]
+    return out
+
+
+def member_to_json(rule: Rule, member: dict[str, Any]) -> dict[str, Any]:
+    assert rule.members is not None
+    out = {"id": member["id"], "role": member["role"]}
+    for name, spec in rule.members.inputs.items():
+        out[name] = json_value(member[name], spec.type.kind, rule.currency)
+    return out
 
 
 def as_date(value: Any, param: str = "date") -> int:

@@ -14,9 +14,10 @@ from typing import Any
 from app.core.errors import ErrorDetail, ValidationFailed
 from app.core.money import check_currency, to_minor
 from app.eligibility.dates import day_number
-from app.eligibility.expr import ExpressionError, Lookup, Name, Node, String, parse
+from app.eligibility.expr import Aggregate, ExpressionError, Lookup, Name, Node, Rank, String, parse
 from app.eligibility.model import (
     BOOLEAN,
+    MEMBER_SET,
     DATE,
     INTEGER,
     MONEY,
@@ -25,6 +26,8 @@ from app.eligibility.model import (
     Condition,
     InputSpec,
     Kind,
+    Level,
+    Members,
     NamedValue,
     Output,
     Parameter,
@@ -38,8 +41,10 @@ from app.eligibility.source import Document, RuleError, parse_document
 from app.eligibility.typecheck import FUNCTIONS, Checker, suggest
 
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+ELIGIBLE = "eligible"  # in a member's formulas: the member meets every member condition
+ROLE = "role"  # each member's role
 RESERVED = (
-    {"as_of", "eligible", "failed"}
+    {"as_of", ELIGIBLE, "failed", ROLE, MEMBER_SET, "id", "where", "by", "descending"}
     | set(FUNCTIONS)
     | {"if", "then", "else", "and", "or", "not", "in", "true", "false"}
 )
@@ -51,11 +56,26 @@ SECTIONS = (
     "inputs",
     "parameters",
     "values",
+    "members",
     "conditions",
     "outputs",
     "tests",
 )
+MEMBER_SECTIONS = ("description", "roles", "inputs", "values", "beneficiaries", "conditions", "outputs")
 SIMPLE_TYPES = {"integer": INTEGER, "number": NUMBER, "money": MONEY, "boolean": BOOLEAN, "date": DATE}
+PARAMETER_KEYS = (
+    "type",
+    "values",
+    "choices",
+    "list",
+    "brackets",
+    "default",
+    "description",
+    "unit",
+    "reference",
+    "changes",
+    "as_at",
+)
 TEMPLATE_FIELD = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 
 
@@ -108,6 +128,12 @@ class _Builder:
         self.value_types: dict[str, Type | None] = {}
         self.types: dict[Node, Type] = {}
         self.value_paths: dict[str, tuple] = {}
+        self.value_levels: dict[str, Level] = {}
+        self.member_inputs: dict[str, InputSpec] = {}
+        self.roles: tuple[str, ...] = ()
+        self.sets: dict[str, str | None] = {}
+        self.member_nodes: set[Node] = set()
+        self.member_condition_nodes: list[tuple[int, Node]] = []
 
     def error(self, path: tuple, message: str, hint: str = "") -> None:
         self.errors.append(self.doc.error(path, message, hint))
@@ -126,13 +152,21 @@ class _Builder:
                     self.doc.key_error((key,), f"unknown section {key!r}", suggest(str(key), SECTIONS))
                 )
         rule_id = self._identity(data)
-        self.inputs = self._inputs(data.get("inputs"))
+        self.inputs = self._inputs(data.get("inputs"), ("inputs",), set())
+        section = self._members_head(data.get("members"))
         self.parameters = self._parameters(data.get("parameters"))
-        order = self._values(data.get("values"))
-        values = tuple(self._check_value(name) for name in order)
-        conditions = self._conditions(data.get("conditions"))
-        outputs = self._outputs(data.get("outputs"))
-        tests = self._tests(data.get("tests"), conditions, outputs)
+        self._member_condition_nodes(section)
+        order = self._values(data.get("values"), (section or {}).get("values"))
+        values, at = [], 0
+        for name in order:
+            if name == ELIGIBLE:
+                at = len([v for v in values if v is not None])
+                continue
+            values.append(self._check_value(name))
+        members = self._members_tail(section) if section is not None else None
+        conditions = self._conditions(data.get("conditions"), ("conditions",), Level.GROUP)
+        outputs = self._outputs(data.get("outputs"), ("outputs",), Level.GROUP)
+        tests = self._tests(data.get("tests"), conditions, outputs, members)
         if self.errors:
             return None
         return Rule(
@@ -150,6 +184,9 @@ class _Builder:
             outputs=outputs,
             tests=tests,
             types=self.types,
+            members=members,
+            member_conditions_at=at,
+            member_nodes=frozenset(self.member_nodes),
         )
 
     def _identity(self, data: dict) -> str:
@@ -184,19 +221,25 @@ class _Builder:
         return True
 
     def _names_taken(self) -> set[str]:
-        return set(self.inputs) | set(self.parameters) | set(self.value_nodes)
+        return (
+            set(self.inputs)
+            | set(self.member_inputs)
+            | set(self.sets)
+            | set(self.parameters)
+            | set(self.value_nodes)
+        )
 
     # -- inputs
-    def _inputs(self, section: Any) -> dict[str, InputSpec]:
+    def _inputs(self, section: Any, where: tuple, taken: set[str]) -> dict[str, InputSpec]:
         inputs: dict[str, InputSpec] = {}
         if section is None:
             return inputs
         if not isinstance(section, dict):
-            self.error(("inputs",), "inputs is a mapping of name → {type, …}")
+            self.error(where, "inputs is a mapping of name → {type, …}")
             return inputs
         for name, spec in section.items():
-            path = ("inputs", name)
-            if not self._name_ok(path, name, set(inputs)):
+            path = (*where, name)
+            if not self._name_ok(path, name, set(inputs) | taken):
                 continue
             if isinstance(spec, str):
                 spec = {"type": spec}
@@ -215,19 +258,80 @@ class _Builder:
             )
         return inputs
 
-    def _type(self, path: tuple, spec: dict) -> Type | None:
+    # -- members of a household
+    def _members_head(self, section: Any) -> dict | None:
+        """Roles, their sets and the members' inputs: what the parameters and values need to know."""
+        if section is None:
+            return None
+        path = ("members",)
+        if not isinstance(section, dict):
+            self.error(path, "members is a mapping: roles, inputs, values, beneficiaries, conditions, outputs")
+            return None
+        self._unknown_keys(path, section, MEMBER_SECTIONS)
+        roles = section.get("roles")
+        if not isinstance(roles, dict) or not roles:
+            self.error(
+                (*path, "roles"),
+                "roles is a mapping of each role to the name of its set (parent: parents, child: children)",
+            )
+            return None
+        self.sets = {MEMBER_SET: None}
+        for role, set_name in roles.items():
+            rpath = (*path, "roles", role)
+            if not isinstance(role, str) or not NAME.match(role):
+                self.errors.append(self.doc.key_error(rpath, f"{role!r} is not a valid role (lower-case letters)"))
+                continue
+            if not self._name_ok(rpath, set_name, set(self.inputs) | set(self.sets)):
+                continue
+            self.sets[set_name] = role
+        self.roles = tuple(r for r in self.sets.values() if r is not None)
+        self.member_inputs = self._inputs(section.get("inputs"), (*path, "inputs"), set(self.inputs) | set(self.sets))
+        return section
+
+    def _member_condition_nodes(self, section: dict | None) -> None:
+        """The member conditions' expressions, parsed before the values: a value may use `eligible`."""
+        if section is None:
+            return
+        for i, spec in enumerate(section.get("conditions") or []):
+            if isinstance(spec, dict) and isinstance(spec.get("when"), str):
+                node = self._parse(("members", "conditions", i, "when"), spec["when"])
+                if node is not None:
+                    self.member_condition_nodes.append((i, node))
+
+    def _members_tail(self, section: dict) -> Members | None:
+        beneficiaries = section.get("beneficiaries", MEMBER_SET)
+        path = ("members", "beneficiaries")
+        if beneficiaries not in self.sets and not (
+            beneficiaries in self.value_nodes
+            and self.value_levels.get(beneficiaries) is Level.MEMBER
+            and self.value_types.get(beneficiaries) == BOOLEAN
+        ):
+            self.error(path, f"beneficiaries is a set of members, not {beneficiaries!r}", suggest(str(beneficiaries), self.sets))
+        conditions = self._conditions(section.get("conditions"), ("members", "conditions"), Level.MEMBER)
+        outputs = self._outputs(section.get("outputs"), ("members", "outputs"), Level.MEMBER)
+        return Members(
+            roles=self.roles,
+            sets=self.sets,
+            inputs=self.member_inputs,
+            beneficiaries=str(beneficiaries),
+            conditions=conditions,
+            outputs=outputs,
+            description=str(section.get("description", "")).strip(),
+        )
+
+    def _type(self, path: tuple, spec: dict, enum_key: str = "values") -> Type | None:
         kind = spec.get("type")
         if kind == "enum":
-            values = spec.get("values")
+            values = spec.get(enum_key)
             if (
                 not isinstance(values, list)
                 or not values
                 or not all(isinstance(v, str) and v for v in values)
             ):
-                self.error((*path, "values"), "an enum needs values: a list of texts")
+                self.error((*path, enum_key), f"an enum needs {enum_key}: a list of texts")
                 return None
             if len(set(values)) != len(values):
-                self.error((*path, "values"), "enum values must be different")
+                self.error((*path, enum_key), "enum values must be different")
             return Type(Kind.ENUM, tuple(values))
         if kind not in SIMPLE_TYPES:
             self.error(
@@ -262,23 +366,22 @@ class _Builder:
         if not isinstance(section, dict):
             self.error(("parameters",), "parameters is a mapping of name → {type, values: {date: value}}")
             return parameters
+        taken = set(self.inputs) | set(self.member_inputs) | set(self.sets)
         for name, spec in section.items():
             path = ("parameters", name)
-            if not self._name_ok(path, name, set(parameters) | set(self.inputs)):
+            if not self._name_ok(path, name, set(parameters) | taken):
                 continue
             if not isinstance(spec, dict):
                 self.error(path, "a parameter is {type, values: {date: value}}")
                 continue
-            self._unknown_keys(
-                path, spec, ("type", "values", "brackets", "default", "description", "unit", "reference")
-            )
+            self._unknown_keys(path, spec, PARAMETER_KEYS)
             parameter = self._parameter(path, name, spec)
             if parameter is not None:
                 parameters[name] = parameter
         return parameters
 
     def _parameter(self, path: tuple, name: str, spec: dict) -> Parameter | None:
-        kind = self._type(path, spec)
+        kind = self._type(path, spec, enum_key="choices")
         dated = spec.get("values")
         if kind is None:
             return None
@@ -291,12 +394,15 @@ class _Builder:
             if over is None or not (over.numeric or over.kind is Kind.MONEY):
                 self.error((*path, "brackets"), "brackets: the type looked up (integer, number or money)")
                 return None
+        is_list = spec.get("list", False) is True
         versions = []
         for since, raw in dated.items():
             day = self._since((*path, "values", since, "<key>"), since)
             vpath = (*path, "values", since)
             if over is not None:
                 value = self._brackets(vpath, raw, kind, over)
+            elif is_list:
+                value = self._list(vpath, raw, kind)
             elif isinstance(raw, dict):
                 value = self._table(vpath, raw, kind)
             else:
@@ -316,11 +422,106 @@ class _Builder:
         default = self._value((*path, "default"), spec["default"], kind) if "default" in spec else None
         if shape is Shape.TABLE:
             self._same_keys(path, versions)
+            versions = self._changes(path, spec.get("changes"), versions, kind)
         elif any(isinstance(v.value, dict) for v in versions):
             self.error((*path, "values"), "every dated value must have the same shape")
+        if "changes" in spec and shape is not Shape.TABLE:
+            self.error((*path, "changes"), "changes are for tables: each names the cells that change from a date")
         return Parameter(
-            name, kind, shape, tuple(versions), str(spec.get("description", "")), over, key_count, default
+            name,
+            kind,
+            shape,
+            tuple(versions),
+            str(spec.get("description", "")),
+            over,
+            key_count,
+            default,
+            is_list,
+            self._as_at((*path, "as_at"), spec.get("as_at")),
         )
+
+    def _list(self, path: tuple, raw: Any, kind: Type) -> tuple | None:
+        if not isinstance(raw, list):
+            self.error(path, "a list parameter's dated value is a list, e.g. [employment, self_employment]")
+            return None
+        items = [self._value((*path, i), item, kind) for i, item in enumerate(raw)]
+        return None if any(item is None for item in items) else tuple(items)
+
+    def _as_at(self, path: tuple, raw: Any) -> tuple[str, int] | None:
+        """`as_at: year` (or month, or {period: year, start_month: 4}): the parameter's value is the one in
+        force when the decision's period began, so it stays fixed for the whole period."""
+        if raw is None:
+            return None
+        if isinstance(raw, str):
+            raw = {"period": raw}
+        if isinstance(raw, dict) and raw.get("period") in ("year", "month") and set(raw) <= {"period", "start_month"}:
+            start = raw.get("start_month", 1)
+            if isinstance(start, int) and not isinstance(start, bool) and 1 <= start <= 12:
+                if raw["period"] == "month" and start != 1:
+                    self.error(path, "start_month is for years")
+                    return None
+                return (raw["period"], start)
+        self.error(path, "as_at is year, month, or {period: year, start_month: 4} (a fiscal year from April)")
+        return None
+
+    def _changes(
+        self, path: tuple, raw: Any, versions: list[ParameterVersion], kind: Type
+    ) -> list[ParameterVersion]:
+        """`changes: {date: {key: {key: value}}}`: from that date only the cells named change; the rest of
+        the table is the one in force the day before."""
+        if raw is None or not versions:
+            return versions
+        if not isinstance(raw, dict):
+            self.error((*path, "changes"), "changes is a mapping of start date → the cells that change")
+            return versions
+        starts = {v.since for v in versions}
+        dated: list[tuple[int, tuple, Any]] = []
+        for since, cells in raw.items():
+            cpath = (*path, "changes", since)
+            day = self._since((*cpath, "<key>"), since)
+            if day is None:
+                continue
+            if day in starts:
+                self.errors.append(self.doc.key_error(cpath, "this date is in values too: give the table once a date"))
+                continue
+            if not isinstance(cells, dict) or not cells:
+                self.error(cpath, "a change names the cells that change: {under_3: {full_time: \"275.00\"}}")
+                continue
+            dated.append((day, cpath, cells))
+        for day, cpath, cells in sorted(dated, key=lambda d: d[0]):
+            base = next((v for v in reversed(versions) if v.since < day), None)
+            if base is None:
+                self.error(cpath, "a change needs a full table in force before it (under values)")
+                continue
+            merged = self._merge_cells(cpath, base.value, cells, kind)
+            if merged is not None:
+                versions.append(ParameterVersion(day, merged))
+                versions.sort(key=lambda v: v.since)
+        return versions
+
+    def _merge_cells(self, path: tuple, table: dict, cells: dict, kind: Type) -> dict | None:
+        merged = dict(table)
+        for key, value in cells.items():
+            key_text = str(key)
+            if key_text not in table:
+                self.errors.append(
+                    self.doc.key_error((*path, key), f"the table has no key {key_text!r}", suggest(key_text, table))
+                )
+                return None
+            if isinstance(table[key_text], dict):
+                if not isinstance(value, dict):
+                    self.error((*path, key), f"{key_text!r} holds a table: name the cells under it")
+                    return None
+                inner = self._merge_cells((*path, key), table[key_text], value, kind)
+                if inner is None:
+                    return None
+                merged[key_text] = inner
+            else:
+                converted = self._value((*path, key), value, kind)
+                if converted is None:
+                    return None
+                merged[key_text] = converted
+        return merged
 
     def _since(self, path: tuple, raw: Any) -> int | None:
         if isinstance(raw, dt.date) and not isinstance(raw, dt.datetime):
@@ -381,58 +582,85 @@ class _Builder:
         return Brackets(tuple(thresholds), tuple(values))
 
     # -- named values
-    def _values(self, section: Any) -> list[str]:
-        if section is None:
-            return []
-        if not isinstance(section, dict):
-            self.error(("values",), "values is a mapping of name → expression")
-            return []
-        for name, spec in section.items():
-            path = ("values", name)
-            if not self._name_ok(path, name, self._names_taken()):
+    def _values(self, section: Any, member_section: Any = None) -> list[str]:
+        """Named values of the household and of each member, in one order where each comes after what it
+        uses (the member conditions, which `eligible` stands for, take their place in it too)."""
+        for where, level, spec_section in (
+            (("values",), Level.GROUP, section),
+            (("members", "values"), Level.MEMBER, member_section),
+        ):
+            if spec_section is None:
                 continue
-            text, description, expr_path = _expression_spec(spec, path)
-            if text is None:
-                self.error(path, "a value is an expression, or {expr: …, description: …}")
+            if not isinstance(spec_section, dict):
+                self.error(where, "values is a mapping of name → expression")
                 continue
-            node = self._parse(expr_path, text)
-            if node is not None:
-                self.value_nodes[name] = (node, text, description)
-                self.value_paths[name] = expr_path
+            for name, spec in spec_section.items():
+                path = (*where, name)
+                if not self._name_ok(path, name, self._names_taken()):
+                    continue
+                text, description, expr_path = _expression_spec(spec, path)
+                if text is None:
+                    self.error(path, "a value is an expression, or {expr: …, description: …}")
+                    continue
+                node = self._parse(expr_path, text)
+                if node is not None:
+                    self.value_nodes[name] = (node, text, description)
+                    self.value_paths[name] = expr_path
+                    self.value_levels[name] = level
         return self._order_values()
+
+    def _uses(self, name: str) -> list[str]:
+        if name == ELIGIBLE:
+            used = [n for _, node in self.member_condition_nodes for n, _ in _names(node)]
+            if self.member_section_beneficiaries is not None:
+                used.append(self.member_section_beneficiaries)
+            return used
+        return [n for n, _ in _names(self.value_nodes[name][0])]
+
+    @property
+    def member_section_beneficiaries(self) -> str | None:
+        members = self.doc.data.get("members") if isinstance(self.doc.data, dict) else None
+        value = members.get("beneficiaries") if isinstance(members, dict) else None
+        return value if isinstance(value, str) else None
 
     def _order_values(self) -> list[str]:
         """Named values in dependency order; a cycle is reported once, at its first member."""
         order: list[str] = []
         state: dict[str, str] = {}
+        nodes = [*self.value_nodes, *([ELIGIBLE] if self.sets else [])]
 
         def visit(name: str, trail: list[str]) -> None:
             if state.get(name) == "done":
                 return
             if state.get(name) == "active":
                 cycle = [*trail[trail.index(name) :], name]
+                where = self.value_paths.get(name) or ("members", "conditions")
                 self.error(
-                    self.value_paths[name],
-                    "named values refer to each other in a cycle: " + " → ".join(cycle),
+                    where,
+                    "named values refer to each other in a cycle: "
+                    + " → ".join(cycle)
+                    + (" (eligible stands for the member conditions)" if ELIGIBLE in cycle else ""),
                 )
                 return
             state[name] = "active"
-            node = self.value_nodes[name][0]
-            for used, _ in _names(node):
-                if used in self.value_nodes:
+            for used in self._uses(name):
+                if used in self.value_nodes or (used == ELIGIBLE and self.sets):
                     visit(used, [*trail, name])
             state[name] = "done"
             order.append(name)
 
-        for name in self.value_nodes:
+        for name in nodes:
             visit(name, [])
         return order
 
     def _check_value(self, name: str) -> NamedValue | None:
         node, text, description = self.value_nodes[name]
-        kind = self._typecheck(self.value_paths[name], node)
+        level = self.value_levels[name]
+        kind = self._typecheck(self.value_paths[name], node, level, "a household's value")
         self.value_types[name] = kind
-        return NamedValue(name, node, text, kind, description) if kind is not None else None
+        if kind is None:
+            return None
+        return NamedValue(name, node, text, kind, description, level)
 
     # -- expressions
     def _parse(self, path: tuple, text: str) -> Node | None:
@@ -442,35 +670,57 @@ class _Builder:
             self.errors.append(self.doc.expression_error(path, exc.offset, exc.message))
             return None
 
-    def _typecheck(self, path: tuple, node: Node) -> Type | None:
-        checker = Checker(self._type_of_name, self.parameters, self._known_names, self.types)
+    def _typecheck(self, path: tuple, node: Node, level: Level = Level.GROUP, what: str = "") -> Type | None:
+        checker = Checker(
+            self._type_of_name,
+            self.parameters,
+            self._known_names,
+            self.types,
+            member_names=frozenset(self._member_names()),
+            sets=self.sets,
+            member_nodes=self.member_nodes,
+        )
         kind = checker.check(node)
+        if level is Level.GROUP and self.sets and not checker.problems:
+            checker.require_group(node, what or "a household's formula")
         for problem in checker.problems:
             self.errors.append(self.doc.expression_error(path, problem.offset, problem.message, problem.hint))
         return None if checker.problems else kind
+
+    def _member_names(self) -> list[str]:
+        if not self.sets:
+            return []
+        values = [n for n, level in self.value_levels.items() if level is Level.MEMBER]
+        return [ROLE, ELIGIBLE, *self.member_inputs, *values]
 
     def _type_of_name(self, name: str) -> Type | None:
         if name == "as_of":
             return DATE
         if name in self.inputs:
             return self.inputs[name].type
+        if name in self.member_inputs:
+            return self.member_inputs[name].type
+        if self.sets and name == ROLE:
+            return Type(Kind.ENUM, self.roles)
+        if self.sets and name == ELIGIBLE:
+            return BOOLEAN
         if name in self.parameters:
             return self.parameters[name].type
         return self.value_types.get(name)
 
     def _known_names(self) -> list[str]:
-        return ["as_of", *self.inputs, *self.parameters, *self.value_nodes]
+        return ["as_of", *self.inputs, *self._member_names(), *self.parameters, *self.value_nodes]
 
     # -- conditions and outputs
-    def _conditions(self, section: Any) -> tuple[Condition, ...]:
+    def _conditions(self, section: Any, where: tuple, level: Level) -> tuple[Condition, ...]:
         if section is None:
             return ()
         if not isinstance(section, list):
-            self.error(("conditions",), "conditions is a list of {id, when, reason}")
+            self.error(where, "conditions is a list of {id, when, reason}")
             return ()
         conditions, seen = [], set()
         for i, spec in enumerate(section):
-            path = ("conditions", i)
+            path = (*where, i)
             if not isinstance(spec, dict):
                 self.error(path, "a condition is {id, when, reason}")
                 continue
@@ -486,20 +736,26 @@ class _Builder:
             if not isinstance(when, str):
                 self.error(path, f"condition '{cid}' needs when: an expression that is true when it is met")
                 continue
-            node = self._parse((*path, "when"), when)
+            node = self._condition_node(path, i, when, level)
             if node is None:
                 continue
-            kind = self._typecheck((*path, "when"), node)
+            kind = self._typecheck((*path, "when"), node, level, "a household's condition")
             if kind is not None and kind.kind is not Kind.BOOLEAN:
                 self.error((*path, "when"), f"condition '{cid}' must be true or false, this is a {kind}")
                 continue
-            self._check_template((*path, "reason"), reason)
+            self._check_template((*path, "reason"), reason, level)
             conditions.append(
                 Condition(cid, node, when, reason.strip(), str(spec.get("description", "")), _cited(node))
             )
         return tuple(conditions)
 
-    def _check_template(self, path: tuple, reason: str) -> None:
+    def _condition_node(self, path: tuple, index: int, when: str, level: Level) -> Node | None:
+        if level is Level.MEMBER:  # parsed already, before the values
+            return next((n for i, n in self.member_condition_nodes if i == index), None)
+        return self._parse((*path, "when"), when)
+
+    def _check_template(self, path: tuple, reason: str, level: Level = Level.GROUP) -> None:
+        member = set(self._member_names())
         for match in TEMPLATE_FIELD.finditer(reason):
             name = match.group(1)
             if self._type_of_name(name) is None and name not in self.value_nodes:
@@ -508,15 +764,17 @@ class _Builder:
                     f"the reason cites {{{name}}}, which is not an input, parameter or value",
                     suggest(name, self._known_names()),
                 )
+            elif level is Level.GROUP and name in member:
+                self.error(path, f"the reason cites {{{name}}}, which each member has its own value of")
 
-    def _outputs(self, section: Any) -> tuple[Output, ...]:
+    def _outputs(self, section: Any, where: tuple, level: Level) -> tuple[Output, ...]:
         if not isinstance(section, dict):
             if section is not None:
-                self.error(("outputs",), "outputs is a mapping of name → expression")
+                self.error(where, "outputs is a mapping of name → expression")
             return ()
         outputs = []
         for name, spec in section.items():
-            path = ("outputs", name)
+            path = (*where, name)
             if not self._name_ok(path, name, {o.name for o in outputs}):
                 continue
             text, description, expr_path = _expression_spec(spec, path)
@@ -524,7 +782,7 @@ class _Builder:
                 self.error(path, "an output is an expression, or {expr: …, type: …, description: …}")
                 continue
             node = self._parse(expr_path, text)
-            kind = self._typecheck(expr_path, node) if node is not None else None
+            kind = self._typecheck(expr_path, node, level, "a household's output") if node is not None else None
             if node is None or kind is None:
                 continue
             declared = spec.get("type") if isinstance(spec, dict) else None
@@ -535,55 +793,95 @@ class _Builder:
 
     # -- test cases
     def _tests(
-        self, section: Any, conditions: tuple[Condition, ...], outputs: tuple[Output, ...]
+        self,
+        section: Any,
+        conditions: tuple[Condition, ...],
+        outputs: tuple[Output, ...],
+        members: Members | None,
     ) -> tuple[TestCase, ...]:
         if section is None:
             return ()
         if not isinstance(section, list):
             self.error(("tests",), "tests is a list of {name, date, input, expect}")
             return ()
-        expectable = {"eligible", "failed", *(o.name for o in outputs), *self.value_nodes}
+        group_values = [n for n, level in self.value_levels.items() if level is Level.GROUP]
+        expectable = {"eligible", "failed", *(o.name for o in outputs), *group_values}
+        givable = {*self.inputs, *group_values}
+        if members is not None:
+            expectable.add(MEMBER_SET)
+            givable.add(MEMBER_SET)
         cases = []
         for i, spec in enumerate(section):
             path = ("tests", i)
             if not isinstance(spec, dict):
                 self.error(path, "a test is {name, date, input, expect}")
                 continue
-            self._unknown_keys(path, spec, ("name", "date", "input", "expect"))
+            self._unknown_keys(path, spec, ("name", "date", "input", "expect", "absolute_error_margin"))
             day = self._since((*path, "date"), spec.get("date"))
             inputs, expect = spec.get("input", {}), spec.get("expect")
             if not isinstance(inputs, dict) or not isinstance(expect, dict) or not expect:
                 self.error(path, "a test needs input (a mapping) and expect (a mapping)")
                 continue
-            for key in inputs:
-                if key not in self.inputs:
-                    self.errors.append(
-                        self.doc.key_error(
-                            (*path, "input", key), f"unknown input {key!r}", suggest(str(key), self.inputs)
-                        )
-                    )
-            for key in expect:
-                if key not in expectable:
-                    self.errors.append(
-                        self.doc.key_error(
-                            (*path, "expect", key), f"cannot expect {key!r}", suggest(str(key), expectable)
-                        )
-                    )
-            failed = expect.get("failed", [])
-            for cid in failed if isinstance(failed, list) else []:
-                if cid not in {c.id for c in conditions}:
-                    self.error(
-                        (*path, "expect", "failed"),
-                        f"no condition {cid!r}",
-                        suggest(str(cid), [c.id for c in conditions]),
-                    )
+            self._known_keys((*path, "input"), inputs, givable, "input")
+            self._known_keys((*path, "expect"), expect, expectable, "expect")
+            self._expected_failures((*path, "expect", "failed"), expect.get("failed", []), conditions)
+            if members is not None:
+                self._test_members(path, inputs.get(MEMBER_SET), expect.get(MEMBER_SET), members)
+            margin = None
+            if "absolute_error_margin" in spec:
+                margin = self._value((*path, "absolute_error_margin"), spec["absolute_error_margin"], MONEY)
             if day is None:
                 continue
             from app.eligibility.dates import from_day_number
 
             name = str(spec.get("name") or f"test {i + 1}")
-            cases.append(TestCase(name, from_day_number(day), inputs, expect, self.doc.mark(path).line))
+            line = self.doc.mark(path).line
+            cases.append(TestCase(name, from_day_number(day), inputs, expect, line, margin))
         return tuple(cases)
+
+    def _known_keys(self, path: tuple, given: dict, allowed: set[str], what: str) -> None:
+        for key in given:
+            if key not in allowed:
+                message = f"unknown input {key!r}" if what == "input" else f"cannot expect {key!r}"
+                self.errors.append(self.doc.key_error((*path, key), message, suggest(str(key), allowed)))
+
+    def _expected_failures(self, path: tuple, failed: Any, conditions: tuple[Condition, ...]) -> None:
+        for cid in failed if isinstance(failed, list) else []:
+            if cid not in {c.id for c in conditions}:
+                self.error(path, f"no condition {cid!r}", suggest(str(cid), [c.id for c in conditions]))
+
+    def _test_members(self, path: tuple, given: Any, expected: Any, members: Members) -> None:
+        member_values = [n for n, level in self.value_levels.items() if level is Level.MEMBER]
+        givable = {"id", ROLE, *members.inputs, *member_values}
+        ids = []
+        if not isinstance(given, list):
+            self.error((*path, "input"), "a test of a household gives its members: a list of {role, …}")
+            return
+        for j, member in enumerate(given):
+            mpath = (*path, "input", MEMBER_SET, j)
+            if not isinstance(member, dict):
+                self.error(mpath, "a member is a mapping of role and inputs")
+                continue
+            self._known_keys(mpath, member, givable, "input")
+            ids.append(str(member.get("id", j + 1)))
+        if expected is None:
+            return
+        epath = (*path, "expect", MEMBER_SET)
+        if not isinstance(expected, dict):
+            self.error(epath, "expect members by id: {ada: {amount: \"150.00\"}} (ids default to 1, 2, …)")
+            return
+        expectable = {ELIGIBLE, "failed", *(o.name for o in members.outputs), *member_values}
+        for key, wanted in expected.items():
+            if str(key) not in ids:
+                self.errors.append(
+                    self.doc.key_error((*epath, key), f"no member {key!r} in the input", suggest(str(key), ids))
+                )
+                continue
+            if not isinstance(wanted, dict):
+                self.error((*epath, key), "expect a mapping of outputs and values for this member")
+                continue
+            self._known_keys((*epath, key), wanted, expectable, "expect")
+            self._expected_failures((*epath, key, "failed"), wanted.get("failed", []), members.conditions)
 
 
 def _expression_spec(spec: Any, path: tuple) -> tuple[str | None, str, tuple]:
@@ -603,19 +901,34 @@ def _names(node: Node):
 
 
 def _cited(node: Node) -> tuple[str, ...]:
-    """Names the explanation shows for a condition or output: variables and table lookups, once each."""
-    from app.eligibility.expr import walk
-
+    """Names the explanation shows for a condition or output: variables, table lookups and aggregates,
+    once each (not what is inside an aggregate, which differs from member to member or item to item)."""
     cited: list[str] = []
-    for sub in walk(node):
-        label = None
-        if isinstance(sub, Name) and sub.name not in cited:
-            label = sub.name
-        elif isinstance(sub, Lookup):
-            label = lookup_label(sub)
-        if label is not None and label not in cited:
+    for sub in cited_nodes(node):
+        label = node_label(sub)
+        if label not in cited:
             cited.append(label)
     return tuple(cited)
+
+
+def cited_nodes(node: Node):
+    """Names, lookups and aggregates of a tree, outside aggregates."""
+    from app.eligibility.expr import children
+
+    if isinstance(node, (Name, Lookup, Aggregate, Rank)):
+        yield node
+    if isinstance(node, (Aggregate, Rank)):
+        return
+    for child in children(node):
+        yield from cited_nodes(child)
+
+
+def node_label(node: Node) -> str:
+    if isinstance(node, Name):
+        return node.name
+    if isinstance(node, Lookup):
+        return lookup_label(node)
+    return node.text  # type: ignore[attr-defined]
 
 
 def lookup_label(node: Lookup) -> str:

@@ -93,11 +93,18 @@ class Parameter:
     over: Type | None = None  # brackets: the type of the key
     key_count: int = 0  # tables: number of keys
     default: Any = None  # tables: value for a key not listed (None: every key must be listed)
+    is_list: bool = False  # each dated value is a list of values of `type`
+    as_at: tuple[str, int] | None = None  # ("year", start month): the value in force when the period began
 
     def version_at(self, day: int) -> ParameterVersion | None:
         starts = [v.since for v in self.versions]
         index = bisect.bisect_right(starts, day) - 1
         return self.versions[index] if index >= 0 else None
+
+
+class Level(StrEnum):
+    GROUP = "group"  # one value for the case (the household)
+    MEMBER = "member"  # a value for each member
 
 
 @dataclass(frozen=True)
@@ -107,6 +114,7 @@ class NamedValue:
     text: str
     type: Type
     description: str = ""
+    level: Level = Level.GROUP
 
 
 @dataclass(frozen=True)
@@ -133,9 +141,31 @@ class Output:
 class TestCase:
     name: str
     date: dt.date
-    inputs: dict[str, Any]
+    inputs: dict[str, Any]  # may give named values too: they then replace their formulas
     expect: dict[str, Any]
     line: int
+    margin: int | None = None  # money compared within this many minor units
+
+
+MEMBER_SET = "members"  # the set of every member of a household
+
+
+@dataclass(frozen=True)
+class Members:
+    """A rule about households: the roles members can have, each member's inputs, values, conditions and
+    outputs. The household's own inputs, values, conditions and outputs are the rule's top-level ones."""
+
+    roles: tuple[str, ...]  # the texts of the built-in member input `role`
+    sets: dict[str, str | None]  # name of a set of members in expressions → its role (None: everyone)
+    inputs: dict[str, InputSpec]
+    beneficiaries: str  # the set whose members the member conditions decide (and outputs pay)
+    conditions: tuple[Condition, ...]
+    outputs: tuple[Output, ...]
+    description: str = ""
+
+    @property
+    def role_type(self) -> Type:
+        return Type(Kind.ENUM, self.roles)
 
 
 @dataclass(frozen=True)
@@ -154,6 +184,15 @@ class Rule:
     outputs: tuple[Output, ...]
     tests: tuple[TestCase, ...]
     types: dict[Node, Type] = field(repr=False, default_factory=dict)
+    members: Members | None = None  # a rule about households; None: one flat case
+    member_conditions_at: int = 0  # how many of `values` come before the member conditions
+    member_nodes: frozenset[Node] = field(repr=False, default_factory=frozenset)  # differ by member
+
+    def value(self, name: str) -> NamedValue | None:
+        for value in self.values:
+            if value.name == name:
+                return value
+        return None
 
     def effective_from(self) -> dt.date | None:
         starts = [v.since for p in self.parameters.values() for v in p.versions]

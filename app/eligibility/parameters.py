@@ -9,7 +9,7 @@ from typing import Any
 
 from app.core.errors import ValidationFailed
 from app.eligibility.arith import round_half_away
-from app.eligibility.dates import from_day_number
+from app.eligibility.dates import from_day_number, period_start
 from app.eligibility.loader import convert_literal
 from app.eligibility.model import NUMBER, Brackets, Kind, Parameter, Rule, Shape
 from app.eligibility.typecheck import suggest
@@ -22,9 +22,12 @@ class Resolved:
 
 
 def resolve(rule: Rule, day: int) -> Resolved:
+    """Each parameter's value in force on the day, or, for one declared `as_at` a period, on the first
+    day of the period the day is in (so it stays fixed for the whole year or month)."""
     values, since = {}, {}
     for name, parameter in rule.parameters.items():
-        version = parameter.version_at(day)
+        at = day if parameter.as_at is None else period_start(day, *parameter.as_at)
+        version = parameter.version_at(at)
         if version is None:
             first = from_day_number(parameter.versions[0].since).isoformat()
             raise ValidationFailed(

@@ -2,6 +2,10 @@
 
 Enum values are their texts here. Semantics match vector.py exactly (see arith.py); a hypothesis test
 holds the two to it.
+
+A household: the environment holds the household's values, its members (a list of dicts, one per
+member, under MEMBERS) and the member being evaluated (under MEMBER). A member's own names read from
+that member's dict; an aggregate goes over the members, making each in turn the current one.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any
 from app.core.money import to_minor
 from app.eligibility import arith, dates
 from app.eligibility.expr import (
+    Aggregate,
     Arithmetic,
     Boolean,
     Call,
@@ -28,13 +33,20 @@ from app.eligibility.expr import (
     Node,
     Not,
     Number,
+    Range,
+    Rank,
     String,
 )
-from app.eligibility.loader import lookup_label
-from app.eligibility.model import Brackets, Rule
+from app.eligibility.loader import ROLE, lookup_label
+from app.eligibility.model import MEMBER_SET, Brackets, Rule
 
 Env = dict[str, Any]
 Compiled = Callable[[Env], Any]
+
+MEMBERS = "\0members"  # the household's members, in order: a list of dicts
+MEMBER = "\0member"  # the member whose formula is being evaluated
+TAKEN = "\0taken"  # aggregate label → ids of the members it took, for the explanation
+ID = "id"
 
 COMPARE = {
     "==": operator.eq,
@@ -66,15 +78,24 @@ FUNCTIONS_2: dict[str, Callable[[Any, Any], Any]] = {
 
 
 class ScalarCompiler:
-    def __init__(self, rule_currency: str) -> None:
+    def __init__(self, rule_currency: str, rule: Rule | None = None) -> None:
         self.currency = rule_currency
+        self.rule = rule
+        self.member_nodes = rule.member_nodes if rule is not None else frozenset()
+        self.sets = rule.members.sets if rule is not None and rule.members is not None else {}
 
     def compile(self, node: Node) -> Compiled:
         match node:
             case Number(value=value) | String(value=value) | Boolean(value=value):
                 return lambda env: value
             case Name(name=name):
+                if node in self.member_nodes:
+                    return lambda env: env[MEMBER][name]
                 return operator.itemgetter(name)
+            case Aggregate():
+                return self._aggregate(node)
+            case Rank():
+                return self._rank(node)
             case Lookup():
                 return self._lookup(node)
             case Negate(operand=operand):
@@ -109,6 +130,9 @@ class ScalarCompiler:
 
     def _membership(self, node: Membership) -> Compiled:
         f = self.compile(node.operand)
+        if node.parameter is not None:
+            listed, negated = node.parameter, node.negated
+            return lambda env: (f(env) in env[listed]) != negated
         if all(isinstance(i, (Number, String, Boolean)) for i in node.items):
             items = frozenset(i.value for i in node.items)  # type: ignore[attr-defined]
             if node.negated:
@@ -126,8 +150,10 @@ class ScalarCompiler:
     def _lookup(self, node: Lookup) -> Compiled:
         # Each lookup leaves its result in the environment under its label, so the explanation shows
         # the value looked up without looking it up again.
+        # A lookup whose keys differ by member leaves its result with the member.
         name, label = node.name, lookup_label(node)
         keys = [self.compile(k) for k in node.keys]
+        per_member = node in self.member_nodes
         if len(keys) == 1:
             key = keys[0]
 
@@ -137,7 +163,7 @@ class ScalarCompiler:
                     value = table.lookup(key(env))
                 else:
                     value = _table_get(table, key(env), env[_default_key(name)])
-                env[label] = value
+                (env[MEMBER] if per_member else env)[label] = value
                 return value
 
             return lookup_one
@@ -146,10 +172,115 @@ class ScalarCompiler:
             value = env[name]
             for key in keys:
                 value = _table_get(value, key(env), env[_default_key(name)])
-            env[label] = value
+            (env[MEMBER] if per_member else env)[label] = value
             return value
 
         return lookup_many
+
+    # -- aggregates
+    def in_set(self, name: str) -> Callable[[dict], bool] | None:
+        """Whether a member is in a set of members (None: every member is)."""
+        if name == MEMBER_SET:
+            return None
+        role = self.sets.get(name)
+        if role is not None:
+            return lambda member: member[ROLE] == role
+        return lambda member: member[name] is True
+
+    def _aggregate(self, node: Aggregate) -> Compiled:
+        if node.variable is not None:
+            return self._iteration(node)
+        in_set = self.in_set(node.members or MEMBER_SET)
+        where = self.compile(node.where) if node.where is not None else None
+        body = self.compile(node.body) if node.body is not None else None
+        fold = _FOLDS[node.function]
+        label = node.text
+
+        def aggregate(env: Env) -> Any:
+            saved = env.get(MEMBER)
+            taken, values = [], []
+            for member in env[MEMBERS]:
+                if in_set is not None and not in_set(member):
+                    continue
+                env[MEMBER] = member
+                if where is not None and not where(env):
+                    continue
+                taken.append(member[ID])
+                if body is not None:
+                    values.append(body(env))
+            env[MEMBER] = saved
+            env[TAKEN][label] = taken
+            return fold(values, len(taken))
+
+        return aggregate
+
+    def _iteration(self, node: Aggregate) -> Compiled:
+        variable, items = node.variable, node.items
+        where = self.compile(node.where) if node.where is not None else None
+        body = self.compile(node.body) if node.body is not None else None
+        fold = _FOLDS[node.function]
+        if isinstance(items, Range):
+            low, high = self.compile(items.low), self.compile(items.high)
+
+            def each(env: Env) -> Any:
+                return range(low(env), high(env) + 1)
+        elif isinstance(items, tuple):
+            listed = tuple(i.value for i in items)  # type: ignore[attr-defined]
+
+            def each(env: Env) -> Any:
+                return listed
+        else:
+            parameter = items.name  # type: ignore[union-attr]
+
+            def each(env: Env) -> Any:
+                return env[parameter]
+
+        def iterate(env: Env) -> Any:
+            values, count = [], 0
+            for item in each(env):
+                env[variable] = item
+                if where is not None and not where(env):
+                    continue
+                count += 1
+                if body is not None:
+                    values.append(body(env))
+            env.pop(variable, None)
+            return fold(values, count)
+
+        return iterate
+
+    def _rank(self, node: Rank) -> Compiled:
+        in_set = self.in_set(node.members)
+        where = self.compile(node.where) if node.where is not None else None
+        key = self.compile(node.key)
+        descending = node.descending
+
+        def ranked(env: Env) -> list[tuple[Any, int, dict]]:
+            chosen = []
+            for position, member in enumerate(env[MEMBERS]):
+                if in_set is not None and not in_set(member):
+                    continue
+                env[MEMBER] = member
+                if where is not None and not where(env):
+                    continue
+                chosen.append((key(env), position, member))
+            return chosen
+
+        def rank(env: Env) -> int:
+            me = env[MEMBER]
+            chosen = ranked(env)
+            env[MEMBER] = me
+            mine = next((c for c in chosen if c[2] is me), None)
+            if mine is None:
+                return 0
+            ahead = 0
+            for value, position, _ in chosen:
+                before = value > mine[0] if descending else value < mine[0]
+                if before or (value == mine[0] and position < mine[1]):
+                    ahead += 1
+            return ahead + 1
+
+        return rank
 
     def _call(self, node: Call) -> Compiled:
         name, args = node.function, node.args
@@ -159,6 +290,10 @@ class ScalarCompiler:
         if name == "money":
             minor = to_minor(args[0].value, self.currency)  # type: ignore[attr-defined]
             return lambda env: minor
+        if name == "period_start":
+            day, period = self.compile(args[0]), args[1].value  # type: ignore[attr-defined]
+            start = args[2].value if len(args) == 3 else 1  # type: ignore[attr-defined]
+            return lambda env: dates.period_start(day(env), period, start)
         fs = [self.compile(a) for a in args]
         if name in ("min", "max"):
             pick = min if name == "min" else max
@@ -180,6 +315,43 @@ class ScalarCompiler:
             return lambda env: fn(x(env))
         fn2, a, b = FUNCTIONS_2[name], fs[0], fs[1]
         return lambda env: fn2(a(env), b(env))
+
+
+def _sum(values: list[Any], count: int) -> Any:
+    total: Any = 0
+    for value in values:  # in member (or item) order, as the caseload evaluator adds them
+        total = total + value
+    return total
+
+
+def _least(values: list[Any], count: int) -> Any:
+    if not values:
+        return 0  # of nothing: 0, as division by zero is (documented)
+    best = values[0]
+    for value in values[1:]:
+        if value < best:
+            best = value
+    return best
+
+
+def _most(values: list[Any], count: int) -> Any:
+    if not values:
+        return 0
+    best = values[0]
+    for value in values[1:]:
+        if value > best:
+            best = value
+    return best
+
+
+_FOLDS: dict[str, Callable[[list[Any], int], Any]] = {
+    "sum": _sum,
+    "count": lambda values, count: count,
+    "any": lambda values, count: any(v is True for v in values) if values else count > 0,
+    "all": lambda values, count: all(v is True for v in values),
+    "min": _least,
+    "max": _most,
+}
 
 
 def _logical(op: str, fs: list[Compiled]) -> Compiled:

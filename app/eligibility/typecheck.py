@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from app.eligibility.expr import (
+    Aggregate,
     Arithmetic,
     Boolean,
     Call,
@@ -23,7 +24,10 @@ from app.eligibility.expr import (
     Node,
     Not,
     Number,
+    Range,
+    Rank,
     String,
+    walk,
 )
 from app.eligibility.model import (
     BOOLEAN,
@@ -52,7 +56,18 @@ FUNCTIONS = {
     "month": "month(date)",
     "date": 'date("2026-01-31"): a date',
     "money": 'money("12.50"): an amount in the rule\'s currency',
+    "period_start": 'period_start(date, "year"), period_start(date, "year", 4) (a fiscal year from April), '
+    'period_start(date, "month"): the first day of the period the date is in',
 }
+AGGREGATE_HELP = {
+    "sum": "sum(children: weekly_amount), sum(m in 1..12: …)",
+    "count": "count(children where age < age_limit)",
+    "any": "any(children: has_disability) or any(children where has_disability)",
+    "all": "all(parents: in_work)",
+    "min": "min(parents: weekly_hours)",
+    "max": "max(adults: monthly_income)",
+}
+PERIODS = ("year", "month")
 
 
 @dataclass
@@ -81,19 +96,48 @@ def is_zero(node: Node) -> bool:
 
 @dataclass
 class Checker:
-    """Types one expression. `lookup_name` gives the type of a variable (input, value, scalar parameter)."""
+    """Types one expression. `lookup_name` gives the type of a variable (input, value, scalar parameter).
+
+    In a rule about households it also tells which nodes differ from member to member (`member_nodes`):
+    a member's input or value, and anything computed from one outside an aggregate over members."""
 
     lookup_name: Callable[[str], Type | None]
     parameters: dict[str, Parameter]
     known_names: Callable[[], list[str]]
     types: dict[Node, Type] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    member_names: frozenset[str] = frozenset()  # each member has its own value of these
+    sets: dict[str, str | None] = field(default_factory=dict)  # set of members → its role (None: all)
+    member_nodes: set[Node] = field(default_factory=set)
+    bound: dict[str, Type] = field(default_factory=dict)  # variables of the aggregates being checked
 
     def check(self, node: Node) -> Type | None:
         result = self._check(node)
         if result is not None:
             self.types[node] = result
+        if self._differs_by_member(node):
+            self.member_nodes.add(node)
         return result
+
+    def _differs_by_member(self, node: Node) -> bool:
+        if isinstance(node, Name):
+            return node.name in self.member_names and node.name not in self.bound
+        if isinstance(node, Rank):
+            return True
+        if isinstance(node, Aggregate) and node.members is not None:
+            return False  # one value for the household
+        return any(child in self.member_nodes for child in _children(node))
+
+    def require_group(self, node: Node, where: str) -> None:
+        """A household's value, condition or output may use members' values only inside aggregates."""
+        for sub in _outside_member_aggregates(node):
+            if isinstance(sub, Name) and sub in self.member_nodes:
+                self.fail(
+                    sub,
+                    f"'{sub.name}' is each member's own: {where} uses it inside an aggregate over members",
+                    f"e.g. sum(members: {sub.name}) or count(children where …)",
+                )
+                return
 
     def fail(self, node: Node, message: str, hint: str = "") -> None:
         self.problems.append(Problem(node.offset, message, hint))
@@ -132,6 +176,13 @@ class Checker:
                 return self._membership(node)
             case Conditional():
                 return self._conditional(node)
+            case Aggregate():
+                return self._aggregate(node)
+            case Rank():
+                return self._rank(node)
+            case Range():
+                self.fail(node, "a range (1..12) is only used after 'in' in sum, count, min, max, any or all")
+                return None
         raise AssertionError(f"unknown node {node!r}")
 
     def _expect_boolean(self, node: Node, where: str) -> None:
@@ -140,7 +191,12 @@ class Checker:
             self.fail(node, f"{where} needs true/false, this is a {kind}")
 
     def _name(self, node: Name) -> Type | None:
+        if node.name in self.bound:
+            return self.bound[node.name]
         parameter = self.parameters.get(node.name)
+        if parameter is not None and parameter.is_list:
+            self.fail(node, f"'{node.name}' is a list: use it after 'in' (x in {node.name}, sum(v in {node.name}: …))")
+            return None
         if parameter is not None and parameter.shape is not Shape.SCALAR:
             how = "by category" if parameter.shape is Shape.TABLE else "by amount"
             self.fail(node, f"'{node.name}' is a table {how}: look up one value with {node.name}[…]")
@@ -162,6 +218,8 @@ class Checker:
             return None
         if name in ("date", "money"):
             return self._literal_call(node)
+        if name == "period_start":
+            return self._period_start(node)
         types = [self.check(arg) for arg in args]
         if any(t is None for t in types):
             return None
@@ -209,6 +267,128 @@ class Checker:
         except InvalidOperation:
             self.fail(node.args[0], f"{text!r} is not an amount like 12.50")
         return MONEY
+
+    def _period_start(self, node: Call) -> Type | None:
+        args = node.args
+        if len(args) not in (2, 3) or not isinstance(args[1], String) or args[1].value not in PERIODS:
+            self.fail(node, f"period_start takes a date and \"year\" or \"month\": {FUNCTIONS['period_start']}")
+            return None
+        kind = self.check(args[0])
+        if kind is not None and kind.kind is not Kind.DATE:
+            self.fail(args[0], f"period_start needs a date, this is a {kind}")
+        if len(args) == 3:
+            start = args[2]
+            if args[1].value != "year" or not (
+                isinstance(start, Number) and start.is_integer and 1 <= start.value <= 12
+            ):
+                self.fail(start, "the third argument is the month a year starts in: a whole number 1 to 12")
+        return DATE
+
+    # -- aggregates over members, ranges and lists
+    def _aggregate(self, node: Aggregate) -> Type | None:
+        if node.variable is not None:
+            element = self._items(node)
+            if element is None:
+                return None
+            if node.variable in self.known_names() or node.variable in self.bound:
+                self.fail(node, f"'{node.variable}' is already a name; call the variable something else")
+                return None
+            self.bound[node.variable] = element
+            try:
+                return self._aggregate_body(node)
+            finally:
+                del self.bound[node.variable]
+        if not self._member_set(node, node.members or ""):
+            if node.where is not None:
+                self.check(node.where)
+            return None
+        return self._aggregate_body(node)
+
+    def _member_set(self, node: Node, name: str) -> bool:
+        """`name` is a set of members: members, a role's set, or a true/false value of each member."""
+        if not self.sets:
+            self.fail(node, "this rule decides one case, not a household: it has no members to go over")
+            return False
+        if name in self.sets:
+            return True
+        if name in self.member_names and self.lookup_name(name) == BOOLEAN:
+            return True
+        candidates = [*self.sets, *(n for n in self.member_names if self.lookup_name(n) == BOOLEAN)]
+        self.fail(
+            node,
+            f"'{name}' is not a set of members",
+            suggest(name, candidates) or "sets: " + ", ".join(self.sets),
+        )
+        return False
+
+    def _items(self, node: Aggregate) -> Type | None:
+        items = node.items
+        if isinstance(items, Range):
+            for bound in (items.low, items.high):
+                kind = self.check(bound)
+                if kind is not None and kind != INTEGER:
+                    self.fail(bound, f"a range goes over whole numbers, this is a {kind}")
+                    return None
+                fixed = {name for name, _ in _names(bound)}
+                varying = [n for n in fixed if n not in self.parameters]
+                if varying:
+                    self.fail(bound, f"a range's ends are numbers or parameters, not '{varying[0]}'")
+                    return None
+            self.types[items] = INTEGER
+            return INTEGER
+        if isinstance(items, tuple):
+            types = [self.check(item) for item in items]
+            if any(t is None for t in types):
+                return None
+            for item in items:
+                if not isinstance(item, (Number, String)):
+                    self.fail(item, "the items of the list are written out: [1, 6, 12] or [\"a\", \"b\"]")
+                    return None
+            return self._common(node, list(items), types, "the items of the list")  # type: ignore[arg-type]
+        assert isinstance(items, Name)
+        parameter = self.parameters.get(items.name)
+        if parameter is None or not parameter.is_list:
+            lists = [p.name for p in self.parameters.values() if p.is_list]
+            self.fail(items, f"'{items.name}' is not a list parameter", suggest(items.name, lists))
+            return None
+        return parameter.type
+
+    def _aggregate_body(self, node: Aggregate) -> Type | None:
+        function = node.function
+        if node.where is not None:
+            self._expect_boolean(node.where, "'where'")
+        if function == "count":
+            if node.body is not None:
+                self.fail(node.body, f"count takes no ':' part: {AGGREGATE_HELP['count']}")
+            return INTEGER
+        if node.body is None:
+            if function == "any" and node.where is not None:
+                return BOOLEAN
+            self.fail(node, f"{function} needs ':' and what to take of each: {AGGREGATE_HELP[function]}")
+            return None
+        kind = self.check(node.body)
+        if kind is None:
+            return None
+        if function in ("any", "all"):
+            if kind.kind is not Kind.BOOLEAN:
+                self.fail(node.body, f"{function} needs true/false after ':', this is a {kind}")
+            return BOOLEAN
+        allowed = kind.numeric or kind.kind is Kind.MONEY or (function != "sum" and kind.kind is Kind.DATE)
+        if not allowed:
+            hint = "count(… where …) counts what is true" if kind.kind is Kind.BOOLEAN else ""
+            self.fail(node.body, f"cannot take the {function} of {kind} values", hint)
+            return None
+        return kind
+
+    def _rank(self, node: Rank) -> Type | None:
+        if not self._member_set(node, node.members):
+            return None
+        if node.where is not None:
+            self._expect_boolean(node.where, "'where'")
+        kind = self.check(node.key)
+        if kind is not None and not (kind.numeric or kind.kind in (Kind.MONEY, Kind.DATE)):
+            self.fail(node.key, f"members are ranked by a number, an amount or a date, not a {kind}")
+        return INTEGER
 
     def _extremum(self, node: Call, types: list[Type]) -> Type | None:
         if len(types) < 2:
@@ -360,6 +540,9 @@ class Checker:
 
     def _membership(self, node: Membership) -> Type:
         kind = self.check(node.operand)
+        if node.parameter is not None:
+            self._list_membership(node, kind)
+            return BOOLEAN
         for item in node.items:
             item_type = self.check(item)
             if kind is None or item_type is None:
@@ -379,6 +562,21 @@ class Checker:
             ):
                 self.fail(item, f"a {item_type} cannot be in a list of {kind} values")
         return BOOLEAN
+
+    def _list_membership(self, node: Membership, kind: Type | None) -> None:
+        parameter = self.parameters.get(node.parameter or "")
+        if parameter is None or not parameter.is_list:
+            lists = [p.name for p in self.parameters.values() if p.is_list]
+            self.fail(node, f"'{node.parameter}' is not a list parameter", suggest(str(node.parameter), lists))
+            return
+        item = parameter.type
+        if kind is None:
+            return
+        if kind.kind is Kind.ENUM and item.kind is Kind.ENUM:
+            if not set(kind.values) & set(item.values):
+                self.fail(node, f"no value of {kind} can be among the {item} values of '{parameter.name}'")
+        elif not ((kind.numeric and item.numeric) or (kind.kind is item.kind and kind.kind in (Kind.MONEY, Kind.DATE))):
+            self.fail(node, f"a {kind} cannot be in '{parameter.name}', a list of {item} values")
 
     def _conditional(self, node: Conditional) -> Type | None:
         self._expect_boolean(node.condition, "'if'")
@@ -417,3 +615,28 @@ def table_keys(parameter: Parameter, level: int) -> list[str]:
         for table in layer:
             keys.extend(k for k in table if k not in keys)
     return keys
+
+
+def _children(node: Node) -> tuple[Node, ...]:
+    from app.eligibility.expr import children
+
+    return children(node)
+
+
+def _names(node: Node):
+    from app.eligibility.expr import names
+
+    return names(node)
+
+
+def _outside_member_aggregates(node: Node):
+    """The nodes of a tree, without the insides of aggregates over members (which see each member)."""
+    yield node
+    if isinstance(node, Aggregate) and node.members is not None:
+        return
+    for child in _children(node):
+        yield from _outside_member_aggregates(child)
+
+
+def uses_members(node: Node) -> bool:
+    return any(isinstance(n, (Aggregate, Rank)) and n.members is not None for n in walk(node))

@@ -2,6 +2,10 @@
 
 Enum values are integer codes here: the index of the text in the node's type. Every operation mirrors
 scalar.py (see arith.py for the shared arithmetic), so a case decides the same in both.
+
+Households: the frame also holds the members' columns (every member of every household, sorted by
+household) and their Groups. A household's value used in a member's formula is projected (each member
+gets its household's); an aggregate over members reduces member columns to household columns.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import numpy as np
 from app.core.money import to_minor
 from app.eligibility import arith, dates
 from app.eligibility.expr import (
+    Aggregate,
     Arithmetic,
     Boolean,
     Call,
@@ -29,9 +34,12 @@ from app.eligibility.expr import (
     Node,
     Not,
     Number,
+    Range,
+    Rank,
     String,
 )
-from app.eligibility.model import Brackets, Kind, Parameter, Rule, Type
+from app.eligibility.groups import Groups
+from app.eligibility.model import MEMBER_SET, Brackets, Kind, Parameter, Rule, Type
 
 Compiled = Callable[["Frame"], Any]
 
@@ -48,31 +56,91 @@ COMPARE = {
 class Frame:
     """Values of one evaluation: input columns, named values and parameters resolved for the date."""
 
-    def __init__(self, values: dict[str, Any], parameters: dict[str, Any], size: int) -> None:
+    def __init__(
+        self,
+        values: dict[str, Any],
+        parameters: dict[str, Any],
+        size: int,
+        member: dict[str, Any] | None = None,
+        groups: Groups | None = None,
+    ) -> None:
         self.values = values
         self.parameters = parameters
         self.size = size
         self.tables: dict[int, Any] = {}  # lookup arrays built once per evaluation
+        self.member = member if member is not None else {}  # members' columns
+        self.groups = groups
+        self.bound: dict[str, Any] = {}  # variables of the aggregates over ranges and lists
+        self.projected: dict[str, Any] = {}  # households' values given to their members, once each
 
 
 class VectorCompiler:
     def __init__(self, rule: Rule) -> None:
         self.rule = rule
         self.types = rule.types
+        self.member_nodes = rule.member_nodes
+        self.sets = rule.members.sets if rule.members is not None else {}
+        self.roles = rule.members.roles if rule.members is not None else ()
+        self.in_member = False  # compiling for each member (True) or for each household
+        self.bound: set[str] = set()
 
     def type_of(self, node: Node) -> Type:
         return self.types[node]
 
+    def compile_for_members(self, node: Node, kind: Type | None = None) -> Compiled:
+        """An expression whose value is wanted for each member (a member's value, condition, output)."""
+        outer, self.in_member = self.in_member, True
+        try:
+            if kind is not None and kind.kind is Kind.ENUM:
+                return self.compile_as(node, kind)
+            return self.compile(node)
+        finally:
+            self.in_member = outer
+
     def compile(self, node: Node) -> Compiled:
+        wanted_for_members = self.in_member
+        differs = node in self.member_nodes
+        self.in_member = differs
+        try:
+            compiled = self._compile(node)
+        finally:
+            self.in_member = wanted_for_members
+        if wanted_for_members and not differs:
+            return self._projected(node, compiled)
+        return compiled
+
+    def _projected(self, node: Node, compiled: Compiled) -> Compiled:
+        if isinstance(node, Name) and node.name not in self.bound:
+            name = node.name
+
+            def project_name(frame: Frame) -> Any:
+                value = frame.projected.get(name)
+                if value is None:
+                    value = frame.groups.project(compiled(frame))  # type: ignore[union-attr]
+                    frame.projected[name] = value
+                return value
+
+            return project_name
+        return lambda frame: frame.groups.project(compiled(frame))  # type: ignore[union-attr]
+
+    def _compile(self, node: Node) -> Compiled:
         match node:
             case Number(value=value) | Boolean(value=value):
                 return lambda frame: value
             case String():
                 raise AssertionError("texts are compiled in the context that gives them a code")
             case Name(name=name):
+                if name in self.bound:
+                    return lambda frame: frame.bound[name]
                 if name in self.rule.parameters:
                     return lambda frame: frame.parameters[name]
+                if node in self.member_nodes:
+                    return lambda frame: frame.member[name]
                 return lambda frame: frame.values[name]
+            case Aggregate():
+                return self._aggregate(node)
+            case Rank():
+                return self._rank(node)
             case Lookup():
                 return self._lookup(node)
             case Negate(operand=operand):
@@ -124,6 +192,8 @@ class VectorCompiler:
         kind = self.type_of(node.operand)
         f = self.compile(node.operand)
         negated = node.negated
+        if node.parameter is not None:
+            return self._list_membership(node.parameter, kind, f, negated)
         if kind.kind is Kind.ENUM:
             mask = np.zeros(len(kind.values), dtype=bool)
             for item in node.items:
@@ -142,6 +212,149 @@ class VectorCompiler:
             return np.logical_not(found) if negated else found
 
         return member
+
+    def _list_membership(self, parameter: str, kind: Type, f: Compiled, negated: bool) -> Compiled:
+        if kind.kind is Kind.ENUM:
+
+            def among_texts(frame: Frame) -> Any:
+                listed = frame.parameters[parameter]
+                mask = np.array([(v in listed) != negated for v in kind.values], dtype=bool)
+                return mask[f(frame)]
+
+            return among_texts
+
+        def among(frame: Frame) -> Any:
+            return np.isin(f(frame), np.asarray(frame.parameters[parameter]), invert=negated)
+
+        return among
+
+    # -- aggregates
+    def member_mask(self, name: str) -> Callable[[Frame], Any] | None:
+        """Which members are in a set of members (None: all of them)."""
+        if name == MEMBER_SET:
+            return None
+        role = self.sets.get(name)
+        if role is not None:
+            code = self.roles.index(role)
+            return lambda frame: frame.member["role"] == code
+        return lambda frame: frame.member[name]
+
+    def _taken(self, node: Aggregate | Rank) -> Callable[[Frame], Any]:
+        in_set = self.member_mask(node.members or MEMBER_SET)
+        outer, self.in_member = self.in_member, True
+        try:
+            where = self.compile(node.where) if node.where is not None else None
+        finally:
+            self.in_member = outer
+
+        def taken(frame: Frame) -> Any:
+            mask = in_set(frame) if in_set is not None else None
+            if where is not None:
+                held = np.broadcast_to(np.asarray(where(frame), dtype=bool), (frame.groups.members,))  # type: ignore[union-attr]
+                mask = held if mask is None else mask & held
+            return mask
+
+        return taken
+
+    def _aggregate(self, node: Aggregate) -> Compiled:
+        if node.variable is not None:
+            return self._iteration(node)
+        taken = self._taken(node)
+        outer, self.in_member = self.in_member, True
+        try:
+            body = self.compile(node.body) if node.body is not None else None
+        finally:
+            self.in_member = outer
+        function = node.function
+
+        def aggregate(frame: Frame) -> Any:
+            groups: Groups = frame.groups  # type: ignore[assignment]
+            mask = taken(frame)
+            if function == "count":
+                return groups.count(mask)
+            if body is None:  # any(set where …)
+                return groups.count(mask) > 0
+            values = body(frame)
+            if function == "sum":
+                return groups.sum(values, mask)
+            if function in ("min", "max"):
+                return groups.extreme(values, mask, function == "min")
+            held = np.broadcast_to(np.asarray(values, dtype=bool), (groups.members,))
+            if function == "any":
+                return groups.count(held if mask is None else mask & held) > 0
+            return groups.count(~held if mask is None else mask & ~held) == 0
+
+        return aggregate
+
+    def _iteration(self, node: Aggregate) -> Compiled:
+        variable, items, function = node.variable or "", node.items, node.function
+        self.bound.add(variable)
+        try:
+            where = self.compile(node.where) if node.where is not None else None
+            body = self.compile(node.body) if node.body is not None else None
+        finally:
+            self.bound.discard(variable)
+        each = self._items(items, node)
+
+        def iterate(frame: Frame) -> Any:
+            total: Any = 0
+            seen: Any = False
+            best: Any = 0
+            for item in each(frame):
+                frame.bound[variable] = item
+                held = where(frame) if where is not None else True
+                if function == "count":
+                    total = np.add(total, np.asarray(held, dtype=np.int64))
+                    continue
+                value = body(frame) if body is not None else True
+                if function == "sum":
+                    total = np.add(total, np.where(held, value, 0) if where is not None else value)
+                elif function == "any":
+                    seen = np.logical_or(seen, np.logical_and(held, value))
+                elif function == "all":
+                    seen = np.logical_or(seen, np.logical_and(held, np.logical_not(value)))
+                else:
+                    better = np.less(value, best) if function == "min" else np.greater(value, best)
+                    replace = np.logical_and(held, np.logical_or(np.logical_not(seen), better))
+                    best = np.where(replace, value, best)
+                    seen = np.logical_or(seen, held)
+            frame.bound.pop(variable, None)
+            if function in ("sum", "count"):
+                return total
+            if function == "any":
+                return seen
+            if function == "all":
+                return np.logical_not(seen)
+            return np.where(seen, best, 0)
+
+        return iterate
+
+    def _items(self, items: Any, node: Aggregate) -> Callable[[Frame], Any]:
+        if isinstance(items, Range):
+            low, high = self.compile(items.low), self.compile(items.high)
+            return lambda frame: range(int(low(frame)), int(high(frame)) + 1)
+        if isinstance(items, tuple):
+            if all(isinstance(i, String) for i in items):
+                union = Type(Kind.ENUM, tuple(dict.fromkeys(i.value for i in items)))  # type: ignore[attr-defined]
+                codes = tuple(union.values.index(i.value) for i in items)  # type: ignore[attr-defined]
+                return lambda frame: codes
+            listed = tuple(i.value for i in items)  # type: ignore[attr-defined]
+            return lambda frame: listed
+        parameter = self.rule.parameters[items.name]
+        if parameter.type.kind is Kind.ENUM:
+            texts = parameter.type.values
+            return lambda frame: [texts.index(v) for v in frame.parameters[parameter.name]]
+        return lambda frame: frame.parameters[parameter.name]
+
+    def _rank(self, node: Rank) -> Compiled:
+        taken = self._taken(node)
+        outer, self.in_member = self.in_member, True
+        try:
+            key = self.compile(node.key)
+        finally:
+            self.in_member = outer
+        descending = node.descending
+        return lambda frame: frame.groups.rank(key(frame), taken(frame), descending)  # type: ignore[union-attr]
 
     def _conditional(self, node: Conditional) -> Compiled:
         kind = self.type_of(node)
@@ -200,6 +413,10 @@ class VectorCompiler:
         if name == "money":
             minor = to_minor(args[0].value, self.rule.currency)  # type: ignore[attr-defined]
             return lambda frame: minor
+        if name == "period_start":
+            day, period = self.compile(args[0]), args[1].value  # type: ignore[attr-defined]
+            start = args[2].value if len(args) == 3 else 1  # type: ignore[attr-defined]
+            return lambda frame: dates.period_start(day(frame), period, start)
         fs = [self.compile(a) for a in args]
         if name in ("min", "max"):
             combine = np.minimum if name == "min" else np.maximum
