@@ -20,7 +20,7 @@ from app.eligibility.dates import day_number
 from app.eligibility.expr import Aggregate, Name, Node, walk
 from app.eligibility.inputs import MEMBERS as MEMBERS_INPUT
 from app.eligibility.inputs import formatter, json_value
-from app.eligibility.loader import ELIGIBLE, TEMPLATE_FIELD, cited_nodes, node_label
+from app.eligibility.loader import ELIGIBLE, NO_BENEFICIARY, TEMPLATE_FIELD, cited_nodes, node_label
 from app.eligibility.model import Condition, Kind, Level, Rule
 from app.eligibility.parameters import Resolved
 from app.eligibility.scalar import ID, MEMBER, MEMBERS, TAKEN, ScalarCompiler
@@ -119,24 +119,27 @@ class HouseholdEvaluator:
                 met_by_member = self._member_conditions(env, members)
         env[MEMBER] = None
         met = [compiled(env) is True for _, compiled in self.conditions]
-        eligible = all(met)
+        failed = [c.id for (c, _), ok in zip(self.conditions, met, strict=True) if not ok]
+        failed += self._none_qualifies(members, met_by_member)
+        eligible = not failed
         outputs = self._outputs(env, self.outputs, eligible)
         decided_members = []
         for member, member_met in zip(members, met_by_member, strict=True):
             env[MEMBER] = member
             member_ok = eligible and member[ELIGIBLE]
-            failed = [c.id for (c, _), ok in zip(self.member_conditions, member_met or [], strict=False) if not ok]
+            member_failed = [
+                c.id for (c, _), ok in zip(self.member_conditions, member_met or [], strict=False) if not ok
+            ]
             decided_members.append(
                 {
                     "id": member[ID],
                     "role": member["role"],
                     "eligible": member_ok,
-                    "failed": failed,
+                    "failed": member_failed,
                     "outputs": self._outputs(env, self.member_outputs, member_ok),
                 }
             )
         env[MEMBER] = None
-        failed = [c.id for (c, _), ok in zip(self.conditions, met, strict=True) if not ok]
         explanation = (
             self._explain(env, members, met, met_by_member, decided_members, shown_parameters) if explain else {}
         )
@@ -151,6 +154,18 @@ class HouseholdEvaluator:
             self._inputs_json(inputs),
             decided_members,
         )
+
+    def _none_qualifies(self, members: list[dict[str, Any]], met_by_member: list[list[bool] | None]) -> list[str]:
+        """When the rule has member conditions and no beneficiary meets them all, the household is not
+        eligible: it fails the member conditions its beneficiaries failed (or no_beneficiary)."""
+        if not self.member_conditions or any(m[ELIGIBLE] for m in members):
+            return []
+        failed = [
+            c.id
+            for i, (c, _) in enumerate(self.member_conditions)
+            if any(met is not None and not met[i] for met in met_by_member)
+        ]
+        return failed or [NO_BENEFICIARY]
 
     def _member_conditions(self, env: Env, members: list[dict[str, Any]]) -> list[list[bool] | None]:
         results: list[list[bool] | None] = []

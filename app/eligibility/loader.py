@@ -43,6 +43,7 @@ from app.eligibility.typecheck import FUNCTIONS, Checker, suggest
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 ELIGIBLE = "eligible"  # in a member's formulas: the member meets every member condition
 ROLE = "role"  # each member's role
+NO_BENEFICIARY = "no_beneficiary"  # failed by a household with member conditions and no beneficiary
 RESERVED = (
     {"as_of", ELIGIBLE, "failed", ROLE, MEMBER_SET, "id", "where", "by", "descending"}
     | set(FUNCTIONS)
@@ -201,7 +202,8 @@ class _Builder:
             self.currency = check_currency(str(currency))
         except ValidationFailed as exc:
             self.error(("currency",), exc.message)
-        for section in ("inputs", "conditions", "outputs"):
+        required = ("conditions", "outputs") if "members" in data else ("inputs", "conditions", "outputs")
+        for section in required:
             if section not in data:
                 self.error((), f"the section '{section}' is missing")
         return rule_id
@@ -824,7 +826,9 @@ class _Builder:
                 continue
             self._known_keys((*path, "input"), inputs, givable, "input")
             self._known_keys((*path, "expect"), expect, expectable, "expect")
-            self._expected_failures((*path, "expect", "failed"), expect.get("failed", []), conditions)
+            # a household none of whose beneficiaries qualifies fails the member conditions they failed
+            either = (*conditions, *(members.conditions if members is not None else ()))
+            self._expected_failures((*path, "expect", "failed"), expect.get("failed", []), either)
             if members is not None:
                 self._test_members(path, inputs.get(MEMBER_SET), expect.get(MEMBER_SET), members)
             margin = None
@@ -846,8 +850,9 @@ class _Builder:
                 self.errors.append(self.doc.key_error((*path, key), message, suggest(str(key), allowed)))
 
     def _expected_failures(self, path: tuple, failed: Any, conditions: tuple[Condition, ...]) -> None:
+        known = {c.id for c in conditions} | ({NO_BENEFICIARY} if self.sets else set())
         for cid in failed if isinstance(failed, list) else []:
-            if cid not in {c.id for c in conditions}:
+            if cid not in known:
                 self.error(path, f"no condition {cid!r}", suggest(str(cid), [c.id for c in conditions]))
 
     def _test_members(self, path: tuple, given: Any, expected: Any, members: Members) -> None:

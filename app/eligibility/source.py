@@ -41,6 +41,7 @@ class Document:
         self.file = file
         self.lines = text.splitlines()
         self.marks: dict[Path, Mark] = {}
+        self._merged: dict[int, int] = {}  # mapping node → how many of its entries came from merge keys
         loader = yaml.SafeLoader(text)
         try:
             node = loader.get_single_node()
@@ -53,16 +54,24 @@ class Document:
             node.start_mark.line + 1, node.start_mark.column + 1, getattr(node, "style", None)
         )
         if isinstance(node, yaml.MappingNode):
-            loader.flatten_mapping(node)  # YAML merge keys (<<: *defaults) for shared test inputs
+            if id(node) not in self._merged:  # an alias brings the same node again, flattened already
+                explicit = sum(1 for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge")
+                loader.flatten_mapping(node)  # YAML merge keys (<<: *defaults) for shared test inputs
+                self._merged[id(node)] = len(node.value) - explicit
             result: dict[Any, Any] = {}
-            for key_node, value_node in node.value:
+            merged = self._merged[id(node)]  # the first entries came from merge keys
+            written: set[Any] = set()
+            for index, (key_node, value_node) in enumerate(node.value):
                 key = loader.construct_object(key_node, deep=True)
                 if isinstance(key, (list, dict)):
                     key = str(key)
-                if key in result:
-                    raise yaml.MarkedYAMLError(
-                        problem=f"duplicate key {key!r}", problem_mark=key_node.start_mark
-                    )
+                if index >= merged:  # a key written here overrides one merged in, once
+                    if key in written:
+                        raise yaml.MarkedYAMLError(
+                            problem=f"duplicate key {key!r}", problem_mark=key_node.start_mark
+                        )
+                    written.add(key)
+                # entries merged in: a later one overrides an earlier, as PyYAML's own constructor does
                 result[key] = self._convert(loader, value_node, (*path, key))
                 self.marks[(*path, key, "<key>")] = Mark(
                     key_node.start_mark.line + 1, key_node.start_mark.column + 1
@@ -122,6 +131,9 @@ def parse_document(text: str, file: str) -> tuple[Document | None, list[RuleErro
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         column = mark.column + 1 if mark else 1
-        return None, [RuleError(file, line, column, f"not valid YAML: {exc.problem}")]
+        hint = ""
+        if "mapping values are not allowed" in str(exc.problem):
+            hint = "an expression with ': ' in it, like sum(children: …), is written in quotes or after |"
+        return None, [RuleError(file, line, column, f"not valid YAML: {exc.problem}", hint)]
     except yaml.YAMLError as exc:
         return None, [RuleError(file, 1, 1, f"not valid YAML: {exc}")]
