@@ -6,10 +6,11 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from app.core.errors import NotFound
 from app.core.settings import get_settings
-from app.eligibility.engine import CaseEvaluator, CaseloadEvaluator
+from app.eligibility.engine import caseload_evaluator, single_evaluator
 from app.eligibility.loader import load_rule_file, load_rule_text
 from app.eligibility.model import Rule
 from app.eligibility.typecheck import suggest
@@ -18,19 +19,19 @@ from app.eligibility.typecheck import suggest
 @dataclass
 class Compiled:
     rule: Rule
-    _single: CaseEvaluator | None = None
-    _caseload: CaseloadEvaluator | None = None
+    _single: Any = None  # CaseEvaluator, or HouseholdEvaluator for a rule about households
+    _caseload: Any = None  # CaseloadEvaluator, or HouseholdCaseloadEvaluator
 
     @property
-    def single(self) -> CaseEvaluator:
+    def single(self) -> Any:
         if self._single is None:
-            self._single = CaseEvaluator(self.rule)
+            self._single = single_evaluator(self.rule)
         return self._single
 
     @property
-    def caseload(self) -> CaseloadEvaluator:
+    def caseload(self) -> Any:
         if self._caseload is None:
-            self._caseload = CaseloadEvaluator(self.rule)
+            self._caseload = caseload_evaluator(self.rule)
         return self._caseload
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from app.eligibility.dates import from_day_number
 from app.eligibility.inputs import json_value
-from app.eligibility.model import Brackets, Parameter, Rule, Shape
+from app.eligibility.model import Brackets, Level, Parameter, Rule, Shape
 
 
 def summary(rule: Rule) -> dict[str, Any]:
@@ -29,7 +29,9 @@ def detail(rule: Rule) -> dict[str, Any]:
         "values": [
             {"name": v.name, "type": str(v.type), "expr": v.text, "description": v.description}
             for v in rule.values
+            if v.level is Level.GROUP
         ],
+        "members": _members(rule),
         "conditions": [
             {"id": c.id, "when": c.text, "reason": c.reason, "description": c.description}
             for c in rule.conditions
@@ -39,6 +41,32 @@ def detail(rule: Rule) -> dict[str, Any]:
             for o in rule.outputs
         ],
         "tests": len(rule.tests),
+    }
+
+
+def _members(rule: Rule) -> dict[str, Any] | None:
+    """A household's members: roles and their sets, each member's inputs, values, conditions, outputs."""
+    members = rule.members
+    if members is None:
+        return None
+    return {
+        "description": members.description,
+        "roles": [{"role": role, "set": name} for name, role in members.sets.items() if role is not None],
+        "inputs": [_input(rule, spec) for spec in members.inputs.values()],
+        "values": [
+            {"name": v.name, "type": str(v.type), "expr": v.text, "description": v.description}
+            for v in rule.values
+            if v.level is Level.MEMBER
+        ],
+        "beneficiaries": members.beneficiaries,
+        "conditions": [
+            {"id": c.id, "when": c.text, "reason": c.reason, "description": c.description}
+            for c in members.conditions
+        ],
+        "outputs": [
+            {"name": o.name, "type": str(o.type), "expr": o.text, "description": o.description}
+            for o in members.outputs
+        ],
     }
 
 
@@ -60,8 +88,13 @@ def _parameter(rule: Rule, parameter: Parameter) -> dict[str, Any]:
     return {
         "name": parameter.name,
         "type": str(parameter.type),
-        "shape": parameter.shape.value,
+        "shape": "list" if parameter.is_list else parameter.shape.value,
         "description": parameter.description,
+        **(
+            {"as_at": {"period": parameter.as_at[0], "start_month": parameter.as_at[1]}}
+            if parameter.as_at
+            else {}
+        ),
         "versions": [
             {"since": from_day_number(v.since).isoformat(), "value": _value(rule, parameter, v.value)}
             for v in parameter.versions
@@ -79,4 +112,6 @@ def _value(rule: Rule, parameter: Parameter, value: Any) -> Any:
         ]
     if isinstance(value, dict):
         return {k: _value(rule, parameter, v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [json_value(v, kind, rule.currency) for v in value]
     return json_value(value, kind, rule.currency)

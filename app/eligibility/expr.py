@@ -373,7 +373,9 @@ class _Parser:
             return False
         if second.kind == "keyword" and second.text == "in":
             return True
-        return (second.kind == "op" and second.text == ":") or (second.kind == "name" and second.text == "where")
+        return (second.kind == "op" and second.text == ":") or (
+            second.kind == "name" and second.text == "where"
+        )
 
     def _peek(self) -> Token:
         return self.tokens[min(self.index + 1, len(self.tokens) - 1)]
@@ -419,7 +421,9 @@ class _Parser:
             return Range(low.offset, low, self.sum())
         if isinstance(low, Name):
             return low  # a list-valued parameter
-        raise ExpressionError("after 'in' comes a range (1..12), a list [1, 6, 12] or a list parameter", low.offset)
+        raise ExpressionError(
+            "after 'in' comes a range (1..12), a list [1, 6, 12] or a list parameter", low.offset
+        )
 
     def _rank(self, start: Token) -> Rank:
         name = self.current
@@ -428,7 +432,9 @@ class _Parser:
         self.index += 1
         where = self.expression() if self._word("where") else None
         if not self._word("by"):
-            raise ExpressionError("rank(set by key): say what orders the members, e.g. 'by birth_date'", self.current.offset)
+            raise ExpressionError(
+                "rank(set by key): say what orders the members, e.g. 'by birth_date'", self.current.offset
+            )
         key = self.expression()
         descending = self._word("descending")
         end = self.expect(")", "to close rank(…)")

@@ -54,15 +54,22 @@ class HouseholdEvaluator:
         self.member_conditions = [(c, compiler.compile(c.node)) for c in self.members.conditions]
         self.conditions = [(c, compiler.compile(c.node)) for c in rule.conditions]
         currency = rule.currency
-        self.outputs = [(o.name, compiler.compile(o.node), o.type.kind, formatter(o.type.kind, currency)) for o in rule.outputs]
+        self.outputs = [
+            (o.name, compiler.compile(o.node), o.type.kind, formatter(o.type.kind, currency))
+            for o in rule.outputs
+        ]
         self.member_outputs = [
             (o.name, compiler.compile(o.node), o.type.kind, formatter(o.type.kind, currency))
             for o in self.members.outputs
         ]
         self.group_inputs = [(n, formatter(s.type.kind, currency)) for n, s in rule.inputs.items()]
         self.member_inputs = [(n, formatter(s.type.kind, currency)) for n, s in self.members.inputs.items()]
-        self.group_values = [(v.name, formatter(v.type.kind, currency)) for v in rule.values if v.level is Level.GROUP]
-        self.member_values = [(v.name, formatter(v.type.kind, currency)) for v in rule.values if v.level is Level.MEMBER]
+        self.group_values = [
+            (v.name, formatter(v.type.kind, currency)) for v in rule.values if v.level is Level.GROUP
+        ]
+        self.member_values = [
+            (v.name, formatter(v.type.kind, currency)) for v in rule.values if v.level is Level.MEMBER
+        ]
         self.condition_cites = [self._cites(c) for c in rule.conditions]
         self.member_condition_cites = [self._cites(c) for c in self.members.conditions]
         self.aggregates = self._aggregate_formatters()
@@ -75,7 +82,9 @@ class HouseholdEvaluator:
             if label in seen:
                 continue
             seen.add(label)
-            cites.append((label, self._getter(node), formatter(self.rule.types[node].kind, self.rule.currency)))
+            cites.append(
+                (label, self._getter(node), formatter(self.rule.types[node].kind, self.rule.currency))
+            )
         return cites
 
     def _getter(self, node: Node) -> Getter:
@@ -141,7 +150,9 @@ class HouseholdEvaluator:
             )
         env[MEMBER] = None
         explanation = (
-            self._explain(env, members, met, met_by_member, decided_members, shown_parameters) if explain else {}
+            self._explain(env, members, met, met_by_member, decided_members, shown_parameters)
+            if explain
+            else {}
         )
         return Decision(
             self.rule.id,
@@ -155,7 +166,9 @@ class HouseholdEvaluator:
             decided_members,
         )
 
-    def _none_qualifies(self, members: list[dict[str, Any]], met_by_member: list[list[bool] | None]) -> list[str]:
+    def _none_qualifies(
+        self, members: list[dict[str, Any]], met_by_member: list[list[bool] | None]
+    ) -> list[str]:
         """When the rule has member conditions and no beneficiary meets them all, the household is not
         eligible: it fails the member conditions its beneficiaries failed (or no_beneficiary)."""
         if not self.member_conditions or any(m[ELIGIBLE] for m in members):

@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 
 from app.core.errors import ValidationFailed
-from app.eligibility import arith
 from app.eligibility.dates import day_number
 from app.eligibility.engine import CaseloadEvaluator, _format_money
 from app.eligibility.groups import Groups
@@ -63,7 +62,9 @@ class HouseholdCaseloadEvaluator:
             if value.name in given:
                 continue
             if value.level is Level.MEMBER:
-                self.steps.append((Level.MEMBER, value.name, compiler.compile_for_members(value.node, value.type)))
+                self.steps.append(
+                    (Level.MEMBER, value.name, compiler.compile_for_members(value.node, value.type))
+                )
             else:
                 self.steps.append((Level.GROUP, value.name, _compile(compiler, value.node, value.type)))
         if rule.member_conditions_at >= len(rule.values):
@@ -77,7 +78,11 @@ class HouseholdCaseloadEvaluator:
             (o.name, compiler.compile_for_members(o.node, o.type), o.type) for o in members.outputs
         ]
         role = InputSpec(ROLE, members.role_type)
-        self.member_specs = {ROLE: role, **members.inputs, **given_specs(rule, frozenset(n for n in given if _level(rule, n) is Level.MEMBER))}
+        self.member_specs = {
+            ROLE: role,
+            **members.inputs,
+            **given_specs(rule, frozenset(n for n in given if _level(rule, n) is Level.MEMBER)),
+        }
         self.group_given = given_specs(rule, frozenset(n for n in given if _level(rule, n) is Level.GROUP))
 
     def decide(
@@ -126,9 +131,13 @@ class HouseholdCaseloadEvaluator:
         member_frame = pd.DataFrame(
             {
                 "row": linked.member_rows,
-                GROUP: linked.group_ids[linked.member_group] if len(linked.group_ids) else linked.group_ids[:0],
+                GROUP: linked.group_ids[linked.member_group]
+                if len(linked.group_ids)
+                else linked.group_ids[:0],
                 MEMBER_ID: linked.member_ids,
-                ROLE: pd.Categorical.from_codes(member[ROLE].astype(np.int16), categories=list(self.rule.members.roles)),  # type: ignore[union-attr]
+                ROLE: pd.Categorical.from_codes(
+                    member[ROLE].astype(np.int16), categories=list(self.rule.members.roles)
+                ),  # type: ignore[union-attr]
                 **member_columns,
             }
         )
@@ -146,7 +155,11 @@ class HouseholdCaseloadEvaluator:
         return self.decide(households, members, as_of, resolved, as_text, problems)
 
     def _none_qualifies(
-        self, groups: Groups, member_eligible: np.ndarray, member_met: dict[str, np.ndarray], eligible: np.ndarray
+        self,
+        groups: Groups,
+        member_eligible: np.ndarray,
+        member_met: dict[str, np.ndarray],
+        eligible: np.ndarray,
     ) -> dict[str, np.ndarray]:
         """As family.py: a household none of whose beneficiaries qualifies fails the member conditions
         they failed (or no_beneficiary, with none)."""
@@ -227,7 +240,13 @@ def link(
     """Check both frames, tie each member to its household, set aside what cannot be decided."""
     for name, frame in (("households", households), ("members", members)):
         if GROUP not in frame.columns:
-            raise ValidationFailed("missing_column", f"the {name} have no column {GROUP!r} (the household's id)", GROUP)
+            raise ValidationFailed(
+                "missing_column", f"the {name} have no column {GROUP!r} (the household's id)", GROUP
+            )
+    if not len(members):  # a batch whose households have no members left: columns may be absent
+        members = members.assign(
+            **{n: pd.Series(dtype=object) for n in member_specs if n not in members.columns}
+        )
     group_part = households.drop(columns=[GROUP])
     parsed_groups = parse_frame(rule, group_part, group_given)
     member_part = members.drop(columns=[c for c in (GROUP, MEMBER_ID) if c in members.columns])
@@ -241,7 +260,9 @@ def link(
     if not index.is_unique:
         repeated = index.duplicated(keep="first")
         bad_group |= repeated
-        errors.append(_rows("households", np.flatnonzero(repeated), GROUP, "this household id is given twice"))
+        errors.append(
+            _rows("households", np.flatnonzero(repeated), GROUP, "this household id is given twice")
+        )
     position = _positions(index, members[GROUP].to_numpy())
     bad_member = np.zeros(len(members), dtype=bool)
     bad_member[parsed_members.errors["row"].to_numpy()] = True
@@ -254,7 +275,11 @@ def link(
     member_ids, id_errors = _member_ids(members, position)
     if id_errors is not None:
         bad_member |= id_errors
-        errors.append(_rows("members", np.flatnonzero(id_errors), MEMBER_ID, "two members of the household have this id"))
+        errors.append(
+            _rows(
+                "members", np.flatnonzero(id_errors), MEMBER_ID, "two members of the household have this id"
+            )
+        )
     # A household with a bad member cannot be decided: its decision would leave someone out.
     with_bad = np.unique(position[bad_member & ~unknown])
     if len(with_bad):
@@ -288,7 +313,9 @@ def link(
         member_group=member_group.astype(np.int64),
         member_rows=good_members,
         member_ids=chosen_ids,
-        errors=pd.concat(errors, ignore_index=True).sort_values(["source", "row"], kind="stable", ignore_index=True),
+        errors=pd.concat(errors, ignore_index=True).sort_values(
+            ["source", "row"], kind="stable", ignore_index=True
+        ),
     )
 
 
@@ -332,7 +359,9 @@ def _errors(source: str, errors: pd.DataFrame) -> pd.DataFrame:
 
 
 def _rows(source: str, rows: np.ndarray, field_name: str, reason: str) -> pd.DataFrame:
-    return pd.DataFrame({"source": source, "row": rows.astype(np.int64), "field": field_name, "reason": reason})
+    return pd.DataFrame(
+        {"source": source, "row": rows.astype(np.int64), "field": field_name, "reason": reason}
+    )
 
 
 def split_members(rule: Rule, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -340,7 +369,9 @@ def split_members(rule: Rule, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Dat
     households (their inputs from each household's first row), the members, and the member rows whose
     household inputs differ from that first row (row, field, reason)."""
     if GROUP not in frame.columns:
-        raise ValidationFailed("missing_column", f"the members have no column {GROUP!r} (the household's id)", GROUP)
+        raise ValidationFailed(
+            "missing_column", f"the members have no column {GROUP!r} (the household's id)", GROUP
+        )
     group_inputs = [c for c in frame.columns if c in rule.inputs]
     first = ~frame[GROUP].duplicated(keep="first")
     households = frame.loc[first, [GROUP, *group_inputs]].reset_index(drop=True)
@@ -354,7 +385,15 @@ def split_members(rule: Rule, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Dat
             differs = ~((mine == theirs) | (pd.isna(mine) & pd.isna(theirs)))
             if differs.any():
                 problems.append(
-                    _rows("members", np.flatnonzero(differs), column, "differs from the household's first row")
+                    _rows(
+                        "members", np.flatnonzero(differs), column, "differs from the household's first row"
+                    )
                 )
     found = pd.concat(problems, ignore_index=True).drop(columns="source") if problems else None
-    return households, members, found if found is not None else _rows("members", np.array([], dtype=np.int64), "", "").drop(columns="source")
+    return (
+        households,
+        members,
+        found
+        if found is not None
+        else _rows("members", np.array([], dtype=np.int64), "", "").drop(columns="source"),
+    )

@@ -22,7 +22,9 @@ class Groups:
         """`member_group`: for each member (sorted by household), the index of its household."""
         self.member_group = member_group
         self.size = size
-        self.counts = np.bincount(member_group, minlength=size) if len(member_group) else np.zeros(size, np.int64)
+        self.counts = (
+            np.bincount(member_group, minlength=size) if len(member_group) else np.zeros(size, np.int64)
+        )
         self.ends = np.cumsum(self.counts)
         self.starts = self.ends - self.counts
 

@@ -47,7 +47,9 @@ def parse_case(
     if not isinstance(raw, dict):
         raise ValidationFailed("invalid_input", "input must be an object of input names to values", param)
     if rule.members is None:
-        return _parse_fields(rule, _specs(rule.inputs, given), raw, param, rule.version if not given else None)
+        return _parse_fields(
+            rule, _specs(rule.inputs, given), raw, param, rule.version if not given else None
+        )
     return _parse_household(rule, raw, param, given or {})
 
 
@@ -65,18 +67,26 @@ def _parse_household(
     fields = {k: v for k, v in raw.items() if k != MEMBERS}
     values: dict[str, Any] = {}
     try:
-        values = _parse_fields(rule, _specs(rule.inputs, group_given), fields, param, None if given else rule.version)
+        values = _parse_fields(
+            rule, _specs(rule.inputs, group_given), fields, param, None if given else rule.version
+        )
     except ValidationFailed as exc:
         problems.extend(exc.details or [])
     listed = raw.get(MEMBERS)
     members: list[dict[str, Any]] = []
     if not isinstance(listed, list):
         problems.append(
-            ErrorDetail("missing_input", "members is a list of the household's members: {role, …}", f"{param}.{MEMBERS}")
+            ErrorDetail(
+                "missing_input",
+                "members is a list of the household's members: {role, …}",
+                f"{param}.{MEMBERS}",
+            )
         )
     elif len(listed) > MAX_MEMBERS:
         problems.append(
-            ErrorDetail("too_many_members", f"at most {MAX_MEMBERS} members in one case", f"{param}.{MEMBERS}")
+            ErrorDetail(
+                "too_many_members", f"at most {MAX_MEMBERS} members in one case", f"{param}.{MEMBERS}"
+            )
         )
     else:
         specs = _specs(rule.members.inputs, member_given)
@@ -113,7 +123,9 @@ def _parse_member(
             ErrorDetail("invalid_input", f"id is a text of 1 to {MAX_MEMBER_ID} characters", f"{where}.id")
         )
     elif member_id in seen:
-        problems.append(ErrorDetail("duplicate_member", f"two members have the id {member_id!r}", f"{where}.id"))
+        problems.append(
+            ErrorDetail("duplicate_member", f"two members have the id {member_id!r}", f"{where}.id")
+        )
     else:
         seen.add(member_id)
     role = raw.get("role")
@@ -177,6 +189,8 @@ def _fast(spec: InputSpec, currency: str) -> Callable[[Any], Any]:
     digits = exponent(currency)
 
     def bounded(value: Any) -> Any:
+        if value is None:  # not a value of the type (a malformed date): the careful path says why
+            return None
         if (low is not None and value < low) or (high is not None and value > high):
             return None
         return value
@@ -282,7 +296,10 @@ def given_specs(rule: Rule, names: frozenset[str], prefix: str = "") -> dict[str
 
 
 def parse_frame(
-    rule: Rule, frame: pd.DataFrame, extra: dict[str, InputSpec] | None = None, specs: dict[str, InputSpec] | None = None
+    rule: Rule,
+    frame: pd.DataFrame,
+    extra: dict[str, InputSpec] | None = None,
+    specs: dict[str, InputSpec] | None = None,
 ) -> ParsedFrame:
     """Columns of a caseload, vectorised: converted, bounds-checked; bad rows listed with field and reason."""
     size = len(frame)
@@ -469,7 +486,9 @@ def iso_date(day: int) -> str:
 
 
 def case_to_json(rule: Rule, values: dict[str, Any]) -> dict[str, Any]:
-    out = {name: json_value(values[name], spec.type.kind, rule.currency) for name, spec in rule.inputs.items()}
+    out = {
+        name: json_value(values[name], spec.type.kind, rule.currency) for name, spec in rule.inputs.items()
+    }
     if rule.members is not None:
         out[MEMBERS] = [member_to_json(rule, m) for m in values[MEMBERS]]
     return out

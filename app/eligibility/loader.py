@@ -17,9 +17,9 @@ from app.eligibility.dates import day_number
 from app.eligibility.expr import Aggregate, ExpressionError, Lookup, Name, Node, Rank, String, parse
 from app.eligibility.model import (
     BOOLEAN,
-    MEMBER_SET,
     DATE,
     INTEGER,
+    MEMBER_SET,
     MONEY,
     NUMBER,
     Brackets,
@@ -267,7 +267,9 @@ class _Builder:
             return None
         path = ("members",)
         if not isinstance(section, dict):
-            self.error(path, "members is a mapping: roles, inputs, values, beneficiaries, conditions, outputs")
+            self.error(
+                path, "members is a mapping: roles, inputs, values, beneficiaries, conditions, outputs"
+            )
             return None
         self._unknown_keys(path, section, MEMBER_SECTIONS)
         roles = section.get("roles")
@@ -281,13 +283,17 @@ class _Builder:
         for role, set_name in roles.items():
             rpath = (*path, "roles", role)
             if not isinstance(role, str) or not NAME.match(role):
-                self.errors.append(self.doc.key_error(rpath, f"{role!r} is not a valid role (lower-case letters)"))
+                self.errors.append(
+                    self.doc.key_error(rpath, f"{role!r} is not a valid role (lower-case letters)")
+                )
                 continue
             if not self._name_ok(rpath, set_name, set(self.inputs) | set(self.sets)):
                 continue
             self.sets[set_name] = role
         self.roles = tuple(r for r in self.sets.values() if r is not None)
-        self.member_inputs = self._inputs(section.get("inputs"), (*path, "inputs"), set(self.inputs) | set(self.sets))
+        self.member_inputs = self._inputs(
+            section.get("inputs"), (*path, "inputs"), set(self.inputs) | set(self.sets)
+        )
         return section
 
     def _member_condition_nodes(self, section: dict | None) -> None:
@@ -308,7 +314,11 @@ class _Builder:
             and self.value_levels.get(beneficiaries) is Level.MEMBER
             and self.value_types.get(beneficiaries) == BOOLEAN
         ):
-            self.error(path, f"beneficiaries is a set of members, not {beneficiaries!r}", suggest(str(beneficiaries), self.sets))
+            self.error(
+                path,
+                f"beneficiaries is a set of members, not {beneficiaries!r}",
+                suggest(str(beneficiaries), self.sets),
+            )
         conditions = self._conditions(section.get("conditions"), ("members", "conditions"), Level.MEMBER)
         outputs = self._outputs(section.get("outputs"), ("members", "outputs"), Level.MEMBER)
         return Members(
@@ -428,7 +438,9 @@ class _Builder:
         elif any(isinstance(v.value, dict) for v in versions):
             self.error((*path, "values"), "every dated value must have the same shape")
         if "changes" in spec and shape is not Shape.TABLE:
-            self.error((*path, "changes"), "changes are for tables: each names the cells that change from a date")
+            self.error(
+                (*path, "changes"), "changes are for tables: each names the cells that change from a date"
+            )
         return Parameter(
             name,
             kind,
@@ -456,7 +468,11 @@ class _Builder:
             return None
         if isinstance(raw, str):
             raw = {"period": raw}
-        if isinstance(raw, dict) and raw.get("period") in ("year", "month") and set(raw) <= {"period", "start_month"}:
+        if (
+            isinstance(raw, dict)
+            and raw.get("period") in ("year", "month")
+            and set(raw) <= {"period", "start_month"}
+        ):
             start = raw.get("start_month", 1)
             if isinstance(start, int) and not isinstance(start, bool) and 1 <= start <= 12:
                 if raw["period"] == "month" and start != 1:
@@ -484,10 +500,12 @@ class _Builder:
             if day is None:
                 continue
             if day in starts:
-                self.errors.append(self.doc.key_error(cpath, "this date is in values too: give the table once a date"))
+                self.errors.append(
+                    self.doc.key_error(cpath, "this date is in values too: give the table once a date")
+                )
                 continue
             if not isinstance(cells, dict) or not cells:
-                self.error(cpath, "a change names the cells that change: {under_3: {full_time: \"275.00\"}}")
+                self.error(cpath, 'a change names the cells that change: {under_3: {full_time: "275.00"}}')
                 continue
             dated.append((day, cpath, cells))
         for day, cpath, cells in sorted(dated, key=lambda d: d[0]):
@@ -507,7 +525,9 @@ class _Builder:
             key_text = str(key)
             if key_text not in table:
                 self.errors.append(
-                    self.doc.key_error((*path, key), f"the table has no key {key_text!r}", suggest(key_text, table))
+                    self.doc.key_error(
+                        (*path, key), f"the table has no key {key_text!r}", suggest(key_text, table)
+                    )
                 )
                 return None
             if isinstance(table[key_text], dict):
@@ -784,7 +804,9 @@ class _Builder:
                 self.error(path, "an output is an expression, or {expr: …, type: …, description: …}")
                 continue
             node = self._parse(expr_path, text)
-            kind = self._typecheck(expr_path, node, level, "a household's output") if node is not None else None
+            kind = (
+                self._typecheck(expr_path, node, level, "a household's output") if node is not None else None
+            )
             if node is None or kind is None:
                 continue
             declared = spec.get("type") if isinstance(spec, dict) else None
@@ -873,13 +895,15 @@ class _Builder:
             return
         epath = (*path, "expect", MEMBER_SET)
         if not isinstance(expected, dict):
-            self.error(epath, "expect members by id: {ada: {amount: \"150.00\"}} (ids default to 1, 2, …)")
+            self.error(epath, 'expect members by id: {ada: {amount: "150.00"}} (ids default to 1, 2, …)')
             return
         expectable = {ELIGIBLE, "failed", *(o.name for o in members.outputs), *member_values}
         for key, wanted in expected.items():
             if str(key) not in ids:
                 self.errors.append(
-                    self.doc.key_error((*epath, key), f"no member {key!r} in the input", suggest(str(key), ids))
+                    self.doc.key_error(
+                        (*epath, key), f"no member {key!r} in the input", suggest(str(key), ids)
+                    )
                 )
                 continue
             if not isinstance(wanted, dict):

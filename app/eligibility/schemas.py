@@ -13,6 +13,7 @@ ParticipantId = Annotated[str, msgspec.Meta(max_length=32, description="a regist
 
 
 class EvaluateIn(Input):
+    # A household's rule: the household's inputs and "members": [{"id", "role", …inputs}, …]
     input: dict[str, Any]
     date: dt.date | None = None  # the date to decide for; default today
     participant: ParticipantId | None = None
@@ -42,6 +43,8 @@ class DecisionOut(msgspec.Struct, omit_defaults=False):
     eligible: bool
     outputs: dict[str, Any]
     failed: list[str]
+    # A household's decision: per member its id, role, eligibility, failed member conditions, outputs.
+    members: list[dict[str, Any]] | None = None
     inputs: dict[str, Any] | None = None  # personal data: caseworkers only
     explanation: dict[str, Any] | None = None  # personal data: caseworkers only
     participant: str | None = None
@@ -72,6 +75,7 @@ class ProgrammeOut(msgspec.Struct):
 
 class ProgrammeDetailOut(ProgrammeOut):
     inputs: list[dict[str, Any]]
+    members: dict[str, Any] | None
     parameters: list[dict[str, Any]]
     values: list[dict[str, Any]]
     conditions: list[dict[str, Any]]

@@ -86,6 +86,7 @@ def _row(
         "currency": rule.currency,
         "outputs": decided.outputs,
         "failed": decided.failed,
+        "members": decided.members or [],
         "sealed": sealed,
         "participant": participant,
         "batch": batch,
@@ -103,6 +104,7 @@ _COLUMNS = (
     "currency",
     "outputs",
     "failed",
+    "members",
     "sealed",
     "participant",
     "batch",
@@ -124,6 +126,7 @@ async def _insert(rows: list[dict[str, Any]]) -> None:
             **row,
             "outputs": json.dumps(row["outputs"]),
             "failed": json.dumps(row["failed"]),
+            "members": json.dumps(row["members"]),
             "created_at": now,
         }
         records.append(tuple(record[c] for c in _COLUMNS))
@@ -146,7 +149,13 @@ async def evaluate(
     store: bool = True,
 ) -> dict[str, Any]:
     compiled, decided = decide(programme, raw_input, as_of)
-    view = {"id": None, **decided.to_dict(), "inputs": decided.inputs, "participant": participant}
+    view = {
+        "id": None,
+        "members": None,
+        **decided.to_dict(),
+        "inputs": decided.inputs,
+        "participant": participant,
+    }
     if not store:
         return view
     await _check_participant(participant)  # participants are never deleted, so no lock is needed
@@ -224,6 +233,7 @@ async def get_decision(decision_id: str, rerun: bool = False) -> dict[str, Any]:
         "eligible": rows["eligible"],
         "outputs": _json(rows["outputs"]),
         "failed": _json(rows["failed"]),
+        "members": _json(rows["members"]) or None,
         "inputs": opened["inputs"],
         "explanation": opened["explanation"],
         "participant": rows["participant"],
@@ -263,9 +273,13 @@ async def _rerun(view: dict[str, Any]) -> dict[str, Any]:
         again.eligible == view["eligible"]
         and again.outputs == view["outputs"]
         and again.failed == view["failed"]
+        and again.members == view["members"]
         and again.explanation == view["explanation"]
     )
-    return {"reproduced": same, "eligible": again.eligible, "outputs": again.outputs, "failed": again.failed}
+    rerun = {"reproduced": same, "eligible": again.eligible, "outputs": again.outputs, "failed": again.failed}
+    if again.members is not None:
+        rerun["members"] = again.members
+    return rerun
 
 
 async def list_versions() -> dict[str, list[dict[str, Any]]]:

@@ -32,6 +32,8 @@ class Decision(Table, tablename="eligibility_decision"):
     currency = Varchar(length=3, default="EUR")
     outputs = JSON(default="{}")  # amounts as decimal text; no personal data
     failed = JSON(default="[]")  # ids of conditions not met
+    # A household: [{id, role, eligible, failed, outputs}] per member (no personal data: ids and amounts)
+    members = JSON(default="[]")
     sealed = Text()  # sealed JSON: {"inputs": …, "explanation": …}
     participant = Varchar(
         length=32, null=True, default=None, index=True

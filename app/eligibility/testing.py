@@ -121,7 +121,9 @@ def _compare_members(rule: Rule, decision: Decision, expected: dict, margin: int
                     problems.append(f"{where}: expected {value}, got {member['eligible']}")
             elif key == "failed":
                 if sorted(value or []) != sorted(member["failed"]):
-                    problems.append(f"{where}: expected {sorted(value or [])}, got {sorted(member['failed'])}")
+                    problems.append(
+                        f"{where}: expected {sorted(value or [])}, got {sorted(member['failed'])}"
+                    )
             else:
                 actual = member["outputs"][key] if key in member["outputs"] else shown["values"].get(key)
                 problem = _same(rule, where, _type_of(rule, key, Level.MEMBER), actual, value, margin)
@@ -132,9 +134,7 @@ def _compare_members(rule: Rule, decision: Decision, expected: dict, margin: int
 
 def _same(rule: Rule, label: str, kind: Type, actual: Any, expected: Any, margin: int | None) -> str | None:
     try:
-        want = json_value(
-            convert_literal(_jsonable(expected), kind, rule.currency), kind.kind, rule.currency
-        )
+        want = json_value(convert_literal(_jsonable(expected), kind, rule.currency), kind.kind, rule.currency)
     except ValueError as exc:
         return f"{label}: the expected value is not valid: {exc}"
     if kind.kind is Kind.NUMBER:

@@ -195,7 +195,10 @@ class Checker:
             return self.bound[node.name]
         parameter = self.parameters.get(node.name)
         if parameter is not None and parameter.is_list:
-            self.fail(node, f"'{node.name}' is a list: use it after 'in' (x in {node.name}, sum(v in {node.name}: …))")
+            self.fail(
+                node,
+                f"'{node.name}' is a list: use it after 'in' (x in {node.name}, sum(v in {node.name}: …))",
+            )
             return None
         if parameter is not None and parameter.shape is not Shape.SCALAR:
             how = "by category" if parameter.shape is Shape.TABLE else "by amount"
@@ -271,7 +274,7 @@ class Checker:
     def _period_start(self, node: Call) -> Type | None:
         args = node.args
         if len(args) not in (2, 3) or not isinstance(args[1], String) or args[1].value not in PERIODS:
-            self.fail(node, f"period_start takes a date and \"year\" or \"month\": {FUNCTIONS['period_start']}")
+            self.fail(node, f'period_start takes a date and "year" or "month": {FUNCTIONS["period_start"]}')
             return None
         kind = self.check(args[0])
         if kind is not None and kind.kind is not Kind.DATE:
@@ -342,7 +345,7 @@ class Checker:
                 return None
             for item in items:
                 if not isinstance(item, (Number, String)):
-                    self.fail(item, "the items of the list are written out: [1, 6, 12] or [\"a\", \"b\"]")
+                    self.fail(item, 'the items of the list are written out: [1, 6, 12] or ["a", "b"]')
                     return None
             return self._common(node, list(items), types, "the items of the list")  # type: ignore[arg-type]
         assert isinstance(items, Name)
@@ -567,7 +570,9 @@ class Checker:
         parameter = self.parameters.get(node.parameter or "")
         if parameter is None or not parameter.is_list:
             lists = [p.name for p in self.parameters.values() if p.is_list]
-            self.fail(node, f"'{node.parameter}' is not a list parameter", suggest(str(node.parameter), lists))
+            self.fail(
+                node, f"'{node.parameter}' is not a list parameter", suggest(str(node.parameter), lists)
+            )
             return
         item = parameter.type
         if kind is None:
@@ -575,7 +580,10 @@ class Checker:
         if kind.kind is Kind.ENUM and item.kind is Kind.ENUM:
             if not set(kind.values) & set(item.values):
                 self.fail(node, f"no value of {kind} can be among the {item} values of '{parameter.name}'")
-        elif not ((kind.numeric and item.numeric) or (kind.kind is item.kind and kind.kind in (Kind.MONEY, Kind.DATE))):
+        elif not (
+            (kind.numeric and item.numeric)
+            or (kind.kind is item.kind and kind.kind in (Kind.MONEY, Kind.DATE))
+        ):
             self.fail(node, f"a {kind} cannot be in '{parameter.name}', a list of {item} values")
 
     def _conditional(self, node: Conditional) -> Type | None:

@@ -1,4 +1,5 @@
-"""`grants rules …` as a user runs it: test, eval, batch (with bad rows) and simulate."""
+"""`grants rules …` as a user runs it: test, eval, batch (with bad rows) and simulate. childcare_voucher
+decides households: a members CSV (with the household's id in `group`), or households and members."""
 
 from __future__ import annotations
 
@@ -10,10 +11,18 @@ from click.testing import CliRunner
 
 from app.cli import main
 
-HEADER = "activity,weekly_activity_hours,activity_start,household_size,household_monthly_income,child_birth_date,child_has_disability,weekly_care_hours\n"
-GOOD = "employment,30,2025-06-01,3,1200.00,2024-05-10,false,35\n"
-NEAR_LIMIT = "training,20,2025-06-01,2,2250.00,2022-01-15,,20\n"
-BAD = "employment,thirty,2025-06-01,3,12.345,10/05/2024,maybe,35\n"
+HEADER = "group,id,role,birth_date,monthly_income,activity,weekly_activity_hours,activity_start,has_disability,weekly_care_hours\n"
+GOOD = (  # lines 2-4: 260.00
+    "h1,p1,parent,1990-04-01,1200.00,employment,30,2025-06-01,,\n"
+    "h1,c1,child,2024-05-10,,,,,false,35\n"
+    "h1,o1,other_adult,1960-01-01,,,,,,\n"
+)
+BAD = (  # lines 5-6
+    "h2,p2,parent,1990-04-01,12.345,employment,thirty,2025-06-01,,\nh2,c2,child,10/05/2024,,,,,maybe,35\n"
+)
+NEAR_LIMIT = (  # lines 7-8: 2250.00 is 97.8% of the limit for two
+    "h3,p3,parent,1991-01-01,2250.00,training,20,2025-06-01,,\nh3,c3,child,2022-01-15,,,,,,20\n"
+)
 
 
 def invoke(*args: str):
@@ -41,13 +50,18 @@ def test_rules_test_reports_a_failing_case_and_a_broken_file(tmp_path):
     assert result.exit_code == 1
     assert "copayment: expected 1.00, got 0.00" in result.output
     assert "unknown name 'months_in_activty' (did you mean 'months_in_activity'?)" in result.output
-    assert result.output.strip().endswith("20 passed, 2 failed")
+    assert result.output.strip().endswith("26 passed, 2 failed")
 
 
 def test_rules_eval_prints_the_decision_as_json(tmp_path):
-    case = dict(zip(HEADER.strip().split(","), GOOD.strip().split(","), strict=True))
-    case["child_has_disability"] = False
-    case["weekly_activity_hours"], case["household_size"], case["weekly_care_hours"] = 30, 3, 35
+    case = {
+        "members": [
+            {"id": "p", "role": "parent", "birth_date": "1990-04-01", "monthly_income": "1200.00",
+             "activity": "employment", "weekly_activity_hours": 30, "activity_start": "2025-06-01"},
+            {"id": "c", "role": "child", "birth_date": "2024-05-10", "weekly_care_hours": 35},
+            {"id": "o", "role": "other_adult", "birth_date": "1960-01-01"},
+        ]
+    }  # fmt: skip
     path = tmp_path / "case.json"
     path.write_text(json.dumps(case))
     result = invoke("rules", "eval", "childcare_voucher", "--input", str(path), "--date", "2026-03-02")
@@ -55,68 +69,131 @@ def test_rules_eval_prints_the_decision_as_json(tmp_path):
     assert body["eligible"] is True and body["outputs"]["amount"] == "260.00"
     assert {c["id"] for c in body["explanation"]["conditions"]} >= {
         "income_under_limit",
-        "child_under_age_limit",
+        "in_training_or_work",
+    }
+    assert body["members"][1] == {
+        "id": "c",
+        "role": "child",
+        "eligible": True,
+        "failed": [],
+        "outputs": {
+            "amount": "260.00",
+            "full_value": "260.00",
+            "copayment": "0.00",
+            "authorised_hours": 35.0,
+        },
     }
 
 
 def test_rules_eval_refuses_bad_input_with_the_field_named(tmp_path):
     path = tmp_path / "case.json"
-    path.write_text(json.dumps({"activity": "employed"}))
+    path.write_text(
+        json.dumps({"members": [{"role": "parent", "birth_date": "1990-01-01", "activity": "employed"}]})
+    )
     result = CliRunner().invoke(main, ["rules", "eval", "childcare_voucher", "--input", str(path)])
     assert result.exit_code == 1
     output = " ".join(result.output.split())  # the console wraps long lines
-    assert "input.activity" in output and "did you mean 'employment'" in output
+    assert "input.members[0].activity" in output and "did you mean 'employment'" in output
 
 
-def test_rules_batch_writes_decisions_and_rejected_rows_with_lines(tmp_path):
-    source = tmp_path / "caseload.csv"
-    source.write_text(HEADER + GOOD + BAD + NEAR_LIMIT)
+def _batch(tmp_path, *extra: str):
     out = tmp_path / "decisions.csv"
-    result = invoke(
-        "rules",
-        "batch",
-        "childcare_voucher",
-        "--input",
-        str(source),
-        "--out",
-        str(out),
-        "--date",
-        "2026-03-02",
+    result = invoke("rules", "batch", "childcare_voucher", "--out", str(out), "--date", "2026-03-02", *extra)
+    read = lambda path: list(csv.DictReader(path.open()))  # noqa: E731
+    return (
+        result,
+        read(out),
+        read(tmp_path / "decisions.members.csv"),
+        read(tmp_path / "decisions.errors.csv"),
     )
-    assert "2 decided (2 eligible), 1 rejected" in result.output
-    rows = list(csv.DictReader(out.open()))
-    assert [r["line"] for r in rows] == ["2", "4"]
-    assert rows[0]["amount"] == "260.00" and rows[0]["eligible"] == "True"
-    assert rows[1]["amount"] == "87.50"  # preschool part-time 125.00 less 30%: income is 97.8% of the limit
-    errors = list(csv.DictReader((tmp_path / "decisions.errors.csv").open()))
-    assert {(e["line"], e["field"]) for e in errors} == {
-        ("3", "weekly_activity_hours"),
-        ("3", "household_monthly_income"),
-        ("3", "child_birth_date"),
-        ("3", "child_has_disability"),
+
+
+def test_rules_batch_decides_households_from_one_members_file_with_lines(tmp_path, monkeypatch):
+    import app.cli.rules as cli
+
+    monkeypatch.setattr(cli, "CHUNK_ROWS", 2)  # households run across chunks: never split
+    source = tmp_path / "members.csv"
+    source.write_text(HEADER + GOOD + BAD + NEAR_LIMIT)
+    result, decisions, members, errors = _batch(tmp_path, "--input", str(source))
+    assert "2 households decided (2 eligible, 5 members), 3 rows rejected" in result.output
+    assert [(d["line"], d["group"], d["amount"]) for d in decisions] == [
+        ("2", "h1", "260.00"),
+        ("7", "h3", "87.50"),
+    ]
+    assert [(m["line"], m["id"], m["amount"]) for m in members] == [
+        ("2", "p1", "0.00"),
+        ("3", "c1", "260.00"),
+        ("4", "o1", "0.00"),
+        ("7", "p3", "0.00"),
+        ("8", "c3", "87.50"),
+    ]
+    assert {(e["file"], e["line"], e["field"]) for e in errors} == {
+        ("members", "5", "monthly_income"),
+        ("members", "5", "weekly_activity_hours"),
+        ("members", "6", "birth_date"),
+        ("members", "6", "has_disability"),
+        ("households", "5", "members"),
     }
+
+
+def test_rules_batch_decides_households_and_members_from_two_files(tmp_path, monkeypatch):
+    import app.cli.rules as cli
+
+    monkeypatch.setattr(cli, "CHUNK_ROWS", 2)
+    households = tmp_path / "households.csv"
+    households.write_text("group\nh1\nh3\nh4\n")
+    members = tmp_path / "members.csv"
+    stray = "h9,x,child,2020-01-01,,,,,,10\n"  # line 6: no such household
+    members.write_text(HEADER + GOOD + stray + NEAR_LIMIT.replace("h3,", "h3,", 2))
+    result, decisions, decided_members, errors = _batch(
+        tmp_path, "--households", str(households), "--input", str(members)
+    )
+    assert [(d["line"], d["group"], d["amount"], d["failed"]) for d in decisions] == [
+        ("2", "h1", "260.00", ""),
+        ("3", "h3", "87.50", ""),
+        ("4", "h4", "0.00", "in_training_or_work;no_beneficiary"),  # no members at all
+    ]
+    assert [m["id"] for m in decided_members] == ["p1", "c1", "o1", "p3", "c3"]
+    assert [(e["file"], e["line"], e["field"]) for e in errors] == [("members", "5", "group")]
+    assert "3 households decided" in result.output
 
 
 def test_rules_batch_refuses_a_file_that_is_not_utf8_or_lacks_a_column(tmp_path):
     latin = tmp_path / "latin.csv"
     latin.write_bytes(
-        HEADER.encode() + "employment,30,2025-06-01,3,1200.00,2024-05-10,false,35 é\n".encode("latin-1")
+        HEADER.encode() + "h1,p1,parent,1990-04-01,1200.00,employment,30,2025-06-01,, é\n".encode("latin-1")
     )
     result = CliRunner().invoke(
         main, ["rules", "batch", "childcare_voucher", "--input", str(latin), "--out", str(tmp_path / "o.csv")]
     )
     assert result.exit_code == 1 and "not UTF-8" in result.output
     short = tmp_path / "short.csv"
-    short.write_text("activity\nemployment\n")
+    short.write_text("role\nparent\n")
     result = CliRunner().invoke(
         main, ["rules", "batch", "childcare_voucher", "--input", str(short), "--out", str(tmp_path / "o.csv")]
     )
-    assert result.exit_code == 1 and "no column 'weekly_activity_hours'" in result.output
+    assert result.exit_code == 1 and "no column 'group'" in result.output
+    flat = CliRunner().invoke(
+        main,
+        [
+            "rules",
+            "batch",
+            "wage_subsidy",
+            "--input",
+            str(short),
+            "--households",
+            str(short),
+            "--out",
+            str(tmp_path / "o.csv"),
+        ],
+    )
+    assert flat.exit_code == 1 and "give only --input" in " ".join(flat.output.split())
 
 
 def test_rules_simulate_shows_headcount_and_cost_before_and_after(tmp_path):
     source = tmp_path / "caseload.csv"
-    source.write_text(HEADER + GOOD + NEAR_LIMIT + "training,20,2025-06-01,2,2350.00,2022-01-15,,20\n")
+    third = NEAR_LIMIT.replace("h3", "h5").replace("2250.00", "2350.00")
+    source.write_text(HEADER + GOOD + NEAR_LIMIT + third)
     result = invoke(
         "rules",
         "simulate",
