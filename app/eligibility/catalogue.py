@@ -10,7 +10,7 @@ from typing import Any
 
 from app.core.errors import NotFound
 from app.core.settings import get_settings
-from app.eligibility.engine import caseload_evaluator, single_evaluator
+from app.eligibility.evaluators import caseload_evaluator, single_evaluator
 from app.eligibility.loader import load_rule_file, load_rule_text
 from app.eligibility.model import Rule
 from app.eligibility.typecheck import suggest

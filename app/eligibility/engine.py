@@ -20,105 +20,28 @@ import numpy as np
 import pandas as pd
 
 from app.eligibility import arith
-from app.eligibility.dates import day_number, from_day_number
+from app.eligibility.dates import day_number
 from app.eligibility.expr import Lookup, Name, Node
 from app.eligibility.inputs import ParsedFrame, formatter, given_specs, json_value, parse_frame
 from app.eligibility.loader import lookup_label
 from app.eligibility.model import Kind, Rule, Shape, Type
 from app.eligibility.parameters import Resolved, resolve
-from app.eligibility.scalar import ScalarCompiler, parameter_env
+from app.eligibility.results import (
+    Decision,
+    ParameterCache,
+    format_money,
+    output_array,
+    vector_parameters,
+)
+from app.eligibility.scalar import ScalarCompiler
 from app.eligibility.vector import Frame, VectorCompiler
-
-
-@dataclass(slots=True)  # not frozen: frozen dataclasses are slow to build, and this is the hot path
-class Decision:
-    programme: str
-    version: str
-    as_of: dt.date
-    eligible: bool
-    outputs: dict[str, Any]  # JSON-ready: money as decimal strings
-    failed: list[str]
-    explanation: dict[str, Any]
-    inputs: dict[str, Any] = field(default_factory=dict)  # JSON-ready
-    # A household: each member's id, role, eligibility, failed member conditions and outputs.
-    members: list[dict[str, Any]] | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        out = {
-            "programme": self.programme,
-            "version": self.version,
-            "as_of": self.as_of.isoformat(),
-            "eligible": self.eligible,
-            "outputs": self.outputs,
-            "failed": self.failed,
-            "explanation": self.explanation,
-        }
-        if self.members is not None:
-            out["members"] = self.members
-        return out
-
-
-def single_evaluator(rule: Rule, given: frozenset[str] = frozenset()) -> Any:
-    """The one-case evaluator for a rule: a flat case, or a household with its members. `given`: named
-    values a rule file's test supplies instead of their formulas."""
-    if rule.members is not None:
-        from app.eligibility.family import HouseholdEvaluator
-
-        return HouseholdEvaluator(rule, given)
-    return CaseEvaluator(rule, given)
-
-
-def caseload_evaluator(rule: Rule, given: frozenset[str] = frozenset()) -> Any:
-    """The whole-caseload evaluator: flat cases, or households as a flat member frame."""
-    if rule.members is not None:
-        from app.eligibility.family_vector import HouseholdCaseloadEvaluator
-
-        return HouseholdCaseloadEvaluator(rule, given)
-    return CaseloadEvaluator(rule, given)
-
-
-class ParameterCache:
-    """Parameters in force on a date for the environment, and how the explanation shows them; cached
-    per date (not for what-ifs, which pass their own)."""
-
-    def __init__(self, rule: Rule, cited: list[tuple[str, Any, Any]] | None = None) -> None:
-        self.rule = rule
-        self.cited = cited or []
-        self._by_day: dict[int, tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = {}
-
-    def get(self, day: int, resolved: Resolved | None = None) -> tuple[dict, dict, dict]:
-        cached = self._by_day.get(day) if resolved is None else None
-        if cached is not None:
-            return cached
-        given = resolved
-        resolved = resolved or resolve(self.rule, day)
-        env = parameter_env(self.rule, resolved.values)
-        shown = {}
-        for name, p in self.rule.parameters.items():
-            shown[name] = {"since": from_day_number(resolved.since[name]).isoformat()}
-            if p.shape is Shape.SCALAR:
-                value = resolved.values[name]
-                if p.is_list:
-                    shown[name]["value"] = [json_value(v, p.type.kind, self.rule.currency) for v in value]
-                else:
-                    shown[name]["value"] = json_value(value, p.type.kind, self.rule.currency)
-        formatted = {label: fmt(get(env)) for label, get, fmt in self.cited}
-        cached = (env, shown, formatted)
-        if given is None:
-            if len(self._by_day) > 256:
-                self._by_day.clear()
-            self._by_day[day] = cached
-        return cached
 
 
 class CaseEvaluator:
     """One case at a time, with its explanation. Build once per rule; `decide` is the hot path."""
 
-    def __init__(self, rule: Rule, given: frozenset[str] = frozenset(), skip_compile: bool = False) -> None:
+    def __init__(self, rule: Rule, given: frozenset[str] = frozenset()) -> None:
         self.rule = rule
-        if skip_compile:  # only the parameters, for the household evaluator
-            self._parameters = ParameterCache(rule)
-            return
         compiler = ScalarCompiler(rule.currency, rule)
         self.values = [(v.name, compiler.compile(v.node)) for v in rule.values if v.name not in given]
         self.conditions = [(c, compiler.compile(c.node)) for c in rule.conditions]
@@ -337,27 +260,10 @@ class CaseloadEvaluator:
         return CaseloadResult(decisions, parsed.errors, columns)
 
     def _vector_parameters(self, resolved: Resolved) -> dict[str, Any]:
-        values = dict(resolved.values)
-        for name, parameter in self.rule.parameters.items():
-            if parameter.shape is Shape.SCALAR and parameter.type.kind is Kind.ENUM:
-                values[name] = parameter.type.values.index(values[name])
-        return values
+        return vector_parameters(self.rule, resolved)
 
     def _output(self, value: Any, kind: Type, eligible: np.ndarray, size: int) -> np.ndarray:
-        array = np.broadcast_to(np.asarray(value), (size,))
-        if kind.kind is Kind.MONEY:
-            if array.dtype.kind == "f":
-                array = arith.round_half_away(array, np.floor)
-            return np.where(eligible, array, 0).astype(np.int64)
-        if kind.kind is Kind.INTEGER:
-            return array.astype(np.int64)
-        if kind.kind is Kind.NUMBER:
-            return array.astype(np.float64)
-        if kind.kind is Kind.BOOLEAN:
-            return array.astype(bool)
-        if kind.kind is Kind.ENUM:
-            return pd.Categorical.from_codes(array.astype(np.int16), categories=list(kind.values))
-        return array.astype(np.int64)  # dates as day numbers
+        return output_array(value, kind, eligible, size)
 
     def _as_text(self, decisions: pd.DataFrame, conditions: dict[str, np.ndarray]) -> pd.DataFrame:
         """Money as decimal text, dates as ISO text, and the failed condition ids: for CSV files."""
@@ -368,7 +274,7 @@ class CaseloadEvaluator:
         for output in self.rule.outputs:
             column = out[output.name]
             if output.type.kind is Kind.MONEY:
-                out[output.name] = _format_money(column.to_numpy(), digits)
+                out[output.name] = format_money(column.to_numpy(), digits)
             elif output.type.kind is Kind.DATE:
                 out[output.name] = column.to_numpy().astype("datetime64[D]").astype(str)
         failed = pd.Series("", index=out.index, dtype=object)
@@ -377,13 +283,3 @@ class CaseloadEvaluator:
                 failed = failed.where(met, failed + np.where(failed == "", "", ";") + cid)
         out["failed"] = failed
         return out
-
-
-def _format_money(minor: np.ndarray, digits: int) -> np.ndarray:
-    if digits == 0 or len(minor) == 0:
-        return minor.astype(str)
-    sign = np.where(minor < 0, "-", "")
-    whole, frac = np.divmod(np.abs(minor), 10**digits)
-    return np.char.add(
-        np.char.add(np.char.add(sign, whole.astype(str)), "."), np.char.zfill(frac.astype(str), digits)
-    )

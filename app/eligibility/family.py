@@ -23,6 +23,7 @@ from app.eligibility.inputs import formatter, json_value
 from app.eligibility.loader import ELIGIBLE, NO_BENEFICIARY, TEMPLATE_FIELD, cited_nodes, node_label
 from app.eligibility.model import Condition, Kind, Level, Rule
 from app.eligibility.parameters import Resolved
+from app.eligibility.results import Decision, ParameterCache
 from app.eligibility.scalar import ID, MEMBER, MEMBERS, TAKEN, ScalarCompiler
 
 Env = dict[str, Any]
@@ -34,12 +35,10 @@ class HouseholdEvaluator:
     values, for a rule file's tests that give a named value instead of its formula)."""
 
     def __init__(self, rule: Rule, given: frozenset[str] = frozenset()) -> None:
-        from app.eligibility.engine import CaseEvaluator  # parameters and their explanation, shared
-
         assert rule.members is not None
         self.rule = rule
         self.members = rule.members
-        self.flat = CaseEvaluator(rule, skip_compile=True)
+        self.parameters = ParameterCache(rule)
         compiler = ScalarCompiler(rule.currency, rule)
         self.compiler = compiler
         self.steps: list[tuple[Level | None, str, Any]] = []
@@ -109,11 +108,9 @@ class HouseholdEvaluator:
     # -- deciding
     def decide(
         self, inputs: dict[str, Any], as_of: dt.date, resolved: Resolved | None = None, explain: bool = True
-    ):
-        from app.eligibility.engine import Decision
-
+    ) -> Decision:
         day = day_number(as_of)
-        parameters, shown_parameters, _ = self.flat.parameter_env(day, resolved)
+        parameters, shown_parameters, _ = self.parameters.get(day, resolved)
         members = [dict(m) for m in inputs[MEMBERS_INPUT]]
         env: Env = {**parameters, **inputs, "as_of": day, MEMBERS: members, TAKEN: {}, MEMBER: None}
         met_by_member: list[list[bool] | None] = [None] * len(members)

@@ -19,12 +19,12 @@ import pandas as pd
 
 from app.core.errors import ValidationFailed
 from app.eligibility.dates import day_number
-from app.eligibility.engine import CaseloadEvaluator, _format_money
 from app.eligibility.groups import Groups
 from app.eligibility.inputs import given_specs, parse_frame
 from app.eligibility.loader import ELIGIBLE, NO_BENEFICIARY, ROLE
 from app.eligibility.model import InputSpec, Kind, Level, Rule, Type
 from app.eligibility.parameters import Resolved, resolve
+from app.eligibility.results import format_money, output_array, vector_parameters
 from app.eligibility.vector import Frame, VectorCompiler
 
 GROUP = "group"  # the column naming each row's household, in both frames
@@ -52,8 +52,6 @@ class HouseholdCaseloadEvaluator:
         assert rule.members is not None
         self.rule = rule
         self.given = given
-        self.flat = CaseloadEvaluator.__new__(CaseloadEvaluator)
-        self.flat.rule = rule  # for its parameter and output helpers
         compiler = VectorCompiler(rule)
         self.steps: list[tuple[Level | None, str, Any]] = []
         for index, value in enumerate(rule.values):
@@ -101,7 +99,7 @@ class HouseholdCaseloadEvaluator:
         values: dict[str, Any] = dict(linked.group_columns)
         values["as_of"] = day
         member: dict[str, Any] = dict(linked.member_columns)
-        frame = Frame(values, self.flat._vector_parameters(resolved), linked.size, member, groups)
+        frame = Frame(values, vector_parameters(self.rule, resolved), linked.size, member, groups)
         member_met: dict[str, np.ndarray] = {}
         for level, name, compiled in self.steps:
             if level is Level.GROUP:
@@ -122,11 +120,11 @@ class HouseholdCaseloadEvaluator:
                 eligible &= met
         columns: dict[str, np.ndarray] = {"eligible": eligible}
         for name, compiled, kind in self.outputs:
-            columns[name] = self.flat._output(compiled(frame), kind, eligible, linked.size)
+            columns[name] = output_array(compiled(frame), kind, eligible, linked.size)
         member_ok = groups.project(eligible) & member[ELIGIBLE]
         member_columns: dict[str, Any] = {"eligible": member_ok}
         for name, compiled, kind in self.member_outputs:
-            member_columns[name] = self.flat._output(compiled(frame), kind, member_ok, groups.members)
+            member_columns[name] = output_array(compiled(frame), kind, member_ok, groups.members)
         decisions = pd.DataFrame({"row": linked.group_rows, GROUP: linked.group_ids, **columns})
         member_frame = pd.DataFrame(
             {
@@ -194,7 +192,7 @@ class HouseholdCaseloadEvaluator:
         digits = exponent(self.rule.currency)
         for output in outputs:
             if output.type.kind is Kind.MONEY:
-                frame[output.name] = _format_money(frame[output.name].to_numpy(), digits)
+                frame[output.name] = format_money(frame[output.name].to_numpy(), digits)
             elif output.type.kind is Kind.DATE:
                 frame[output.name] = frame[output.name].to_numpy().astype("datetime64[D]").astype(str)
         failed = pd.Series("", index=frame.index, dtype=object)

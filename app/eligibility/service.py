@@ -16,9 +16,9 @@ from app.core.errors import NotFound, ValidationFailed
 from app.core.ids import has_prefix, new_id
 from app.core.sql import Sql
 from app.eligibility.catalogue import Compiled, catalogue
-from app.eligibility.engine import Decision as Decided
 from app.eligibility.inputs import money_text, parse_case
 from app.eligibility.model import Kind, Rule
+from app.eligibility.results import Decision as Decided
 from app.eligibility.tables import Decision, RuleVersion
 from app.registry.tables import Participant
 

@@ -14,10 +14,11 @@ import pandas as pd
 
 from app.core.errors import GrantsError
 from app.core.money import to_minor
-from app.eligibility.engine import Decision, caseload_evaluator, single_evaluator
+from app.eligibility.evaluators import caseload_evaluator, single_evaluator
 from app.eligibility.inputs import MEMBERS, json_value, parse_case
 from app.eligibility.loader import convert_literal
 from app.eligibility.model import InputSpec, Kind, Level, Rule, TestCase, Type
+from app.eligibility.results import Decision
 
 
 @dataclass
