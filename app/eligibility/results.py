@@ -85,7 +85,7 @@ def vector_parameters(rule: Rule, resolved: Resolved) -> dict[str, Any]:
     """Parameters for the caseload evaluator: an enum scalar as its code."""
     values = dict(resolved.values)
     for name, parameter in rule.parameters.items():
-        if parameter.shape is Shape.SCALAR and parameter.type.kind is Kind.ENUM:
+        if parameter.shape is Shape.SCALAR and parameter.type.kind is Kind.ENUM and not parameter.is_list:
             values[name] = parameter.type.values.index(values[name])
     return values
 
