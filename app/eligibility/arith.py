@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 # Products of amounts and decimal rates can land a hair under .5 in binary (10 x 0.15 = 1.4999...);
 # the nudge puts them back before rounding. It is far below a minor unit for any realistic amount.
 NUDGE = 1e-9
@@ -16,9 +18,22 @@ RELATIVE_NUDGE = 1e-15
 
 def round_half_away(x: Any, floor: Any) -> Any:
     """Half away from zero, to a whole number: 2.5 → 3, -2.5 → -3."""
+    if isinstance(x, np.ndarray) and x.dtype == np.float64 and x.ndim == 1:
+        return _round_array(x)
     y = abs(x)
     r = floor(y + 0.5 + NUDGE + y * RELATIVE_NUDGE)
     return r * ((x >= 0) * 2 - 1)
+
+
+def _round_array(x: np.ndarray) -> np.ndarray:
+    """The same IEEE operations in the same order as above, in place: fewer temporaries."""
+    y = np.abs(x)
+    nudge = y * RELATIVE_NUDGE
+    y += 0.5
+    y += NUDGE
+    y += nudge
+    np.floor(y, out=y)
+    return np.negative(y, out=y, where=x < 0)  # r * -1 where x < 0, as r * ((x >= 0) * 2 - 1)
 
 
 def round_to(x: Any, digits: int, floor: Any) -> Any:

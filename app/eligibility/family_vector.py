@@ -11,7 +11,7 @@ field, reason); the others are decided.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -31,18 +31,40 @@ GROUP = "group"  # the column naming each row's household, in both frames
 MEMBER_ID = "id"
 
 
-@dataclass
 class HouseholdResult:
-    """Decisions for the good households (in input order), their members, and the rows set aside."""
+    """Decisions for the good households (in input order), their members, and the rows set aside. The
+    frames are built when first read: a caller that sums the raw columns does not pay for them."""
 
-    decisions: pd.DataFrame  # row, group, eligible, <outputs…>[, failed]
-    members: pd.DataFrame  # row, group, id, role, eligible, <member outputs…>[, failed]
-    errors: pd.DataFrame  # source (households | members), row, field, reason
-    columns: dict[str, np.ndarray] = field(default_factory=dict, repr=False)  # the households' raw arrays
+    def __init__(
+        self,
+        decisions: dict[str, Any],
+        members: dict[str, Any],
+        errors: pd.DataFrame,
+        text: Any = None,
+    ) -> None:
+        self.columns = decisions  # row, group, eligible, <outputs…> as arrays
+        self.member_columns = members  # row, group, id, role, eligible, <member outputs…>
+        self.errors = errors  # source (households | members), row, field, reason
+        self._text = text  # makes the frames' text form (money as decimal text, failed ids)
+        self._frames: tuple[pd.DataFrame, pd.DataFrame] | None = None
+
+    def _built(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        if self._frames is None:
+            decisions, members = pd.DataFrame(self.columns), pd.DataFrame(self.member_columns)
+            self._frames = self._text(decisions, members) if self._text else (decisions, members)
+        return self._frames
+
+    @property
+    def decisions(self) -> pd.DataFrame:  # row, group, eligible, <outputs…>[, failed]
+        return self._built()[0]
+
+    @property
+    def members(self) -> pd.DataFrame:  # row, group, id, role, eligible, <member outputs…>[, failed]
+        return self._built()[1]
 
     @property
     def eligible_count(self) -> int:
-        return int(self.columns["eligible"].sum()) if "eligible" in self.columns else 0
+        return int(self.columns["eligible"].sum())
 
 
 class HouseholdCaseloadEvaluator:
@@ -125,25 +147,25 @@ class HouseholdCaseloadEvaluator:
         member_columns: dict[str, Any] = {"eligible": member_ok}
         for name, compiled, kind in self.member_outputs:
             member_columns[name] = output_array(compiled(frame), kind, member_ok, groups.members)
-        decisions = pd.DataFrame({"row": linked.group_rows, GROUP: linked.group_ids, **columns})
-        member_frame = pd.DataFrame(
-            {
-                "row": linked.member_rows,
-                GROUP: linked.group_ids[linked.member_group]
-                if len(linked.group_ids)
-                else linked.group_ids[:0],
-                MEMBER_ID: linked.member_ids,
-                ROLE: pd.Categorical.from_codes(
-                    member[ROLE].astype(np.int16), categories=list(self.rule.members.roles)
-                ),  # type: ignore[union-attr]
-                **member_columns,
-            }
-        )
+        decisions = {"row": linked.group_rows, GROUP: linked.group_ids, **columns}
+        roles = list(self.rule.members.roles)  # type: ignore[union-attr]
+        members_out = {
+            "row": linked.member_rows,
+            GROUP: linked.group_ids[linked.member_group] if len(linked.group_ids) else linked.group_ids[:0],
+            MEMBER_ID: linked.member_ids,
+            ROLE: pd.Categorical.from_codes(member[ROLE].astype(np.int16), categories=roles),
+            **member_columns,
+        }
+        text = None
         if as_text:
-            decisions = self._as_text(decisions, self.rule.outputs, group_met)
-            member_frame = self._as_text(member_frame, self.rule.members.outputs, member_met)  # type: ignore[union-attr]
-            member_frame[MEMBER_ID] = member_frame[MEMBER_ID].astype(str)
-        return HouseholdResult(decisions, member_frame, linked.errors, columns)
+
+            def text(decided: pd.DataFrame, members: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+                decided = self._as_text(decided, self.rule.outputs, group_met)
+                members = self._as_text(members, self.rule.members.outputs, member_met)  # type: ignore[union-attr]
+                members[MEMBER_ID] = members[MEMBER_ID].astype(str)
+                return decided, members
+
+        return HouseholdResult(decisions, members_out, linked.errors, text)
 
     def decide_members(
         self, frame: pd.DataFrame, as_of: dt.date, resolved: Resolved | None = None, as_text: bool = False
@@ -320,6 +342,16 @@ def link(
 def _positions(index: pd.Index, wanted: np.ndarray) -> np.ndarray:
     """Where each member's household id is among the households (-1: nowhere; the first of repeats)."""
     values = index.to_numpy()
+    numbered = isinstance(index, pd.RangeIndex) or (
+        values.dtype.kind in "iu"
+        and len(values)
+        and values[0] == 0
+        and values[-1] == len(values) - 1
+        and index.is_monotonic_increasing
+        and index.is_unique
+    )
+    if numbered and wanted.dtype.kind in "iu":  # households 0, 1, 2 … in order: the id is the position
+        return np.where((wanted >= 0) & (wanted < len(values)), wanted, -1)
     if (
         len(values)
         and values.dtype.kind in "iu"

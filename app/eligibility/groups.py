@@ -69,7 +69,17 @@ class Groups:
             if mask is not None:
                 values = np.where(mask, values, 0)
             return self._running(values.astype(np.int64))
+        if mask is not None:
+            values = np.where(mask, values, 0.0)
+        whole = values.astype(np.int64)
+        if (np.abs(whole) < 2**52).all() and np.array_equal(whole, values):
+            # Whole numbers (amounts rounded to the cent) add exactly in any order while the totals stay
+            # under 2**53: the running total gives what adding in member order gives.
+            total = self._running(whole)
+            if np.abs(total).max(initial=0) < 2**53:
+                return total.astype(np.float64)
         total = np.zeros(self.size, dtype=np.float64)
+        mask = None
         for members, households in self.slots:  # in member order, as the one-case evaluator adds
             taken = values[members] if mask is None else np.where(mask[members], values[members], 0.0)
             total[households] = total[households] + taken
@@ -89,17 +99,35 @@ class Groups:
             seen[households] |= taken
         return np.where(seen, best, 0)
 
+    @cached_property
+    def pairs(self) -> list[np.ndarray]:
+        """For each distance d ≥ 1: the members with at least d members after them in their household
+        (member i pairs with member i + d)."""
+        after = self.counts[self.member_group] - self.position - 1
+        small = after.astype(np.int16) if len(after) and after.max() < 2**15 else after
+        order = np.argsort(small, kind="stable")  # a radix sort for 16-bit numbers
+        after_sorted = after[order]
+        largest = int(after_sorted[-1]) if len(after_sorted) else 0
+        return [order[np.searchsorted(after_sorted, d, side="left") :] for d in range(1, largest + 1)]
+
     def rank(self, key: Any, mask: np.ndarray | None, descending: bool) -> np.ndarray:
-        """1, 2, … within each household by key (ties by position); 0 for members not taken."""
+        """1, 2, … within each household by key (ties by position); 0 for members not taken. Each pair
+        of members taken in a household is compared once, as the one-household evaluator compares them."""
         key = self._full(key)
-        chosen = np.arange(self.members) if mask is None else np.flatnonzero(mask)
-        order_key = -key[chosen] if descending else key[chosen]
-        order = np.lexsort((self.position[chosen], order_key, self.member_group[chosen]))
-        ranked = chosen[order]
-        households = self.member_group[ranked]
-        first = np.searchsorted(households, households, side="left")
         ranks = np.zeros(self.members, dtype=np.int64)
-        ranks[ranked] = np.arange(len(ranked)) - first + 1
+        chosen = np.arange(self.members) if mask is None else np.flatnonzero(self._full(mask))
+        if not len(chosen):
+            return ranks
+        among = Groups(self.member_group[chosen], self.size)  # only the members taken: fewer pairs
+        chosen_key = key[chosen]
+        chosen_ranks = np.ones(len(chosen), dtype=np.int64)
+        for distance, first in enumerate(among.pairs, start=1):
+            second = first + distance
+            a, b = chosen_key[first], chosen_key[second]
+            first_ahead = (a >= b) if descending else (a <= b)  # a tie goes to the earlier member
+            chosen_ranks[second] += first_ahead
+            chosen_ranks[first] += ~first_ahead
+        ranks[chosen] = chosen_ranks
         return ranks
 
     def _full(self, values: Any) -> np.ndarray:
