@@ -21,15 +21,18 @@ from tests.support import PERSON_EXAMPLE, SYSTEM, row_counts, run
 
 V = "/api/v1/vouchers"
 CHILD_BIRTH = "2024-05-10"
-CASE = {
+PARENT = {
+    "id": "parent",
+    "role": "parent",
+    "birth_date": "1990-04-01",
     "activity": "employment",
     "weekly_activity_hours": 30,
     "activity_start": "2025-06-01",
-    "household_size": 3,
-    "household_monthly_income": "1200.00",
-    "child_birth_date": CHILD_BIRTH,
-    "weekly_care_hours": 35,
+    "monthly_income": "1200.00",
 }
+CHILD = {"id": "child", "role": "child", "birth_date": CHILD_BIRTH, "weekly_care_hours": 35}
+OTHER = {"id": "other", "role": "other_adult", "birth_date": "1960-01-01"}
+CASE = {"members": [PARENT, CHILD, OTHER]}  # childcare_voucher decides a household
 
 
 async def _world(budget_minor: int) -> dict[str, str]:
@@ -115,7 +118,7 @@ def test_a_decision_gives_one_voucher_and_must_be_eligible(people):
     assert _issue(people, decision, world["child"]).status_code == 201
     again = _issue(people, decision, world["child"])
     assert again.status_code == 409 and again.json()["error"]["code"] == "decision_already_used"
-    refused = run(_decision(world["participant"], {**CASE, "household_monthly_income": "9000.00"}))
+    refused = run(_decision(world["participant"], {"members": [{**PARENT, "monthly_income": "9000.00"}, CHILD, OTHER]}))
     response = _issue(people, refused, world["child"])
     assert response.status_code == 409 and response.json()["error"]["code"] == "decision_not_eligible"
 

@@ -61,14 +61,19 @@ def test_caseworker_provider_and_finance_officer_journey(people, monkeypatch):
             caseworker, "POST", f"/api/v1/households/{household}/children", json={"personal": child_personal}
         )
     )["id"]
-    case = {
-        "activity": "training",
-        "weekly_activity_hours": 20,
-        "activity_start": "2026-01-12",
-        "household_size": 2,
-        "household_monthly_income": "1500.00",
-        "child_birth_date": "2024-05-10",
-        "weekly_care_hours": 32,
+    case = {  # the household: the participant (a parent in training) and her child
+        "members": [
+            {
+                "id": participant,
+                "role": "parent",
+                "birth_date": "1990-01-01",
+                "activity": "training",
+                "weekly_activity_hours": 20,
+                "activity_start": "2026-01-12",
+                "monthly_income": "1500.00",
+            },
+            {"id": child, "role": "child", "birth_date": "2024-05-10", "weekly_care_hours": 32},
+        ]
     }
     decision = ok(
         people.call(
