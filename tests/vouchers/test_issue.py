@@ -118,7 +118,9 @@ def test_a_decision_gives_one_voucher_and_must_be_eligible(people):
     assert _issue(people, decision, world["child"]).status_code == 201
     again = _issue(people, decision, world["child"])
     assert again.status_code == 409 and again.json()["error"]["code"] == "decision_already_used"
-    refused = run(_decision(world["participant"], {"members": [{**PARENT, "monthly_income": "9000.00"}, CHILD, OTHER]}))
+    refused = run(
+        _decision(world["participant"], {"members": [{**PARENT, "monthly_income": "9000.00"}, CHILD, OTHER]})
+    )
     response = _issue(people, refused, world["child"])
     assert response.status_code == 409 and response.json()["error"]["code"] == "decision_not_eligible"
 
