@@ -395,7 +395,8 @@ def _enum_column(series: pd.Series, spec: InputSpec) -> tuple[np.ndarray, np.nda
         remap = np.array([allowed.index(c) if c in allowed else -1 for c in own] + [-1], dtype=np.int16)
         codes = remap[series.cat.codes.to_numpy()]
     else:
-        codes = pd.Categorical(series.astype("string").str.strip(), categories=allowed).codes.astype(np.int16)
+        text = series.astype("string").str.strip().to_numpy(dtype=object, na_value=None)
+        codes = pd.Index(allowed).get_indexer(text).astype(np.int16)  # -1: not one of them (or empty)
     invalid = codes < 0
     return np.where(invalid, 0, codes).astype(np.int16), invalid
 
