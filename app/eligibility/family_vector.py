@@ -184,6 +184,8 @@ class HouseholdCaseloadEvaluator:
         """As family.py: a household none of whose beneficiaries qualifies fails the member conditions
         they failed (or no_beneficiary, with none)."""
         nobody = groups.count(member_eligible) == 0
+        if not nobody.any():
+            return {cid: np.ones(groups.size, dtype=bool) for cid in (*member_met, NO_BENEFICIARY)}
         failed: dict[str, np.ndarray] = {}
         any_failed = np.zeros(groups.size, dtype=bool)
         for cid, met in member_met.items():

@@ -53,22 +53,23 @@ class Groups:
 
     # -- reductions; `mask`: the members taken (None: all), `values`: one per member
     def _running(self, values: np.ndarray) -> np.ndarray:
+        """Per household, the sum of whole numbers (or count of trues): differences of one running total."""
         total = np.empty(len(values) + 1, dtype=np.int64)
         total[0] = 0
-        np.cumsum(values, out=total[1:])
+        np.cumsum(values, out=total[1:], dtype=np.int64)
         return total[self.ends] - total[self.starts]
 
     def count(self, mask: np.ndarray | None) -> np.ndarray:
         if mask is None:
             return self.counts.astype(np.int64)
-        return self._running(self._full(mask).astype(np.int64))
+        return self._running(self._full(mask))
 
     def sum(self, values: Any, mask: np.ndarray | None) -> np.ndarray:
         values = self._full(values)
         if values.dtype.kind in "biu":
             if mask is not None:
                 values = np.where(mask, values, 0)
-            return self._running(values.astype(np.int64))
+            return self._running(values)
         if mask is not None:
             values = np.where(mask, values, 0.0)
         whole = values.astype(np.int64)

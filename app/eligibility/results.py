@@ -96,7 +96,7 @@ def output_array(value: Any, kind: Type, eligible: np.ndarray, size: int) -> np.
     if kind.kind is Kind.MONEY:
         if array.dtype.kind == "f":
             array = arith.round_half_away(array, np.floor)
-        return np.where(eligible, array, 0).astype(np.int64)
+        return np.where(eligible, array, 0).astype(np.int64, copy=False)
     if kind.kind is Kind.INTEGER:
         return array.astype(np.int64)
     if kind.kind is Kind.NUMBER:
