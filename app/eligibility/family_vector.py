@@ -117,7 +117,7 @@ class HouseholdCaseloadEvaluator:
         linked = link(self.rule, households, members, self.member_specs, self.group_given, member_problems)
         day = day_number(as_of)
         resolved = resolved or resolve(self.rule, day)
-        groups = Groups(linked.member_group, linked.size)
+        groups = linked.groups
         values: dict[str, Any] = dict(linked.group_columns)
         values["as_of"] = day
         member: dict[str, Any] = dict(linked.member_columns)
@@ -240,6 +240,7 @@ def _level(rule: Rule, name: str) -> Level:
 class Linked:
     """The good households and their good members, members sorted by household."""
 
+    groups: Groups
     size: int
     group_columns: dict[str, np.ndarray]
     group_rows: np.ndarray  # positions of the decided households in the households frame
@@ -321,12 +322,11 @@ def link(
     # parse_frame kept only good rows: map the positions we keep onto its columns
     group_columns = _select(parsed_groups.columns, parsed_groups.good, good_groups)
     member_columns = _select(parsed_members.columns, parsed_members.good, good_members)
-    if member_ids is None:
-        groups = Groups(member_group, len(good_groups))
-        chosen_ids: np.ndarray = groups.position + 1
-    else:
-        chosen_ids = member_ids[good_members]
+    groups = Groups(member_group.astype(np.int64), len(good_groups))
+    # without an id column, a member is known by its place in the household: 1, 2, …
+    chosen_ids: np.ndarray = groups.position + 1 if member_ids is None else member_ids[good_members]
     return Linked(
+        groups=groups,
         size=len(good_groups),
         group_columns=group_columns,
         group_rows=good_groups,
