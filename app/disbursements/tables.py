@@ -125,6 +125,7 @@ class PaymentFile(Table, tablename="payment_file"):
     message_id = Varchar(length=35, unique=True)
     transactions = Integer()
     total_minor = BigInt()
+    debtor = Text()  # {"name", "iban", "bic"} paid from, as at release
     created_at = Timestamptz()
 
 

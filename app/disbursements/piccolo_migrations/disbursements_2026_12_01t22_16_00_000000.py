@@ -4,7 +4,7 @@ number per run: partial and composite unique indexes as raw steps (composite con
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.engine.finder import engine_finder
 
-ID = "2026-12-01T22:14:00:000000"
+ID = "2026-12-01T22:16:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "unique live payment line per payable; unique pending/confirmed detail per payee"
 
