@@ -447,13 +447,13 @@ def _run_view(run: dict[str, Any], approval: dict[str, Any] | None, counts: dict
     }
 
 
-def _check_reader(actor: Actor) -> None:
+def check_reader(actor: Actor) -> None:
     if actor.is_outside:
         raise NotFound("payment run")
 
 
 async def get_run(actor: Actor, run_id: str, with_instructions: bool = False) -> dict[str, Any]:
-    _check_reader(actor)
+    check_reader(actor)
     async with write_transaction():
         sql = Sql()
         rows = (
@@ -501,7 +501,7 @@ async def get_run(actor: Actor, run_id: str, with_instructions: bool = False) ->
 
 
 async def list_runs(actor: Actor, status: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
-    _check_reader(actor)
+    check_reader(actor)
     async with write_transaction():
         sql = Sql()
         where, args = ("WHERE status = $1", [status]) if status else ("", [])

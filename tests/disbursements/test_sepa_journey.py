@@ -32,9 +32,9 @@ PAY_DATE = dt.date(2030, 1, 15)
 
 
 def _xsd() -> etree.XMLSchema:
-    import sepaxml
-
     from pathlib import Path
+
+    import sepaxml
 
     path = Path(sepaxml.__file__).parent / "schemas" / "pain.001.001.09.xsd"
     return etree.XMLSchema(etree.parse(str(path)))
@@ -105,5 +105,5 @@ def test_a_run_is_paid_by_sepa_file_and_a_rejection_is_paid_by_a_follow_up(monke
     )
     assert _position().paid == 60_000 == _position().expended
     assert run(verify()).ok
-    with pytest.raises(Exception, match="nothing_to_pay|no approved"):
+    with pytest.raises(Exception, match=r"no approved"):
         run(runs.create_run(FINANCE, PROGRAMME, PAY_DATE))
