@@ -148,6 +148,5 @@ def payments_show(run_id: str) -> None:
     view = run(runs.get_run(Actor.system("cli"), run_id))
     _summary(view)
     for file in view["files"]:
-        click.echo(
-            f"  file {file['seq']}: {file['message_id']} ({file['transactions']:,} transactions, {file['total']})"
-        )
+        count = f"{file['transactions']:,} transactions"
+        click.echo(f"  file {file['seq']}: {file['message_id']} ({count}, {file['total']})")
