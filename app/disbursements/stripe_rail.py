@@ -111,7 +111,7 @@ async def find_transfer(sc: stripe.StripeClient, run: str, instruction: str) -> 
     page = await sc.v1.transfers.list_async({"transfer_group": run, "limit": 100})
     while True:
         for transfer in page.data:
-            if (transfer.metadata or {}).get("instruction") == instruction:
+            if metadata(transfer).get("instruction") == instruction:
                 return transfer
         if not page.has_more or not page.data:
             return None
@@ -153,6 +153,14 @@ async def payout_sources(sc: stripe.StripeClient, payout_id: str, account: str) 
 async def reverse_transfer(sc: stripe.StripeClient, transfer_id: str, key: str) -> None:
     """Pull a transfer back from the connected account (its payout to the bank failed)."""
     await sc.v1.transfers.reversals.create_async(transfer_id, {}, {"idempotency_key": key})
+
+
+def metadata(obj: Any) -> dict[str, str]:
+    """A Stripe object's metadata as a plain dict (the SDK's objects are not dicts)."""
+    found = getattr(obj, "metadata", None)
+    if found is None:
+        return {}
+    return found.to_dict() if hasattr(found, "to_dict") else dict(found)
 
 
 def fully_reversed(transfer: Any) -> bool:

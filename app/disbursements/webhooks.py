@@ -91,7 +91,7 @@ def _unknown(what: str, object_id: str) -> ValidationFailed:
 async def _transfer_event(event: Any, transfer_id: str) -> dict[str, Any]:
     sc = stripe_rail.client()
     transfer = await stripe_rail.fetch_transfer(sc, transfer_id) if transfer_id else None
-    instruction = str((getattr(transfer, "metadata", None) or {}).get("instruction", "")) if transfer else ""
+    instruction = stripe_rail.metadata(transfer).get("instruction", "") if transfer else ""
     async with write_transaction():
         sql = Sql()
         rows = await instructions.lock(sql, [instruction]) if instruction else []
