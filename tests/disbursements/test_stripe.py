@@ -103,7 +103,7 @@ def test_a_refused_account_fails_the_instruction_and_a_follow_up_pays_it(fake_st
 
 
 def test_reversal_and_payout_failure_return_settled_payments(fake_stripe, client):
-    run_id, _, accounts = _released_run(fake_stripe, payees=2)
+    run_id, _, _ = _released_run(fake_stripe, payees=2)
     run(release.release_run(RELEASER, run_id))
     items = _instructions(run_id)
     for item in items:
