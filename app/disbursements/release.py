@@ -20,7 +20,7 @@ import datetime as dt
 import secrets
 from typing import Any
 
-from app.core import audit
+from app.core import audit, crashpoints
 from app.core.actor import Actor
 from app.core.db import today, utcnow, write_transaction
 from app.core.errors import Conflict
@@ -39,6 +39,7 @@ def _quiet(_: str) -> None:
 async def release_run(actor: Actor, run_id: str, progress: Progress = _quiet) -> dict[str, Any]:
     token = secrets.token_hex(8)
     handed = await _hand_over(actor, run_id, token, progress)
+    crashpoints.reached("release.after_hand_over")
     sent, unknown = await _send_stripe(actor, run_id, token, progress)
     await _finish(run_id, token)
     view = await runs.get_run(actor, run_id)
@@ -183,6 +184,7 @@ async def _send_stripe(actor: Actor, run_id: str, token: str, progress: Progress
             ]
             accounts = await _accounts(sql, rows)
         outcomes = await _send_all(sc, rows, accounts)
+        crashpoints.reached("release.after_send")
         async with write_transaction():
             sql = Sql()
             await _renew(sql, run_id, token)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from app.core import approvals, audit
+from app.core import approvals, audit, crashpoints
 from app.core.actor import Actor
 from app.core.db import today, utcnow, write_transaction
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -278,6 +278,7 @@ async def create_run(
                 "approvers_required": required,
             },
         )
+        crashpoints.reached("run.create.before_commit")
     return await get_run(actor, run_id)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from sepaxml import SepaTransfer
 
+from app.core import crashpoints
 from app.core.db import as_date, utcnow, write_transaction
 from app.core.errors import NotFound, ValidationFailed
 from app.core.sql import Sql
@@ -167,6 +168,7 @@ async def export_run(run_id: str, out_dir: Path) -> list[Path]:
     for seq in seqs:
         name, data = await file_bytes(run_id, seq)
         written.append(_write(out_dir / name, data))
+        crashpoints.reached("export.after_first_file")
     return written
 
 

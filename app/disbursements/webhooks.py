@@ -16,6 +16,7 @@ from typing import Any
 
 import stripe
 
+from app.core import crashpoints
 from app.core.actor import Actor
 from app.core.db import utcnow, write_transaction
 from app.core.errors import ValidationFailed
@@ -104,6 +105,7 @@ async def _transfer_event(event: Any, transfer_id: str) -> dict[str, Any]:
             return {"event": event.id, "duplicate": True}
         outcome = await release.apply_transfer(ACTOR, sql, row, transfer)
         await _done(sql, event.id, f"{row['public_id']}: {outcome}")
+        crashpoints.reached("webhook.before_commit")
     return {"event": event.id, "duplicate": False, "outcome": outcome, "instruction": row["public_id"]}
 
 
