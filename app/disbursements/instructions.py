@@ -75,10 +75,39 @@ def _entries_by_instruction(posted: Sequence[Any]) -> dict[str, str]:
     return {k: ",".join(v) for k, v in out.items()}
 
 
-async def _set_each(sql: Sql, assignments: str, rows: Sequence[tuple]) -> None:
-    """UPDATE payment_instruction SET <assignments with $1..$n-1> WHERE public_id = $n, per row."""
+_TYPES = {
+    "state": "text",
+    "submitted_at": "timestamptz",
+    "settled_at": "timestamptz",
+    "ended_at": "timestamptz",
+    "submit_entries": "text",
+    "settle_entries": "text",
+    "reason_code": "text",
+    "reason": "text",
+    "file_seq": "int",
+    "message_id": "text",
+}
+
+
+async def set_each(sql: Sql, columns: Sequence[str], rows: Sequence[tuple]) -> None:
+    """Set `columns` of many instructions, each row being (values…, public id). One statement on
+    PostgreSQL (an UPDATE from unnested arrays: ten thousand rows in one round trip)."""
+    if not rows:
+        return
+    if sql.postgres:
+        arrays = ", ".join(f"${i + 1}::{_TYPES[c]}[]" for i, c in enumerate(columns))
+        names = ", ".join(columns)
+        sets = ", ".join(f"{c} = u.{c}" for c in columns)
+        n = len(columns) + 1
+        await sql.execute(
+            f"UPDATE payment_instruction AS i SET {sets} FROM unnest({arrays}, ${n}::text[]) "
+            f"AS u({names}, id) WHERE i.public_id = u.id",
+            *[[row[k] for row in rows] for k in range(n)],
+        )
+        return
+    sets = ", ".join(f"{c} = ${i + 1}" for i, c in enumerate(columns))
     await sql.executemany(
-        f"UPDATE payment_instruction SET {assignments} WHERE public_id = ${len(rows[0])}", rows
+        f"UPDATE payment_instruction SET {sets} WHERE public_id = ${len(columns) + 1}", rows
     )
 
 
@@ -99,9 +128,9 @@ async def submit(
     posted = await ledger.apply(actor, _operations(Kind.PAYMENT_SUBMIT, "submit", rows, by_instruction, when))
     entries = _entries_by_instruction(posted)
     now = utcnow()
-    await _set_each(
+    await set_each(
         sql,
-        "state = $1, submitted_at = $2, submit_entries = $3",
+        ("state", "submitted_at", "submit_entries"),
         [(states.SUBMITTED, now, entries.get(r["public_id"], ""), r["public_id"]) for r in rows],
     )
     for row in rows:
@@ -113,7 +142,7 @@ async def accept(sql: Sql, rows: Sequence[dict[str, Any]]) -> None:
     if not rows:
         return
     _refuse_moves(rows, states.ACCEPTED)
-    await _set_each(sql, "state = $1", [(states.ACCEPTED, r["public_id"]) for r in rows])
+    await set_each(sql, ("state",), [(states.ACCEPTED, r["public_id"]) for r in rows])
     for row in rows:
         row["state"] = states.ACCEPTED
 
@@ -130,9 +159,9 @@ async def settle(actor: Actor, sql: Sql, rows: Sequence[dict[str, Any]], when: d
     posted = await ledger.apply(actor, operations)
     entries = _entries_by_instruction(posted)
     now = utcnow()
-    await _set_each(
+    await set_each(
         sql,
-        "state = $1, settled_at = $2, settle_entries = $3",
+        ("state", "settled_at", "settle_entries"),
         [(states.SETTLED, now, entries.get(r["public_id"], ""), r["public_id"]) for r in rows],
     )
     for row in rows:
@@ -165,9 +194,9 @@ async def end(
         reversals += [(seq, f"pin:{row['public_id']}:{state}:{seq}", note) for seq in posted]
     await ledger.reverse_many(actor, reversals, when)
     now = utcnow()
-    await _set_each(
+    await set_each(
         sql,
-        "state = $1, reason_code = $2, reason = $3, ended_at = $4",
+        ("state", "reason_code", "reason", "ended_at"),
         [(state, reason_code, reason, now, r["public_id"]) for r in rows],
     )
     ids = [r["public_id"] for r in rows]

@@ -22,6 +22,7 @@ from typing import Any
 
 from app.core import audit, crashpoints
 from app.core.actor import Actor
+from app.core.batching import collector_paused
 from app.core.db import today, utcnow, write_transaction
 from app.core.errors import Conflict
 from app.core.sql import Sql
@@ -38,7 +39,8 @@ def _quiet(_: str) -> None:
 
 async def release_run(actor: Actor, run_id: str, progress: Progress = _quiet) -> dict[str, Any]:
     token = secrets.token_hex(8)
-    handed = await _hand_over(actor, run_id, token, progress)
+    with collector_paused():
+        handed = await _hand_over(actor, run_id, token, progress)
     crashpoints.reached("release.after_hand_over")
     sent, unknown = await _send_stripe(actor, run_id, token, progress)
     await _finish(run_id, token)

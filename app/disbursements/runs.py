@@ -19,6 +19,7 @@ from typing import Any
 
 from app.core import approvals, audit, crashpoints
 from app.core.actor import Actor
+from app.core.batching import collector_paused
 from app.core.db import today, utcnow, write_transaction
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.core.ids import has_prefix, new_id, new_ids
@@ -116,7 +117,7 @@ def _fit(payables: list[Payable], room: dict) -> tuple[list[Payable], list[Payab
     """Oldest first, the payables the ledger still owes; the rest do not fit (a disallowance or a payment
     recorded by hand took part of what was owed)."""
     fits, over = [], []
-    left = dict(room)
+    left = {key: room.get(key, 0) for key in {(p.payee, p.fund, p.programme) for p in payables}}
     for p in payables:
         key = (p.payee, p.fund, p.programme)
         if p.amount_minor <= left.get(key, 0):
@@ -130,6 +131,7 @@ def _fit(payables: list[Payable], room: dict) -> tuple[list[Payable], list[Payab
 async def _plan(sql: Sql, run_id: str, programme: str | None, currency: str, progress: Progress) -> _Plan:
     progress("collecting approved payables")
     candidates = await _candidates(sql, programme, currency)
+    progress(f"{len(candidates):,} approved payables; finding those already in instructions")
     live, retry_of = await _line_keys(sql, candidates)
     open_ = [p for p in candidates if (p.key, p.fund, p.programme) not in live]
     by_payee: dict[str, list[Payable]] = defaultdict(list)
@@ -140,6 +142,7 @@ async def _plan(sql: Sql, run_id: str, programme: str | None, currency: str, pro
     payable = await details.payability(payees)
     room = await _room_in_ledger(sql, currency)
     names = await _names(sql, payees)
+    progress("making instructions")
     plan = _Plan([], [], [], 0)
     ids = iter(new_ids("pin", len(payees)))
     for payee in payees:
@@ -238,6 +241,14 @@ async def create_run(
             )
     currency = currency or "EUR"
     run_id = new_id("prn")
+    with collector_paused():
+        await _create(actor, run_id, programme, pay_date, currency, progress)
+    return await get_run(actor, run_id)
+
+
+async def _create(
+    actor: Actor, run_id: str, programme: str | None, pay_date: dt.date, currency: str, progress: Progress
+) -> None:
     async with write_transaction():
         sql = Sql()
         await _serialise_creation(sql)
@@ -279,7 +290,6 @@ async def create_run(
             },
         )
         crashpoints.reached("run.create.before_commit")
-    return await get_run(actor, run_id)
 
 
 # --- approving, rejecting, cancelling ------------------------------------------------------------

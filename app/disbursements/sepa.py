@@ -20,7 +20,7 @@ from app.core import crashpoints
 from app.core.db import as_date, utcnow, write_transaction
 from app.core.errors import NotFound, ValidationFailed
 from app.core.sql import Sql
-from app.disbursements import config, details
+from app.disbursements import config, details, instructions
 
 SCHEMA = "pain.001.001.09"
 REMITTANCE_MAX = 140
@@ -84,9 +84,7 @@ async def hand_over(sql: Sql, run: dict[str, Any], rows: list[dict[str, Any]]) -
         ("run", "seq", "message_id", "transactions", "total_minor", "debtor", "created_at"),
         files,
     )
-    await sql.executemany(
-        "UPDATE payment_instruction SET file_seq = $1, message_id = $2 WHERE public_id = $3", assigned
-    )
+    await instructions.set_each(sql, ("file_seq", "message_id"), assigned)
 
 
 def _remittance(instruction: str, sources: list[str]) -> str:
