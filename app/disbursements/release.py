@@ -29,7 +29,7 @@ from app.core.sql import Sql
 from app.disbursements import config, details, instructions, runs, sepa, states, stripe_rail
 from app.disbursements.runs import Progress
 
-CHUNK = 200
+CHUNK = 500
 CONCURRENCY = 8
 
 
