@@ -11,7 +11,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import JSONBody, Parameter, QueryParameter
 
 from app.core.roles import Role
-from app.disbursements import details, release, runs, sepa, status_import, webhooks
+from app.disbursements import details, rails, release, runs, sepa, status_import, webhooks
 from app.disbursements.schemas import (
     InstructionOut,
     PayeeOut,
@@ -100,7 +100,7 @@ class PaymentRunController(Controller):
     @post("/{run_id:str}/refresh", opt=FINANCE, status_code=200)
     async def refresh(self, request: Request, run_id: RunId) -> dict[str, int]:
         """Re-fetch the run's Stripe transfers and apply what Stripe shows (for missed webhooks)."""
-        return await release.refresh_stripe(current_actor(request), run_id)
+        return await rails.refresh_stripe(current_actor(request), run_id)
 
     @get("/{run_id:str}/files/{seq:int}", opt=FILE_READERS, media_type="application/xml")
     async def file(self, request: Request, run_id: RunId, seq: FileSeq) -> Response[bytes]:

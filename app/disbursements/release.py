@@ -4,8 +4,9 @@
    (payable -> in transit); Stripe ones become `submitting` with the idempotency key of attempt 1 stored.
    Instructions whose payee can no longer be paid (details changed, paused) are cancelled. The releaser
    takes a lease on the run.
-2. Stripe transfers are sent in chunks, outside any transaction, each with its stored key; each chunk's
-   answers are recorded in one transaction (and the lease renewed). Killed between a call and its record,
+2. Then each rail sends what must go over the network (app/disbursements/rails.py): Stripe transfers in
+   chunks, outside any transaction, each with its stored key; each chunk's answers are recorded in one
+   transaction, and the lease renewed. Killed between a call and its record,
    the next release sends the same key again and Stripe replays the first answer: nothing is paid twice.
 3. When nothing is left `submitting`, the run is released and the lease given back.
 
@@ -15,7 +16,6 @@ and the one that finds the lease held by the other is refused (`release_in_progr
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import secrets
 from typing import Any
@@ -26,11 +26,8 @@ from app.core.batching import collector_paused
 from app.core.db import today, utcnow, write_transaction
 from app.core.errors import Conflict
 from app.core.sql import Sql
-from app.disbursements import config, details, instructions, runs, sepa, states, stripe_rail
+from app.disbursements import config, details, instructions, rails, runs, states
 from app.disbursements.runs import Progress
-
-CHUNK = 500
-CONCURRENCY = 8
 
 
 def _quiet(_: str) -> None:
@@ -42,7 +39,15 @@ async def release_run(actor: Actor, run_id: str, progress: Progress = _quiet) ->
     with collector_paused():
         handed = await _hand_over(actor, run_id, token, progress)
     crashpoints.reached("release.after_hand_over")
-    sent, unknown = await _send_stripe(actor, run_id, token, progress)
+
+    async def renew() -> None:
+        async with write_transaction():
+            await _renew(Sql(), run_id, token)
+
+    sent = unknown = 0
+    for rail in rails.RAILS.values():
+        done, waiting = await rail.send(actor, run_id, renew, progress)
+        sent, unknown = sent + done, unknown + waiting
     await _finish(run_id, token)
     view = await runs.get_run(actor, run_id)
     view["sent_now"] = handed + sent
@@ -118,12 +123,10 @@ async def _first_hand_over(actor: Actor, sql: Sql, run: dict[str, Any], progress
             reason or "payment details changed after preparation",
             today(),
         )
-    bank = [r for r, _ in ready if r["method"] == "sepa"]
-    online = [r for r, _ in ready if r["method"] == "stripe"]
-    if bank:
-        sepa.check_ready()
-    if online:
-        stripe_rail.client()  # refuses now, before anything is handed over, if Stripe is not configured
+    by_rail = {method: [r for r, _ in ready if r["method"] == method] for method in rails.RAILS}
+    for method, chosen in by_rail.items():
+        if chosen:
+            rails.RAILS[method].check_ready()  # refuse now, before anything is handed over
     run["file_size"] = config.sepa_file_size()
     await sql.execute(
         "UPDATE payment_run SET status = 'releasing', released_by = $1, released_at = $2, file_size = $3 "
@@ -133,21 +136,17 @@ async def _first_hand_over(actor: Actor, sql: Sql, run: dict[str, Any], progress
         run["file_size"],
         run_id,
     )
-    progress(f"writing {len(bank):,} SEPA instructions into files and posting them")
-    await sepa.hand_over(sql, run, bank)
-    await instructions.submit(actor, sql, bank, today())
-    await sql.executemany(
-        "UPDATE payment_instruction SET state = $1, attempt = 1, idempotency_key = $2 WHERE public_id = $3",
-        [(states.SUBMITTING, stripe_rail.idempotency_key(r["public_id"], 1), r["public_id"]) for r in online],
-    )
+    handed = 0
+    for method, chosen in by_rail.items():
+        handed += await rails.RAILS[method].hand_over(actor, sql, run, chosen, progress)
     await audit.record(
         actor,
         "payment_run.release",
         runs.SUBJECT,
         run_id,
-        after={"sepa": len(bank), "stripe": len(online), "cancelled": len(stale)},
+        after={**{m: len(c) for m, c in by_rail.items()}, "cancelled": len(stale)},
     )
-    return len(bank)
+    return handed
 
 
 async def _renew(sql: Sql, run_id: str, token: str) -> None:
@@ -159,106 +158,6 @@ async def _renew(sql: Sql, run_id: str, token: str) -> None:
         utcnow() + dt.timedelta(seconds=config.release_lease_s()),
         run_id,
     )
-
-
-async def _send_stripe(actor: Actor, run_id: str, token: str, progress: Progress) -> tuple[int, int]:
-    async with write_transaction():
-        sql = Sql()
-        waiting = await sql.fetch(
-            "SELECT public_id FROM payment_instruction WHERE run = $1 AND state = $2 ORDER BY id",
-            run_id,
-            states.SUBMITTING,
-        )
-    ids = [r["public_id"] for r in waiting]
-    if not ids:
-        return 0, 0
-    sc = stripe_rail.client()
-    sent = unknown = 0
-    for start in range(0, len(ids), CHUNK):
-        progress(f"sending Stripe transfers {start + 1:,}-{min(start + CHUNK, len(ids)):,} of {len(ids):,}")
-        async with write_transaction():
-            sql = Sql()
-            await _renew(sql, run_id, token)
-            rows = [
-                r
-                for r in await instructions.lock(sql, ids[start : start + CHUNK])
-                if r["state"] == states.SUBMITTING
-            ]
-            accounts = await _accounts(sql, rows)
-        outcomes = await _send_all(sc, rows, accounts)
-        crashpoints.reached("release.after_send")
-        async with write_transaction():
-            sql = Sql()
-            await _renew(sql, run_id, token)
-            done, waiting_now = await record(actor, sql, rows, outcomes)
-        sent += done
-        unknown += waiting_now
-    return sent, unknown
-
-
-async def _accounts(sql: Sql, rows: list[dict[str, Any]]) -> dict[str, str]:
-    if not rows:
-        return {}
-    found = await sql.fetch(
-        f"SELECT public_id, stripe_account FROM payment_detail WHERE public_id {sql.any_(1, 'text')}",
-        sorted({r["detail"] for r in rows}),
-    )
-    return {r["public_id"]: r["stripe_account"] for r in found}
-
-
-async def _send_all(sc: Any, rows: list[dict[str, Any]], accounts: dict[str, str]) -> dict[str, Any]:
-    gate = asyncio.Semaphore(CONCURRENCY)
-
-    async def one(row: dict[str, Any]) -> tuple[str, Any]:
-        async with gate:
-            return row["public_id"], await stripe_rail.send(sc, row, accounts[row["detail"]])
-
-    return dict(await asyncio.gather(*(one(r) for r in rows)))
-
-
-async def record(
-    actor: Actor, sql: Sql, rows: list[dict[str, Any]], outcomes: dict[str, Any]
-) -> tuple[int, int]:
-    """Record Stripe's answers; rows a webhook moved on meanwhile are left as they are."""
-    current = {r["public_id"]: r for r in await instructions.lock(sql, [r["public_id"] for r in rows])}
-    sent, refused, unknown = [], [], 0
-    retry = []
-    for instruction_id, outcome in outcomes.items():
-        row = current[instruction_id]
-        if row["state"] != states.SUBMITTING:
-            continue
-        if outcome.kind == "sent":
-            row.update(transfer_id=outcome.transfer_id, destination_payment=outcome.destination_payment)
-            sent.append(row)
-        elif outcome.kind == "refused":
-            refused.append((row, outcome))
-        else:
-            unknown += 1
-            if outcome.next_attempt:
-                retry.append(row)
-    await sql.executemany(
-        "UPDATE payment_instruction SET transfer_id = $1, destination_payment = $2 WHERE public_id = $3",
-        [(r["transfer_id"], r["destination_payment"], r["public_id"]) for r in sent],
-    )
-    await instructions.submit(actor, sql, sent, today())
-    for row, outcome in refused:
-        await instructions.end(
-            actor,
-            sql,
-            [row],
-            states.FAILED,
-            outcome.code,
-            f"Stripe refused the transfer: {outcome.message}",
-            today(),
-        )
-    await sql.executemany(
-        "UPDATE payment_instruction SET attempt = $1, idempotency_key = $2 WHERE public_id = $3",
-        [
-            (r["attempt"] + 1, stripe_rail.idempotency_key(r["public_id"], r["attempt"] + 1), r["public_id"])
-            for r in retry
-        ],
-    )
-    return len(sent) + len(refused), unknown
 
 
 async def _finish(run_id: str, token: str) -> None:
@@ -278,64 +177,3 @@ async def _finish(run_id: str, token: str) -> None:
             status,
             run_id,
         )
-
-
-# --- what Stripe says happened, from a webhook or a refresh ------------------------------------------
-
-
-async def apply_transfer(actor: Actor, sql: Sql, row: dict[str, Any], transfer: Any) -> str:
-    """Bring a Stripe instruction in line with its (re-fetched) transfer. Returns what changed."""
-    when = today()
-    if row["state"] == states.SUBMITTING:
-        row.update(
-            transfer_id=transfer.id, destination_payment=getattr(transfer, "destination_payment", "") or ""
-        )
-        await sql.execute(
-            "UPDATE payment_instruction SET transfer_id = $1, destination_payment = $2 WHERE public_id = $3",
-            row["transfer_id"],
-            row["destination_payment"],
-            row["public_id"],
-        )
-        await instructions.submit(actor, sql, [row], when)
-    if stripe_rail.fully_reversed(transfer):
-        if row["state"] in states.IN_TRANSIT:
-            await instructions.end(
-                actor, sql, [row], states.FAILED, "transfer_reversed", "Stripe reversed the transfer", when
-            )
-            return "failed"
-        if row["state"] == states.SETTLED:
-            await instructions.end(
-                actor, sql, [row], states.RETURNED, "transfer_reversed", "Stripe reversed the transfer", when
-            )
-            return "returned"
-        return "unchanged"
-    if row["state"] in states.IN_TRANSIT:
-        await instructions.settle(actor, sql, [row], when)
-        return "settled"
-    return "unchanged"
-
-
-async def refresh_stripe(actor: Actor, run_id: str) -> dict[str, int]:
-    """Re-fetch every Stripe instruction of a run that is not final and apply what Stripe shows (for
-    webhooks that were missed; the same path as a webhook)."""
-    async with write_transaction():
-        sql = Sql()
-        await runs.lock_run(sql, run_id)
-        rows = await sql.fetch(
-            f"SELECT public_id, transfer_id FROM payment_instruction WHERE run = $1 AND method = 'stripe' "
-            f"AND transfer_id <> '' AND state {sql.any_(2, 'text')} ORDER BY id",
-            run_id,
-            sorted(states.IN_TRANSIT | {states.SETTLED}),
-        )
-    sc = stripe_rail.client()
-    changed: dict[str, int] = {}
-    for item in rows:
-        transfer = await stripe_rail.fetch_transfer(sc, item["transfer_id"])
-        if transfer is None:
-            continue
-        async with write_transaction():
-            sql = Sql()
-            row = (await instructions.lock(sql, [item["public_id"]]))[0]
-            result = await apply_transfer(actor, sql, row, transfer)
-        changed[result] = changed.get(result, 0) + 1
-    return changed

@@ -21,7 +21,7 @@ from app.core.actor import Actor
 from app.core.db import utcnow, write_transaction
 from app.core.errors import ValidationFailed
 from app.core.sql import Sql
-from app.disbursements import config, instructions, release, states, stripe_rail
+from app.disbursements import config, instructions, rails, states, stripe_rail
 
 TOLERANCE_S = 300
 ACTOR = Actor.system("stripe-webhook")
@@ -103,7 +103,7 @@ async def _transfer_event(event: Any, transfer_id: str) -> dict[str, Any]:
             raise _unknown("transfer", transfer_id)
         if not await _claim(sql, event, transfer_id):
             return {"event": event.id, "duplicate": True}
-        outcome = await release.apply_transfer(ACTOR, sql, row, transfer)
+        outcome = await rails.apply_transfer(ACTOR, sql, row, transfer)
         await _done(sql, event.id, f"{row['public_id']}: {outcome}")
         crashpoints.reached("webhook.before_commit")
     return {"event": event.id, "duplicate": False, "outcome": outcome, "instruction": row["public_id"]}
