@@ -133,7 +133,8 @@ def payments_list(status: str | None) -> None:
     from app.core.actor import Actor
     from app.disbursements import runs
 
-    for view in run(runs.list_runs(Actor.system("cli"), status)):
+    views, _ = run(runs.list_runs(Actor.system("cli"), status, 100))
+    for view in views:
         _summary(view)
 
 

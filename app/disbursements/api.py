@@ -11,6 +11,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import JSONBody, Parameter, QueryParameter
 
 from app.core.roles import Role
+from app.core.schemas import ListOf
 from app.disbursements import details, rails, release, runs, sepa, status_import, webhooks
 from app.disbursements.schemas import (
     InstructionOut,
@@ -24,6 +25,7 @@ from app.disbursements.schemas import (
     WebhookOut,
 )
 from app.http.guards import PUBLIC, allow, current_actor
+from app.http.params import Cursor, Limit
 
 FINANCE = allow(Role.FINANCE_OFFICER)
 DECIDERS = allow(Role.FINANCE_OFFICER, Role.APPROVER)
@@ -65,11 +67,13 @@ class PaymentRunController(Controller):
     async def index(
         self,
         request: Request,
+        limit: Limit = 20,
+        starting_after: Cursor = None,
         status: Annotated[str | None, QueryParameter(max_length=20)] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=100)] = 50,
-    ) -> list[RunOut]:
+    ) -> ListOf[RunOut]:
         """Payment runs, newest first."""
-        return [_run(v) for v in await runs.list_runs(current_actor(request), status, limit)]
+        views, has_more = await runs.list_runs(current_actor(request), status, limit, starting_after)
+        return ListOf(data=[_run(v) for v in views], has_more=has_more)
 
     @get("/{run_id:str}", opt=READERS)
     async def retrieve(self, request: Request, run_id: RunId) -> RunOut:

@@ -24,10 +24,12 @@ from app.core.db import today, utcnow, write_transaction
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.core.ids import has_prefix, new_id, new_ids
 from app.core.money import format_minor
+from app.core.pagination import paginate
 from app.core.payables import Payable
 from app.core.roles import Role
 from app.core.sql import Sql
 from app.disbursements import config, details, instructions, states
+from app.disbursements.tables import PaymentRun
 from app.ledger import dimensions, queries
 from app.vouchers import payables as voucher_payables
 from app.wage_subsidies import payables as wage_payables
@@ -511,21 +513,22 @@ async def get_run(actor: Actor, run_id: str, with_instructions: bool = False) ->
     return view
 
 
-async def list_runs(actor: Actor, status: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+async def list_runs(
+    actor: Actor, status: str | None = None, limit: int = 50, starting_after: str | None = None
+) -> tuple[list[dict[str, Any]], bool]:
+    """A page of runs, newest first."""
     check_reader(actor)
+    where = [PaymentRun.status == status] if status else []
+    page = await paginate(PaymentRun, PaymentRun.all_columns(), where, limit, starting_after)
     async with write_transaction():
         sql = Sql()
-        where, args = ("WHERE status = $1", [status]) if status else ("", [])
-        rows = await sql.fetch(
-            f"SELECT * FROM payment_run {where} ORDER BY id DESC LIMIT ${len(args) + 1}", *args, limit
-        )
         approvals_rows = await sql.fetch(
             f"SELECT * FROM approval WHERE subject_type = $1 AND subject_id {sql.any_(2, 'text')}",
             SUBJECT,
-            [r["public_id"] for r in rows],
+            [r["public_id"] for r in page.rows],
         )
     by_run = {a["subject_id"]: a for a in approvals_rows}
-    return [_run_view(r, by_run.get(r["public_id"]), {}) for r in rows]
+    return [_run_view(r, by_run.get(r["public_id"]), {}) for r in page.rows], page.has_more
 
 
 async def get_instruction(actor: Actor, instruction_id: str) -> dict[str, Any]:
