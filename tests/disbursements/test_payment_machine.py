@@ -249,7 +249,7 @@ class PaymentMachine(RuleBasedStateMachine):
 
 
 PaymentMachine.TestCase.settings = settings(
-    max_examples=12,
+    max_examples=8,
     stateful_step_count=20,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
