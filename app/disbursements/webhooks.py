@@ -133,7 +133,14 @@ async def _payout_failed(event: Any, payout_id: str, account: str) -> dict[str, 
         returned = [r for r in rows if r["state"] == states.SETTLED]
         for row in returned:
             # Idempotent by key: a retried webhook pulls the same transfer back once.
-            await stripe_rail.reverse_transfer(sc, row["transfer_id"], f"grants-{row['public_id']}-return")
+            try:
+                await stripe_rail.reverse_transfer(
+                    sc, row["transfer_id"], f"grants-{row['public_id']}-return"
+                )
+            except stripe.StripeError as exc:  # nothing is recorded; Stripe delivers the event again
+                raise stripe_rail.StripeUnavailable(
+                    "stripe_unavailable", f"reversing {row['transfer_id']} failed: {exc.user_message or exc}"
+                ) from exc
         await instructions.end(
             ACTOR,
             sql,
