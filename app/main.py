@@ -18,6 +18,7 @@ from litestar.template.config import TemplateConfig
 
 from app.core.db import close_pool, is_postgres, start_pool
 from app.core.settings import get_settings
+from app.disbursements import api as disbursements_api
 from app.eligibility import api as eligibility_api
 from app.http import api as core_api
 from app.http.auth_middleware import AuthenticationMiddleware
@@ -80,6 +81,7 @@ def create_app() -> Litestar:
             *eligibility_api.CONTROLLERS,
             *vouchers_api.CONTROLLERS,
             *wage_subsidies_api.CONTROLLERS,
+            *disbursements_api.CONTROLLERS,
             *pages.CONTROLLERS,
             static,
         ],

@@ -19,6 +19,7 @@ APPS = [
     "app.eligibility.piccolo_app",
     "app.vouchers.piccolo_app",
     "app.wage_subsidies.piccolo_app",
+    "app.disbursements.piccolo_app",
 ]
 
 

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from app.core.actor import Actor
 from app.core.crypto import SecretKeyMissing
@@ -39,9 +40,10 @@ def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             return func(*args, **kwargs)
         except GrantsError as exc:
             where = f" ({exc.param})" if exc.param else ""
-            console.print(f"[red]error:[/red] {exc.message}{where} [{exc.code}]")
+            # Escaped: rich would take "[four_eyes]" for a style and print nothing.
+            console.print(f"[red]error:[/red] {escape(f'{exc.message}{where} [{exc.code}]')}")
             for detail in exc.details:
-                console.print(f"  - {detail.param or ''}: {detail.message}")
+                console.print(escape(f"  - {detail.param or ''}: {detail.message}"))
             sys.exit(1)
         except (SecretKeyMissing, ConnectionError, OSError) as exc:
             console.print(f"[red]error:[/red] {exc}")

@@ -44,9 +44,16 @@ def required_approvers(amount_minor: int) -> int:
 
 
 async def open_approval(
-    actor: Actor, subject_type: str, subject_id: str, amount_minor: int, currency: str, prepared_by: list[str]
+    actor: Actor,
+    subject_type: str,
+    subject_id: str,
+    amount_minor: int,
+    currency: str,
+    prepared_by: list[str],
+    required: int | None = None,
 ) -> str:
-    """In the caller's transaction: a pending approval for a thing just prepared or submitted."""
+    """In the caller's transaction: a pending approval for a thing just prepared or submitted. `required`
+    (approvers needed) defaults to the second-approver limit's answer; payment runs pass their value band."""
     approval_id = new_id("apr")
     await Sql().insert_many(
         "approval",
@@ -72,7 +79,7 @@ async def open_approval(
                 amount_minor,
                 currency,
                 json.dumps(prepared_by),
-                required_approvers(amount_minor),
+                required if required is not None else required_approvers(amount_minor),
                 "[]",
                 "",
                 "pending",

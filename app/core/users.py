@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from app.core import audit
 from app.core.actor import Actor
-from app.core.db import write_transaction
+from app.core.db import raw, write_transaction
 from app.core.errors import Conflict, NotFound, ValidationFailed
 from app.core.ids import new_id
 from app.core.pagination import Page, paginate
@@ -179,3 +179,26 @@ async def set_password(actor: Actor, public_id: str, password: str) -> None:
             }
         ).where(User.public_id == public_id)
         await audit.record(actor, "user.set_password", "user", public_id, note="password changed")
+
+
+async def actor_for_email(email: str) -> Actor:
+    """The actor of an active user, by email: who a command-line step is done as, where four eyes need a
+    person rather than `system` (preparing, approving, releasing payment runs)."""
+    rows = await raw(
+        "SELECT u.id AS user_id, u.public_id, u.email, u.display_name, u.roles, u.active, "
+        "o.id AS organisation_id, o.public_id AS organisation_public_id, o.kind AS organisation_kind "
+        "FROM app_user u LEFT JOIN organisation o ON o.id = u.organisation WHERE u.email = {}",
+        normalise_email(email),
+    )
+    if not rows or not rows[0]["active"]:
+        raise NotFound("active user with this email", "--as")
+    row = rows[0]
+    return Actor(
+        user_id=row["user_id"],
+        public_id=row["public_id"],
+        label=f"{row['display_name']} <{row['email']}>",
+        roles=parse_roles(row["roles"]),
+        organisation_id=row["organisation_id"],
+        organisation_public_id=row["organisation_public_id"],
+        organisation_kind=row["organisation_kind"],
+    )

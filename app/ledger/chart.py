@@ -27,8 +27,10 @@ class ChartLine:
 
 
 CASH = "1010"
+STRIPE_BALANCE = "1020"
 RECEIVABLE = "1310"
 PAYABLE = "2110"
+IN_TRANSIT = "2120"
 NET_POSITION = "3100"
 CONTRIBUTIONS = "4100"
 EXPENSE = "5100"
@@ -41,6 +43,18 @@ RECOVERIES_PENDING = "8600"
 
 CHART: tuple[ChartLine, ...] = (
     ChartLine(CASH, "Cash at bank", "asset", "financial", "debit", True, False, "Assets:Cash"),
+    ChartLine(
+        STRIPE_BALANCE,
+        # Not guarded: Stripe, not the ledger, refuses a transfer the balance cannot cover; a negative
+        # figure here means top-ups from the bank were not booked yet (reconciliation finds it).
+        "Stripe balance",
+        "asset",
+        "financial",
+        "debit",
+        False,
+        False,
+        "Assets:StripeBalance",
+    ),
     ChartLine(
         RECEIVABLE,
         "Receivable from providers and employers",
@@ -60,6 +74,16 @@ CHART: tuple[ChartLine, ...] = (
         True,
         True,
         "Liabilities:Payable",
+    ),
+    ChartLine(
+        IN_TRANSIT,
+        "Payments in transit (submitted, not yet settled)",
+        "liability",
+        "financial",
+        "credit",
+        True,
+        False,
+        "Liabilities:PaymentsInTransit",
     ),
     ChartLine(
         NET_POSITION,

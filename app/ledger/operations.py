@@ -31,6 +31,9 @@ class Kind(StrEnum):
     RECEIVABLE = "receivable"
     RECOVERY_REPAYMENT = "recovery_repayment"
     RECOVERY_OFFSET = "recovery_offset"
+    PAYMENT_SUBMIT = "payment_submit"
+    SETTLE_BANK = "settle_bank"
+    SETTLE_STRIPE = "settle_stripe"
     JOURNAL = "journal"
     REVERSAL = "reversal"
 
@@ -131,6 +134,31 @@ def pay(target: Target, amount: int) -> tuple[Leg, ...]:
     )
 
 
+def submit_payment(target: Target, amount: int) -> tuple[Leg, ...]:
+    """A payment instruction is handed to its rail (bank file, Stripe): the payable becomes money in
+    transit. Nothing is paid yet, so the budgetary track does not move."""
+    amount, target = _positive(amount), _party(target)
+    return _move(target, c.PAYABLE, c.IN_TRANSIT, amount)
+
+
+def _settle(target: Target, amount: int, cash: str) -> tuple[Leg, ...]:
+    amount, target = _positive(amount), _party(target)
+    return (
+        *_move(target, c.EXPENDED_UNPAID, c.EXPENDED_PAID, amount),
+        *_move(target, c.IN_TRANSIT, cash, amount),
+    )
+
+
+def settle_bank(target: Target, amount: int) -> tuple[Leg, ...]:
+    """The bank reports a submitted transfer settled: in transit -> cash at bank; expended -> paid."""
+    return _settle(target, amount, c.CASH)
+
+
+def settle_stripe(target: Target, amount: int) -> tuple[Leg, ...]:
+    """Stripe reports a transfer landed in the payee's connected account: in transit -> Stripe balance."""
+    return _settle(target, amount, c.STRIPE_BALANCE)
+
+
 def disallow(target: Target, amount: int) -> tuple[Leg, ...]:
     """An approved amount not yet paid turns out not to be due (e.g. a month after the employment ended):
     the expenditure and the payable shrink, and the budget is available again. Once paid, it is a
@@ -224,6 +252,9 @@ BUILDERS = {
     Kind.EXPEND: expend,
     Kind.PAY: pay,
     Kind.DISALLOW: disallow,
+    Kind.PAYMENT_SUBMIT: submit_payment,
+    Kind.SETTLE_BANK: settle_bank,
+    Kind.SETTLE_STRIPE: settle_stripe,
     Kind.RECEIVABLE: raise_receivable,
     Kind.RECOVERY_REPAYMENT: recover_by_repayment,
     Kind.RECOVERY_OFFSET: recover_by_offset,

@@ -37,6 +37,7 @@ __all__ = [
     "apply_one",
     "journal",
     "reverse",
+    "reverse_many",
 ]
 
 
@@ -94,3 +95,31 @@ async def reverse(
         original.reference_id,
     )
     return (await posting.post(actor, [draft]))[0]
+
+
+async def reverse_many(
+    actor: Actor, requests: Sequence[tuple[int, str, str]], effective_date: dt.date | None = None
+) -> list[PostedEntry]:
+    """Reverse several entries at once, all or nothing: each request is (entry seq, idempotency key,
+    reason). Used when a whole bank file is rejected: one posting call instead of one per entry."""
+    if not requests:
+        return []
+    found = {entry.seq: entry for entry in await entries.load_entries([seq for seq, _, _ in requests])}
+    drafts = []
+    for i, (seq, key, reason) in enumerate(requests):
+        original = found.get(seq)
+        if original is None:
+            raise LedgerRefusal(Refusal.UNKNOWN_ENTRY, f"no entry je_{seq}", "entry", i)
+        legs = [Leg(AccountKey(g.code, g.fund, g.programme, g.party), g.amount) for g in original.legs]
+        drafts.append(
+            reversal_draft(
+                seq,
+                legs,
+                key,
+                effective_date or today(),
+                reason,
+                original.reference_type,
+                original.reference_id,
+            )
+        )
+    return await posting.post(actor, drafts)

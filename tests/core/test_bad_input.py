@@ -15,6 +15,7 @@ import msgspec
 import msgspec.inspect as mi
 
 from app.core.roles import STAFF_ROLES, Role
+from app.disbursements import schemas as pay
 from app.eligibility import schemas as elig
 from app.http import api as core_api
 from app.ledger import schemas as led
@@ -170,6 +171,15 @@ EXAMPLES: dict[type, dict[str, Any]] = {
                 "kind": "wage",
             }
         ],
+    },
+    pay.RunIn: {"pay_date": "2030-01-15", "programme": "CHILDCARE", "currency": "EUR"},
+    pay.ReasonIn: {"reason": "not this month"},
+    pay.PaymentDetailIn: {
+        "method": "sepa",
+        "stripe_account": "",
+        "iban": "DE89370400440532013000",
+        "bic": "COBADEFFXXX",
+        "holder": "Little Stars",
     },
     vch.ClaimIn: {
         "period_start": "2026-03-01",
