@@ -26,6 +26,8 @@ class Settings:
     approval_second_approver_limit_minor: int = 1_000_000
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
     rules_dir: Path = field(default_factory=lambda: DEFAULT_RULES_DIR)
+    date_min_year: int = 1900
+    date_max_year: int = 2200
 
     @property
     def is_postgres(self) -> bool:
@@ -55,6 +57,8 @@ def get_settings() -> Settings:
             os.environ.get("GRANTS_SECOND_APPROVER_LIMIT_MINOR", 1_000_000)
         ),
         rules_dir=Path(os.environ.get("GRANTS_RULES_DIR", DEFAULT_RULES_DIR)),
+        date_min_year=int(os.environ.get("GRANTS_DATE_MIN_YEAR", 1900)),
+        date_max_year=int(os.environ.get("GRANTS_DATE_MAX_YEAR", 2200)),
         allowed_origins=tuple(
             o.strip() for o in os.environ.get("GRANTS_ALLOWED_ORIGINS", "").split(",") if o.strip()
         ),

@@ -16,9 +16,9 @@ from app.core.db import raw
 from app.core.errors import Unauthenticated, ValidationFailed
 from app.core.passwords import verify_password
 from app.core.roles import Role
-from app.core.schemas import Email, Input, ListOf, Output, Password, ShortText
+from app.core.schemas import Email, Input, ListOf, Output, Password, ShortText, text_for
 from app.core.settings import get_settings
-from app.core.tables import User
+from app.core.tables import ApiToken, User
 from app.core.users import UserView
 from app.http.auth_middleware import SESSION_COOKIE
 from app.http.guards import PUBLIC, allow, allow_everyone_signed_in, current_actor
@@ -40,8 +40,11 @@ class MeOut(Output):
     organisation_kind: str | None
 
 
+TokenName = text_for(ApiToken.name)
+
+
 class TokenIn(Input):
-    name: ShortText
+    name: TokenName
     expires_in_days: Annotated[int, msgspec.Meta(ge=1, le=3650)] | None = None
 
 

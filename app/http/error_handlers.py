@@ -145,6 +145,13 @@ def on_integrity_error(request: Request, exc: Exception) -> Response:
     )
 
 
+def on_too_deep(request: Request, exc: RecursionError) -> Response:
+    """JSON nested deeper than the decoder goes (msgspec raises RecursionError, not a decode error)."""
+    log.info("request too deeply nested on %s", request.url.path)
+    envelope = _envelope(400, "too_deeply_nested", "the JSON body is nested too deeply", None)
+    return _respond(request, 400, envelope)
+
+
 def on_unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     envelope = _envelope(
@@ -163,5 +170,6 @@ EXCEPTION_HANDLERS = {
     HTTPException: on_http_error,
     asyncpg.IntegrityConstraintViolationError: on_integrity_error,
     sqlite3.IntegrityError: on_integrity_error,
+    RecursionError: on_too_deep,
     Exception: on_unexpected,
 }
