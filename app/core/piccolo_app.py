@@ -4,12 +4,21 @@ import os
 
 from piccolo.conf.apps import AppConfig
 
-from app.core.tables import ApiToken, Approval, AuditEvent, AuditHead, Organisation, User, WebSession
+from app.core.tables import (
+    ApiToken,
+    Approval,
+    AuditEvent,
+    AuditHead,
+    Organisation,
+    RateLimit,
+    User,
+    WebSession,
+)
 
 APP_CONFIG = AppConfig(
     app_name="core",
     migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
-    table_classes=[Organisation, User, ApiToken, WebSession, AuditEvent, AuditHead, Approval],
+    table_classes=[Organisation, User, ApiToken, WebSession, AuditEvent, AuditHead, RateLimit, Approval],
     migration_dependencies=[],
     commands=[],
 )

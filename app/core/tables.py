@@ -88,6 +88,15 @@ class AuditHead(Table, tablename="audit_head"):
     last_hash = Varchar(length=64, default="0" * 64)
 
 
+class RateLimit(Table, tablename="rate_limit"):
+    """A fixed-window counter per bucket (e.g. sign-ins from one address): shared by every worker and
+    server, counted in one atomic statement (app/core/rate_limits.py)."""
+
+    bucket = Varchar(length=300, unique=True)
+    window_start = Timestamptz(default=TimestamptzNow())
+    hits = Integer(default=0)
+
+
 class Approval(Table, tablename="approval"):
     """Four eyes on money: a request to approve something (a claim, a payment batch) with who prepared it,
     how many distinct approvers it needs, and who approved it. Domains open and act on these through

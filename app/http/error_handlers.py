@@ -25,6 +25,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from app.core.errors import ErrorDetail, GrantsError
+from app.core.rate_limits import RateLimited
 
 log = logging.getLogger("grants.errors")
 
@@ -120,7 +121,10 @@ def on_grants_error(request: Request, exc: GrantsError) -> Response:
     envelope = _envelope(
         exc.status_code, exc.code, exc.message, exc.param, exc.details, exc.error_type, exc.extra
     )
-    return _respond(request, exc.status_code, envelope)
+    response = _respond(request, exc.status_code, envelope)
+    if isinstance(exc, RateLimited):
+        response.headers["Retry-After"] = str(exc.retry_after_s)
+    return response
 
 
 def on_http_error(request: Request, exc: HTTPException) -> Response:
