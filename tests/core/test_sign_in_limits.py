@@ -71,7 +71,9 @@ def test_sign_ins_per_account_are_limited_with_retry_after(people, client):
     person = people.make(Role.CASEWORKER)
     limit = get_settings().login_per_account
     for _ in range(limit):
-        assert client.post(LOGIN, json={"email": person.email, "password": "wrong password"}).status_code == 401
+        assert (
+            client.post(LOGIN, json={"email": person.email, "password": "wrong password"}).status_code == 401
+        )
     refused = client.post(LOGIN, json={"email": person.email, "password": RIGHT})
     assert refused.status_code == 429
     assert refused.json()["error"]["code"] == "rate_limited"
