@@ -3,7 +3,8 @@
 Personal fields are sealed with AES-256-GCM under a key derived from GRANTS_SECRET_KEY. The associated data
 binds each ciphertext to its record (kind and public id), so a ciphertext copied onto another row fails to
 open. A blind index is an HMAC of a normalised value: it finds a record by national id without storing
-the id in clear.
+the id in clear. Name search has its own key (another HKDF purpose) and short, deliberately colliding
+values: see `name_index` and docs/security.md.
 """
 
 from __future__ import annotations
@@ -83,11 +84,16 @@ class Vault:
 
     _aead: AESGCM
     _index_key: bytes
+    _name_index_key: bytes
     _indexers: dict[str, Callable[[str], str]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_master(cls, master: bytes) -> Vault:
-        return cls(AESGCM(_derive(master, b"grants/pii/aes-gcm")), _derive(master, b"grants/pii/index"))
+        return cls(
+            AESGCM(_derive(master, b"grants/pii/aes-gcm")),
+            _derive(master, b"grants/pii/index"),
+            _derive(master, b"grants/pii/name-index"),
+        )
 
     def seal(self, value: dict[str, Any], context: str) -> str:
         return self.seal_many([value], [context])[0]
@@ -133,6 +139,13 @@ class Vault:
 
             self._indexers[kind] = index
         return index
+
+    def name_index(self, token: str, bits: int) -> int:
+        """A keyed hash of one normalised name token, cut to `bits` bits. Short on purpose: many different
+        tokens share each value, so a stored value does not name one token; the caller filters the
+        candidates it finds by opening them."""
+        digest = hmac.new(self._name_index_key, token.encode(), hashlib.sha256).digest()
+        return int.from_bytes(digest[:4], "big") >> (32 - bits)
 
 
 @lru_cache(maxsize=1)
