@@ -26,6 +26,7 @@ class Settings:
     approval_second_approver_limit_minor: int = 1_000_000
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
     rules_dir: Path = field(default_factory=lambda: DEFAULT_RULES_DIR)
+    idempotency_ttl_hours: int = 24
 
     @property
     def is_postgres(self) -> bool:
@@ -55,6 +56,7 @@ def get_settings() -> Settings:
             os.environ.get("GRANTS_SECOND_APPROVER_LIMIT_MINOR", 1_000_000)
         ),
         rules_dir=Path(os.environ.get("GRANTS_RULES_DIR", DEFAULT_RULES_DIR)),
+        idempotency_ttl_hours=int(os.environ.get("GRANTS_IDEMPOTENCY_TTL_HOURS", 24)),
         allowed_origins=tuple(
             o.strip() for o in os.environ.get("GRANTS_ALLOWED_ORIGINS", "").split(",") if o.strip()
         ),
