@@ -68,27 +68,28 @@ async def _candidates(sql: Sql, programme: str | None, currency: str) -> list[Pa
 
 async def _line_keys(sql: Sql, payables: Sequence[Payable]) -> tuple[set[tuple], dict[tuple, str]]:
     """Which payables are in a live instruction already, and for the others the instruction that last
-    carried them and ended (rejected, failed or returned): the follow-up points back to it. Two reads,
-    each on its own partial index (live lines; ended lines)."""
+    carried them and ended (rejected, failed or returned): the follow-up points back to it. Live lines are
+    looked up by key (the unique index of live lines); ended lines, few (only failures end), are read whole
+    from their own partial index rather than probed with every key."""
     keys = sorted({p.key for p in payables})
     if not keys:
         return set(), {}
-    join = f"{sql.join_any(1, 'text', 'k')} ON k.value = l.payable"
     live = {
         (r["payable"], r["fund"], r["programme"])
         for r in await sql.fetch(
-            f"SELECT l.payable, l.fund, l.programme FROM payment_line l {join} WHERE l.live", keys
+            "SELECT l.payable, l.fund, l.programme FROM payment_line l "
+            f"{sql.join_any(1, 'text', 'k')} ON k.value = l.payable WHERE l.live",
+            keys,
         )
     }
     ended = await sql.fetch(
-        f"SELECT l.payable, l.fund, l.programme, l.instruction, i.state FROM payment_line l {join} "
-        "JOIN payment_instruction i ON i.public_id = l.instruction WHERE NOT l.live ORDER BY l.id",
-        keys,
+        "SELECT l.payable, l.fund, l.programme, l.instruction, i.state FROM payment_line l "
+        "JOIN payment_instruction i ON i.public_id = l.instruction WHERE NOT l.live ORDER BY l.id"
     )
     retry_of = {
         (r["payable"], r["fund"], r["programme"]): r["instruction"]
         for r in ended
-        if r["state"] in states.RETRIED_AFTER
+        if r["state"] in states.RETRIED_AFTER and (r["payable"], r["fund"], r["programme"]) not in live
     }
     return live, retry_of
 
@@ -124,12 +125,17 @@ async def _names(sql: Sql, payees: list[str]) -> dict[str, str]:
 def _fit(payables: list[Payable], room: dict) -> tuple[list[Payable], list[Payable]]:
     """Oldest first, the payables the ledger still owes; the rest do not fit (a disallowance or a payment
     recorded by hand took part of what was owed)."""
+    wanted: dict[tuple, int] = defaultdict(int)
+    for p in payables:
+        wanted[(p.payee, p.fund, p.programme)] += p.amount_minor
+    if all(amount <= room.get(key, 0) for key, amount in wanted.items()):
+        return payables, []  # the usual case: the ledger owes all of it
     fits, over = [], []
-    left = {key: room.get(key, 0) for key in {(p.payee, p.fund, p.programme) for p in payables}}
+    left = {key: room.get(key, 0) for key in wanted}
     for p in payables:
         key = (p.payee, p.fund, p.programme)
-        if p.amount_minor <= left.get(key, 0):
-            left[key] = left.get(key, 0) - p.amount_minor
+        if p.amount_minor <= left[key]:
+            left[key] -= p.amount_minor
             fits.append(p)
         else:
             over.append(p)
@@ -153,6 +159,7 @@ async def _plan(sql: Sql, run_id: str, programme: str | None, currency: str, pro
     progress("making instructions")
     plan = _Plan([], [], [], 0)
     ids = iter(new_ids("pin", len(payees)))
+    now = utcnow()
     for payee in payees:
         items, status = by_payee[payee], payable[payee]
         if status.reason_code:
@@ -189,7 +196,7 @@ async def _plan(sql: Sql, run_id: str, programme: str | None, currency: str, pro
                 currency,
                 amount,
                 states.DRAFT,
-                utcnow(),
+                now,
             )
         )
         plan.lines += [
