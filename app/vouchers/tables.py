@@ -67,6 +67,7 @@ class ClaimLine(Table, tablename="voucher_claim_line"):
     amount_approved_minor = BigInt(default=0)
     outcome = Varchar(length=10)  # accepted | reduced | rejected
     reason = Varchar(length=40, default="")
+    reasons = Text(default="")  # every check the line failed, comma-separated, `reason` first
     message = Text(default="")
 
 
