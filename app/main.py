@@ -24,9 +24,11 @@ from app.http import api as core_api
 from app.http.auth_middleware import AuthenticationMiddleware
 from app.http.error_handlers import EXCEPTION_HANDLERS
 from app.http.guards import PUBLIC, role_guard
+from app.http.idempotency import IdempotencyMiddleware
 from app.http.input_guard import InputGuardMiddleware
 from app.ledger import api as ledger_api
 from app.registry import api as registry_api
+from app.reports import api as reports_api
 from app.vouchers import api as vouchers_api
 from app.wage_subsidies import api as wage_subsidies_api
 from app.web import pages
@@ -83,11 +85,16 @@ def create_app() -> Litestar:
             *vouchers_api.CONTROLLERS,
             *wage_subsidies_api.CONTROLLERS,
             *disbursements_api.CONTROLLERS,
+            *reports_api.CONTROLLERS,
             *pages.CONTROLLERS,
             static,
         ],
         guards=[role_guard],
-        middleware=[InputGuardMiddleware(), AuthenticationMiddleware()],
+        middleware=[
+            InputGuardMiddleware(),
+            AuthenticationMiddleware(),
+            IdempotencyMiddleware(),
+        ],  # outermost first
         exception_handlers=EXCEPTION_HANDLERS,
         template_config=TemplateConfig(directory=WEB_DIR / "templates", engine=JinjaTemplateEngine),
         plugins=[HTMXPlugin()],

@@ -32,6 +32,8 @@ class Settings:
     login_per_account: int = 20  # sign-in attempts per e-mail address per window
     login_window_s: int = 60
     date_max_year: int = 2200
+    idempotency_ttl_hours: int = 24
+    time_zone: str = "UTC"  # the zone whose date is "today" for deadlines and "in the future"
 
     @property
     def is_postgres(self) -> bool:
@@ -43,6 +45,17 @@ def _bool(name: str, default: bool) -> bool:
     if raw is None:
         return default
     return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _time_zone(name: str) -> str:
+    """An IANA zone name (Europe/Berlin), checked at start-up so a typo fails loudly, not at midnight."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"GRANTS_TIME_ZONE: {name!r} is not a time zone name like Europe/Berlin") from None
+    return name
 
 
 @lru_cache(maxsize=1)
@@ -67,6 +80,8 @@ def get_settings() -> Settings:
         login_per_account=int(os.environ.get("GRANTS_LOGIN_PER_ACCOUNT", 20)),
         login_window_s=int(os.environ.get("GRANTS_LOGIN_WINDOW_S", 60)),
         date_max_year=int(os.environ.get("GRANTS_DATE_MAX_YEAR", 2200)),
+        idempotency_ttl_hours=int(os.environ.get("GRANTS_IDEMPOTENCY_TTL_HOURS", 24)),
+        time_zone=_time_zone(os.environ.get("GRANTS_TIME_ZONE", "UTC")),
         allowed_origins=tuple(
             o.strip() for o in os.environ.get("GRANTS_ALLOWED_ORIGINS", "").split(",") if o.strip()
         ),
