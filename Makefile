@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install demo serve test test-sqlite test-postgres lint format clean
+.PHONY: install system-deps demo serve test test-sqlite test-postgres lint format clean
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 
@@ -29,6 +29,11 @@ $(STAMP): pyproject.toml constraints.txt | $(BIN)/python
 
 install: $(STAMP)
 
+## Debian packages the tests use: LibreOffice recalculates the budget workbook's formulas (idempotent)
+system-deps:
+	@command -v soffice >/dev/null 2>&1 || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui; }
+
 ## Set up the SQLite database, load demo data, serve on http://$(HOST):$(PORT) (e.g. `make demo PORT=8080`)
 demo: install
 	$(BIN)/grants demo --host $(HOST) --port $(PORT)
@@ -37,12 +42,12 @@ serve: install
 	$(BIN)/grants serve --host $(HOST) --port $(PORT)
 
 ## The whole suite, on SQLite and on PostgreSQL (127.0.0.1:5432, user postgres)
-test: install lint test-sqlite test-postgres
+test: install system-deps lint test-sqlite test-postgres
 
-test-sqlite: install
+test-sqlite: install system-deps
 	GRANTS_TEST_DB=sqlite $(BIN)/pytest -q
 
-test-postgres: install
+test-postgres: install system-deps
 	GRANTS_TEST_DB=postgres $(BIN)/pytest -q
 
 lint: install

@@ -24,6 +24,7 @@ from app.http import api as core_api
 from app.http.auth_middleware import AuthenticationMiddleware
 from app.http.error_handlers import EXCEPTION_HANDLERS
 from app.http.guards import PUBLIC, role_guard
+from app.http.idempotency import IdempotencyMiddleware
 from app.ledger import api as ledger_api
 from app.registry import api as registry_api
 from app.vouchers import api as vouchers_api
@@ -86,7 +87,7 @@ def create_app() -> Litestar:
             static,
         ],
         guards=[role_guard],
-        middleware=[AuthenticationMiddleware()],
+        middleware=[AuthenticationMiddleware(), IdempotencyMiddleware()],  # outermost first
         exception_handlers=EXCEPTION_HANDLERS,
         template_config=TemplateConfig(directory=WEB_DIR / "templates", engine=JinjaTemplateEngine),
         plugins=[HTMXPlugin()],

@@ -18,6 +18,7 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -44,17 +45,21 @@ def _derive(master: bytes, purpose: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(master)
 
 
-def _decode_master(text: str) -> bytes:
+def _decode_key(text: str, variable: str) -> bytes:
     try:
         raw = base64.urlsafe_b64decode(text.strip().encode())
     except ValueError as exc:
-        raise SecretKeyMissing("GRANTS_SECRET_KEY is not valid url-safe base64") from exc
+        raise SecretKeyMissing(f"{variable} is not valid url-safe base64") from exc
     if len(raw) != 32:
         raise SecretKeyMissing(
-            f"GRANTS_SECRET_KEY must decode to 32 bytes, it decodes to {len(raw)}; "
+            f"{variable} must decode to 32 bytes, it decodes to {len(raw)}; "
             "make one with `grants keys generate`"
         )
     return raw
+
+
+def _decode_master(text: str) -> bytes:
+    return _decode_key(text, "GRANTS_SECRET_KEY")
 
 
 def load_master_key(settings: Settings) -> bytes:
@@ -68,14 +73,43 @@ def load_master_key(settings: Settings) -> bytes:
     )
 
 
+def load_ledger_key(settings: Settings) -> bytes:
+    """The key of the ledger's MAC chain: separate from the personal-data key, so whoever may read
+    personal data (or rotate its key) cannot forge the ledger, and the other way round."""
+    if settings.ledger_key:
+        return _decode_key(settings.ledger_key, "GRANTS_LEDGER_KEY")
+    if settings.ledger_key_file.exists():
+        return _decode_key(settings.ledger_key_file.read_text(), "GRANTS_LEDGER_KEY")
+    raise SecretKeyMissing(
+        f"No ledger key: set GRANTS_LEDGER_KEY or run `grants init`, which writes {settings.ledger_key_file}"
+    )
+
+
+def _write_new_key(path: Path) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(generate_secret_key() + "\n")
+
+
 def write_key_file(settings: Settings) -> bool:
     """Create the key file if no key is configured. Returns True when a new key was written."""
     if settings.secret_key or settings.secret_key_file.exists():
         return False
-    fd = os.open(settings.secret_key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(generate_secret_key() + "\n")
+    _write_new_key(settings.secret_key_file)
     return True
+
+
+def write_ledger_key_file(settings: Settings) -> bool:
+    """Create the ledger key file if no ledger key is configured. Returns True when one was written."""
+    if settings.ledger_key or settings.ledger_key_file.exists():
+        return False
+    _write_new_key(settings.ledger_key_file)
+    return True
+
+
+@lru_cache(maxsize=1)
+def get_ledger_key() -> bytes:
+    return load_ledger_key(get_settings())
 
 
 @dataclass(frozen=True)
