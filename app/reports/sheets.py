@@ -6,9 +6,11 @@ Money stays in minor units here; `render_csv` formats it as decimal text in the 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import accumulate
 
 from app.core.money import format_minor
 from app.reports.facts import Fact, months_between
@@ -95,6 +97,37 @@ def by_month(report: Report, fund: str | None = None, programme: str | None = No
     names = ("currency", "month", *BY_MONTH_STAGES, "budget_to_date", "expended_to_date", "paid_to_date")
     columns = tuple((name, "text" if name in ("currency", "month") else MONEY) for name in names)
     return Sheet(columns, rows)
+
+
+@dataclass(frozen=True)
+class PairSeries:
+    """A fund x programme's stage balances at the end of each month (for the page's chart and table)."""
+
+    fund: str
+    programme: str
+    currency: str
+    months: list[dt.date]
+    stages: dict[str, list[int]]  # budget, committed, expended, paid -> one balance per month
+
+
+CHART_STAGES = ("budget", "committed", "expended", "paid")
+
+
+def pair_series(report: Report) -> list[PairSeries]:
+    months = months_between(report.first_month, report.as_of)
+    index = {m: i for i, m in enumerate(months)}
+    out = []
+    for p in sorted(report.positions, key=lambda p: (p.fund, p.programme)):
+        moves = {stage: [0] * len(months) for stage in CHART_STAGES}
+        for f in report.facts:
+            if (f.fund, f.programme) == (p.fund, p.programme) and f.stage in moves:
+                moves[f.stage][index[f.month]] += f.amount
+        out.append(
+            PairSeries(
+                p.fund, p.programme, p.currency, months, {s: list(accumulate(v)) for s, v in moves.items()}
+            )
+        )
+    return out
 
 
 def _matches(fact: Fact, fund: str | None, programme: str | None) -> bool:
