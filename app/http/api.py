@@ -256,7 +256,7 @@ class AuditController(Controller):
         entity_type: Annotated[str | None, Parameter(max_length=50)] = None,
         actor: Annotated[str | None, Parameter(max_length=64)] = None,
         action: Annotated[str | None, Parameter(max_length=50)] = None,
-        since: Annotated[dt.date | None, Parameter(description="from this day (UTC), e.g. 2026-03-01")] = None,
+        since: Annotated[dt.date | None, Parameter(description="from this day (UTC)")] = None,
         until: Annotated[dt.date | None, Parameter(description="to this day included (UTC)")] = None,
     ) -> ListOf[audit.AuditEventView]:
         page = await audit.list_events(
