@@ -142,7 +142,5 @@ def case_from(detail: dict[str, Any], form: Mapping[str, str], members: list[dic
     blank = build(detail, {"members": members})
     case = _read(blank.fields, form)
     if detail.get("members"):
-        case["members"] = [
-            {"id": m.id, "role": m.role, **_read(m.fields, form)} for m in blank.members
-        ]
+        case["members"] = [{"id": m.id, "role": m.role, **_read(m.fields, form)} for m in blank.members]
     return case
