@@ -256,6 +256,8 @@ class AuditController(Controller):
         entity_type: Annotated[str | None, Parameter(max_length=50)] = None,
         actor: Annotated[str | None, Parameter(max_length=64)] = None,
         action: Annotated[str | None, Parameter(max_length=50)] = None,
+        since: Annotated[dt.date | None, Parameter(description="from this day (UTC)")] = None,
+        until: Annotated[dt.date | None, Parameter(description="to this day included (UTC)")] = None,
     ) -> ListOf[audit.AuditEventView]:
         page = await audit.list_events(
             limit,
@@ -264,6 +266,8 @@ class AuditController(Controller):
             entity_type=entity_type,
             actor=actor,
             action=action,
+            since=since,
+            until=until,
         )
         return ListOf(data=page.rows, has_more=page.has_more)
 
