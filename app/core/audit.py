@@ -55,7 +55,7 @@ async def record(
         AuditEvent(
             public_id=new_id("aud"),
             actor=actor.public_id,
-            actor_label=actor.label,
+            actor_label=actor.label[: AuditEvent.actor_label.length],  # "name <e-mail>" may be longer
             action=action,
             entity_type=entity_type,
             entity_id=entity_id,
