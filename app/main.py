@@ -27,6 +27,7 @@ from app.http.guards import PUBLIC, role_guard
 from app.http.idempotency import IdempotencyMiddleware
 from app.http.input_guard import InputGuardMiddleware
 from app.ledger import api as ledger_api
+from app.reconciliation import api as reconciliation_api
 from app.registry import api as registry_api
 from app.reports import api as reports_api
 from app.vouchers import api as vouchers_api
@@ -94,6 +95,7 @@ def create_app() -> Litestar:
             *vouchers_api.CONTROLLERS,
             *wage_subsidies_api.CONTROLLERS,
             *disbursements_api.CONTROLLERS,
+            *reconciliation_api.CONTROLLERS,
             *reports_api.CONTROLLERS,
             *pages.CONTROLLERS,
             static,
