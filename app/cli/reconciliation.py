@@ -51,6 +51,21 @@ def reconcile_import(file: Path, email: str) -> None:
     )
 
 
+@reconcile.command("stripe")
+@AS_USER
+@friendly_errors
+def reconcile_stripe(email: str) -> None:
+    """List every Stripe run's transfers and match what is new (a reversed transfer is a return)."""
+    from app.reconciliation import stripe_side
+
+    result = run(stripe_side.import_transfers(_actor(email)))
+    click.echo(
+        f"{result['transfers']:,} transfer(s) in {result['runs']:,} run(s); {result['new_bookings']:,} new; "
+        f"matched {result.get('matched_bookings', 0):,}, "
+        f"exceptions opened {result.get('exceptions_opened', 0):,}"
+    )
+
+
 @reconcile.command("run")
 @click.option("--date", "as_of", default=None, help="Check the bank balance as of this date (default today).")
 @AS_USER

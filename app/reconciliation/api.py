@@ -12,7 +12,7 @@ from litestar.params import JSONBody, Parameter, QueryParameter
 from app.core.roles import Role
 from app.http.guards import allow, current_actor
 from app.http.params import Cursor, Limit
-from app.reconciliation import queries, resolutions, service, workbook
+from app.reconciliation import queries, resolutions, service, stripe_side, workbook
 from app.reconciliation.schemas import AssignIn, ReasonIn, ResolveIn, RunIn
 
 FINANCE = allow(Role.FINANCE_OFFICER)
@@ -33,6 +33,11 @@ class ReconciliationController(Controller):
         """Import a camt.053 statement or camt.054 notification (the XML as the body) and match its
         bookings. The same file again changes nothing; a bad file is refused, naming line and element."""
         return await service.import_statement(current_actor(request), await request.body())
+
+    @post("/stripe", opt=FINANCE, status_code=200)
+    async def import_stripe(self, request: Request) -> dict[str, Any]:
+        """List every Stripe run's transfers through the SDK and match what is new (reversals are returns)."""
+        return await stripe_side.import_transfers(current_actor(request))
 
     @post("/runs", opt=RUNNERS, status_code=200)
     async def run(self, request: Request, data: JSONBody[RunIn]) -> dict[str, Any]:

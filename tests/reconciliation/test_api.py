@@ -69,6 +69,7 @@ def test_wrong_roles_are_refused(people):
         (Role.AUDITOR, "POST", f"{R}/exceptions/exc_x/approve"),
         (Role.BUDGET_HOLDER, "POST", f"{R}/exceptions/exc_x/refuse"),
         (Role.PROVIDER, "GET", f"{R}/exceptions.xlsx"),
+        (Role.ADMIN, "POST", f"{R}/stripe"),
         (Role.AUDITOR, "POST", f"{R}/exceptions/decisions"),
     ]
     for role, method, path in cases:
