@@ -229,7 +229,8 @@ def test_revoking_and_expiring_release_what_was_not_claimed(people):
     again = people.call(Role.CASEWORKER, "POST", f"{V}/{first['id']}/revoke", json={"reason": "twice"})
     assert again.status_code == 409
     assert run(service.expire_due(SYSTEM, dt.date(2026, 5, 24))) == 0  # still valid that day
-    assert run(service.expire_due(SYSTEM, dt.date(2026, 5, 25))) == 1
+    assert run(service.expire_due(SYSTEM, dt.date(2026, 7, 23))) == 0  # May's service may still be claimed
+    assert run(service.expire_due(SYSTEM, dt.date(2026, 7, 24))) == 1  # the claim deadline has passed
     assert people.call(Role.AUDITOR, "GET", f"{V}/{second['id']}").json()["status"] == "expired"
     assert _position() == {"available": 10_000_000, "committed": 0}
     assert run(service.expire_due(SYSTEM, dt.date(2026, 6, 1))) == 0
@@ -321,3 +322,22 @@ def test_vouchers_from_before_the_birth_date_hash_are_migrated(people):
     assert run(service.find_by_code(voucher["code"], dt.date(2024, 5, 10)))["id"] == voucher["id"]
     with pytest.raises(NotFound):
         run(service.find_by_code(voucher["code"], dt.date(2024, 5, 11)))
+
+
+def test_verify_recomputes_voucher_money_from_the_ledger(people):
+    """A voucher row edited in the database (worth more than was committed) passed `grants ledger
+    verify` before it recomputed vouchers from the ledger (this test failed then)."""
+    from click.testing import CliRunner
+
+    from app.cli import main
+    from app.core.db import raw
+
+    world = run(_world(1_000_000))
+    response = _issue(people, run(_decision(world["participant"])), world["child"])
+    assert response.status_code == 201, response.text
+    voucher = response.json()["id"]
+    assert CliRunner().invoke(main, ["ledger", "verify"]).exit_code == 0
+    run(raw("UPDATE voucher SET total_minor = total_minor * 2 WHERE public_id = {}", voucher))
+    result = CliRunner().invoke(main, ["ledger", "verify"])
+    assert result.exit_code == 1
+    assert f"voucher_total_mismatch at {voucher}" in result.stderr
