@@ -21,6 +21,7 @@ from app.core.settings import get_settings
 from app.disbursements import api as disbursements_api
 from app.eligibility import api as eligibility_api
 from app.http import api as core_api
+from app.http import openapi
 from app.http.auth_middleware import AuthenticationMiddleware
 from app.http.error_handlers import EXCEPTION_HANDLERS
 from app.http.guards import PUBLIC, role_guard
@@ -86,7 +87,7 @@ def _openapi() -> OpenAPIConfig:
 
 def create_app() -> Litestar:
     static = create_static_files_router(path="/static", directories=[WEB_DIR / "static"], opt=PUBLIC)
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             *core_api.CONTROLLERS,
             *registry_api.CONTROLLERS,
@@ -114,3 +115,5 @@ def create_app() -> Litestar:
         response_cache_config=ResponseCacheConfig(),
         request_max_body_size=20 * 1024 * 1024,
     )
+    openapi.document(app)
+    return app

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post, put
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody, Parameter
 
 from app.core import admin_requests, audit, credentials, users
@@ -179,6 +180,15 @@ class MeController(Controller):
         return {"changed": True}
 
 
+PENDING = {
+    202: ResponseSpec(
+        data_container=AdminRequestView,
+        description="waits for a second admin: confirm at POST /api/v1/admin-requests/{id}/confirm",
+        generate_examples=False,
+    )
+}
+
+
 class UsersController(Controller):
     path = "/api/v1/users"
     tags = ["users"]
@@ -193,7 +203,7 @@ class UsersController(Controller):
         page = await users.list_users(limit, starting_after, role)
         return ListOf(data=page.rows, has_more=page.has_more)
 
-    @post("/", opt=allow(Role.ADMIN))
+    @post("/", opt=allow(Role.ADMIN), responses=PENDING)
     async def create_user(
         self, request: Request, data: JSONBody[UserCreateIn]
     ) -> Response[UserView | AdminRequestView]:
@@ -224,7 +234,7 @@ class UsersController(Controller):
     async def get_user(self, user_id: UserId) -> UserView:
         return await users.get_user(user_id)
 
-    @patch("/{user_id:str}", opt=allow(Role.ADMIN))
+    @patch("/{user_id:str}", opt=allow(Role.ADMIN), responses=PENDING)
     async def update_user(
         self, request: Request, user_id: UserId, data: JSONBody[UserUpdateIn]
     ) -> Response[UserView | AdminRequestView]:
@@ -263,7 +273,7 @@ class UsersController(Controller):
         await users.get_user(user_id)
         return ListOf(data=await credentials.list_tokens(user_id), has_more=False)
 
-    @post("/{user_id:str}/tokens", opt=allow(Role.ADMIN))
+    @post("/{user_id:str}/tokens", opt=allow(Role.ADMIN), responses=PENDING)
     async def create_token(
         self, request: Request, user_id: UserId, data: JSONBody[TokenIn]
     ) -> Response[TokenCreatedOut | AdminRequestView]:
