@@ -32,6 +32,7 @@ _FIELD_IN_MESSAGE = re.compile(r"field `([^`]+)`")
 _PATH_IN_MESSAGE = re.compile(r" - at `\$\.?([^`]*)`")
 _MISSING_PARAMETER = re.compile(r"Missing required \w+ parameter '([^']+)'")
 
+_CSRF_FAILED = "CSRF token verification failed"  # Litestar's CSRF middleware says this
 _TYPES = {401: "authentication_error", 403: "permission_error", 404: "invalid_request_error"}
 _CODES = {
     400: "bad_request",
@@ -128,6 +129,8 @@ def on_http_error(request: Request, exc: HTTPException) -> Response:
     message = exc.detail or "request refused"
     if isinstance(exc, NotAuthorizedException):
         message = exc.detail or "sign in first"
+    elif isinstance(exc, PermissionDeniedException) and exc.detail == _CSRF_FAILED:
+        message = "the form has expired or was not sent from this site: reload the page and send it again"
     elif isinstance(exc, PermissionDeniedException):
         message = exc.detail or "your role does not allow this"
     if status >= 500:
