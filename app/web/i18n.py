@@ -109,12 +109,16 @@ def _locale() -> Locale:
     return Locale.parse(_FORMATS.get(_language.get(), "en_GB"))
 
 
-def money(minor: int | None, currency: str = "EUR") -> str:
-    """Integer minor units as `€150,000.00` (English) or `150 000,00 €` (French)."""
-    if minor is None:
+def money(amount: int | str | None, currency: str = "EUR") -> str:
+    """Integer minor units (or the services' decimal text, `"1500.00"`) as `€1,500.00` in English or
+    `1 500,00 €` in French."""
+    if amount is None or amount == "":
         return ""
-    digits = numbers.get_currency_precision(currency)
-    return numbers.format_currency(Decimal(minor).scaleb(-digits), currency, locale=_locale())
+    if isinstance(amount, str):
+        value = Decimal(amount)
+    else:
+        value = Decimal(amount).scaleb(-numbers.get_currency_precision(currency))
+    return numbers.format_currency(value, currency, locale=_locale())
 
 
 def number(value: int | Decimal | None) -> str:

@@ -58,7 +58,16 @@ def _messages(files: tuple[str, ...] = (), modules: tuple[str, ...] = ()) -> set
 def _french() -> dict[str, str]:
     with (WEB / "locales" / "fr" / "LC_MESSAGES" / "messages.po").open("rb") as source:
         catalog = read_po(source, locale="fr")
-    return {m.id: m.string for m in catalog if m.id and "fuzzy" not in m.flags}
+    french: dict[str, str] = {}
+    for message in catalog:
+        if not message.id or "fuzzy" in message.flags:
+            continue
+        if isinstance(message.id, tuple):  # singular and plural: translated when every form is
+            forms = "" if not all(message.string) else message.string[0]
+            french.update(dict.fromkeys(message.id, forms))
+        else:
+            french[message.id] = message.string
+    return french
 
 
 def test_templates_have_no_text_outside_gettext():
