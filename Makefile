@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install browser-deps demo serve test test-sqlite test-postgres test-browser lint format messages clean
+.PHONY: install system-deps browser-deps demo serve test test-sqlite test-postgres test-browser lint format messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,11 @@ $(STAMP): pyproject.toml constraints.txt | $(BIN)/python
 	touch $(STAMP)
 
 install: $(STAMP)
+
+## Debian packages the tests use: LibreOffice recalculates the budget workbook's formulas (idempotent)
+system-deps:
+	@command -v soffice >/dev/null 2>&1 || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui; }
 
 ## Set up the SQLite database, load demo data, serve on http://127.0.0.1:8000
 demo: install
@@ -31,12 +36,12 @@ browser-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
 
 ## The whole suite, on SQLite and on PostgreSQL (127.0.0.1:5432, user postgres), then the browser tests
-test: install lint test-sqlite test-postgres test-browser
+test: install system-deps lint test-sqlite test-postgres test-browser
 
-test-sqlite: install
+test-sqlite: install system-deps
 	GRANTS_TEST_DB=sqlite $(BIN)/pytest -q
 
-test-postgres: install
+test-postgres: install system-deps
 	GRANTS_TEST_DB=postgres $(BIN)/pytest -q
 
 ## Journeys in a real Chromium against a live server, on both databases (tests/e2e, docs/pages.md)

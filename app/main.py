@@ -23,8 +23,10 @@ from app.http.auth_middleware import AuthenticationMiddleware
 from app.http.error_handlers import EXCEPTION_HANDLERS
 from app.http.guards import PUBLIC, role_guard
 from app.http.security_headers import add_security_headers
+from app.http.idempotency import IdempotencyMiddleware
 from app.ledger import api as ledger_api
 from app.registry import api as registry_api
+from app.reports import api as reports_api
 from app.vouchers import api as vouchers_api
 from app.wage_subsidies import api as wage_subsidies_api
 from app.web import pages, site
@@ -87,6 +89,12 @@ def create_app() -> Litestar:
         guards=[role_guard],
         middleware=[AuthenticationMiddleware(), site.LanguageMiddleware(), site.form_token_middleware()],
         before_send=[add_security_headers],
+            *reports_api.CONTROLLERS,
+            *pages.CONTROLLERS,
+            static,
+        ],
+        guards=[role_guard],
+        middleware=[AuthenticationMiddleware(), IdempotencyMiddleware()],  # outermost first
         exception_handlers=EXCEPTION_HANDLERS,
         template_config=site.template_config(),
         plugins=[HTMXPlugin()],

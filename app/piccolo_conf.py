@@ -20,6 +20,7 @@ APPS = [
     "app.vouchers.piccolo_app",
     "app.wage_subsidies.piccolo_app",
     "app.disbursements.piccolo_app",
+    "app.reconciliation.piccolo_app",
 ]
 
 

@@ -22,6 +22,7 @@ import pytest
 DB_KIND = os.environ.get("GRANTS_TEST_DB", "sqlite")
 PG_ADMIN_URL = os.environ.get("GRANTS_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 TEST_KEY = base64.urlsafe_b64encode(b"k" * 32).decode()
+TEST_LEDGER_KEY = base64.urlsafe_b64encode(b"L" * 32).decode()
 _state: dict[str, str] = {}
 
 
@@ -52,6 +53,7 @@ def pytest_configure(config: pytest.Config) -> None:
     else:
         raise pytest.UsageError("GRANTS_TEST_DB must be sqlite or postgres")
     os.environ["GRANTS_SECRET_KEY"] = TEST_KEY
+    os.environ["GRANTS_LEDGER_KEY"] = TEST_LEDGER_KEY
     os.environ["GRANTS_DB_POOL"] = "0"
     os.environ["PICCOLO_CONF"] = "app.piccolo_conf"
     logging.getLogger("httpx").setLevel(logging.WARNING)

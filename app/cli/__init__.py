@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from app.cli import accounts, keys, ledger, payments, rules, setup, vouchers
+from app.cli import accounts, keys, ledger, payments, reports, rules, setup, vouchers
 
 
 @click.group()
@@ -25,3 +25,4 @@ main.add_command(ledger.ledger)
 main.add_command(rules.rules)
 main.add_command(vouchers.vouchers)
 main.add_command(payments.payments)
+main.add_command(reports.reports)

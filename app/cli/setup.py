@@ -6,7 +6,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from app.cli.common import click, console, friendly_errors, run
-from app.core.crypto import get_vault, write_key_file
+from app.core.crypto import get_ledger_key, get_vault, write_key_file, write_ledger_key_file
 from app.core.roles import Role
 from app.core.settings import get_settings
 
@@ -21,7 +21,13 @@ async def _init() -> None:
             "Keep it safe and back it up: without it, personal data cannot be read. "
             "In production set GRANTS_SECRET_KEY instead."
         )
+    if write_ledger_key_file(settings):
+        console.print(
+            f"Generated the ledger key in [bold]{settings.ledger_key_file}[/bold]: it seals the ledger's "
+            "chain. Back it up apart from the database. In production set GRANTS_LEDGER_KEY instead."
+        )
     get_vault()  # fail now, not at the first registration, if the key is unusable
+    get_ledger_key()
     await init_database()
 
 
@@ -99,6 +105,7 @@ def _print_logins(logins: list, password: str) -> None:
 def serve(host: str, port: int, workers: int) -> None:
     """Serve the web app and API."""
     get_vault()
+    get_ledger_key()
     _serve(host, port, workers)
 
 

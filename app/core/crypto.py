@@ -3,7 +3,8 @@
 Personal fields are sealed with AES-256-GCM under a key derived from GRANTS_SECRET_KEY. The associated data
 binds each ciphertext to its record (kind and public id), so a ciphertext copied onto another row fails to
 open. A blind index is an HMAC of a normalised value: it finds a record by national id without storing
-the id in clear.
+the id in clear. Name search has its own key (another HKDF purpose) and short, deliberately colliding
+values: see `name_index` and docs/security.md.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -43,17 +45,21 @@ def _derive(master: bytes, purpose: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(master)
 
 
-def _decode_master(text: str) -> bytes:
+def _decode_key(text: str, variable: str) -> bytes:
     try:
         raw = base64.urlsafe_b64decode(text.strip().encode())
     except ValueError as exc:
-        raise SecretKeyMissing("GRANTS_SECRET_KEY is not valid url-safe base64") from exc
+        raise SecretKeyMissing(f"{variable} is not valid url-safe base64") from exc
     if len(raw) != 32:
         raise SecretKeyMissing(
-            f"GRANTS_SECRET_KEY must decode to 32 bytes, it decodes to {len(raw)}; "
+            f"{variable} must decode to 32 bytes, it decodes to {len(raw)}; "
             "make one with `grants keys generate`"
         )
     return raw
+
+
+def _decode_master(text: str) -> bytes:
+    return _decode_key(text, "GRANTS_SECRET_KEY")
 
 
 def load_master_key(settings: Settings) -> bytes:
@@ -67,14 +73,43 @@ def load_master_key(settings: Settings) -> bytes:
     )
 
 
+def load_ledger_key(settings: Settings) -> bytes:
+    """The key of the ledger's MAC chain: separate from the personal-data key, so whoever may read
+    personal data (or rotate its key) cannot forge the ledger, and the other way round."""
+    if settings.ledger_key:
+        return _decode_key(settings.ledger_key, "GRANTS_LEDGER_KEY")
+    if settings.ledger_key_file.exists():
+        return _decode_key(settings.ledger_key_file.read_text(), "GRANTS_LEDGER_KEY")
+    raise SecretKeyMissing(
+        f"No ledger key: set GRANTS_LEDGER_KEY or run `grants init`, which writes {settings.ledger_key_file}"
+    )
+
+
+def _write_new_key(path: Path) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(generate_secret_key() + "\n")
+
+
 def write_key_file(settings: Settings) -> bool:
     """Create the key file if no key is configured. Returns True when a new key was written."""
     if settings.secret_key or settings.secret_key_file.exists():
         return False
-    fd = os.open(settings.secret_key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(generate_secret_key() + "\n")
+    _write_new_key(settings.secret_key_file)
     return True
+
+
+def write_ledger_key_file(settings: Settings) -> bool:
+    """Create the ledger key file if no ledger key is configured. Returns True when one was written."""
+    if settings.ledger_key or settings.ledger_key_file.exists():
+        return False
+    _write_new_key(settings.ledger_key_file)
+    return True
+
+
+@lru_cache(maxsize=1)
+def get_ledger_key() -> bytes:
+    return load_ledger_key(get_settings())
 
 
 @dataclass(frozen=True)
@@ -83,11 +118,16 @@ class Vault:
 
     _aead: AESGCM
     _index_key: bytes
+    _name_index_key: bytes
     _indexers: dict[str, Callable[[str], str]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_master(cls, master: bytes) -> Vault:
-        return cls(AESGCM(_derive(master, b"grants/pii/aes-gcm")), _derive(master, b"grants/pii/index"))
+        return cls(
+            AESGCM(_derive(master, b"grants/pii/aes-gcm")),
+            _derive(master, b"grants/pii/index"),
+            _derive(master, b"grants/pii/name-index"),
+        )
 
     def seal(self, value: dict[str, Any], context: str) -> str:
         return self.seal_many([value], [context])[0]
@@ -133,6 +173,13 @@ class Vault:
 
             self._indexers[kind] = index
         return index
+
+    def name_index(self, token: str, bits: int) -> int:
+        """A keyed hash of one normalised name token, cut to `bits` bits. Short on purpose: many different
+        tokens share each value, so a stored value does not name one token; the caller filters the
+        candidates it finds by opening them."""
+        digest = hmac.new(self._name_index_key, token.encode(), hashlib.sha256).digest()
+        return int.from_bytes(digest[:4], "big") >> (32 - bits)
 
 
 @lru_cache(maxsize=1)

@@ -4,12 +4,20 @@ import os
 
 from piccolo.conf.apps import AppConfig
 
-from app.core.tables import ApiToken, Approval, AuditEvent, Organisation, User, WebSession
+from app.core.tables import (
+    ApiToken,
+    Approval,
+    AuditEvent,
+    IdempotencyRecord,
+    Organisation,
+    User,
+    WebSession,
+)
 
 APP_CONFIG = AppConfig(
     app_name="core",
     migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
-    table_classes=[Organisation, User, ApiToken, WebSession, AuditEvent, Approval],
+    table_classes=[Organisation, User, ApiToken, WebSession, AuditEvent, Approval, IdempotencyRecord],
     migration_dependencies=[],
     commands=[],
 )

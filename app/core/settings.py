@@ -9,6 +9,7 @@ from pathlib import Path
 
 DEFAULT_SQLITE_FILE = "grants.sqlite"
 DEFAULT_KEY_FILE = ".grants-secret-key"
+DEFAULT_LEDGER_KEY_FILE = ".grants-ledger-key"
 DEFAULT_RULES_DIR = Path(__file__).resolve().parents[2] / "rules"  # the checkout's rules/ folder
 
 
@@ -17,12 +18,15 @@ class Settings:
     database_url: str
     secret_key: str | None
     secret_key_file: Path
+    ledger_key: str | None = None
+    ledger_key_file: Path = Path(DEFAULT_LEDGER_KEY_FILE)
     session_max_age_s: int = 12 * 3600
     secure_cookies: bool = False
     db_pool: bool = True
     approval_second_approver_limit_minor: int = 1_000_000
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
     rules_dir: Path = field(default_factory=lambda: DEFAULT_RULES_DIR)
+    idempotency_ttl_hours: int = 24
 
     @property
     def is_postgres(self) -> bool:
@@ -43,6 +47,8 @@ def get_settings() -> Settings:
         database_url=os.environ.get("GRANTS_DATABASE_URL", f"sqlite:///{DEFAULT_SQLITE_FILE}"),
         secret_key=os.environ.get("GRANTS_SECRET_KEY") or None,
         secret_key_file=Path(os.environ.get("GRANTS_SECRET_KEY_FILE", DEFAULT_KEY_FILE)),
+        ledger_key=os.environ.get("GRANTS_LEDGER_KEY") or None,
+        ledger_key_file=Path(os.environ.get("GRANTS_LEDGER_KEY_FILE", DEFAULT_LEDGER_KEY_FILE)),
         session_max_age_s=int(os.environ.get("GRANTS_SESSION_MAX_AGE_S", 12 * 3600)),
         secure_cookies=_bool("GRANTS_SECURE_COOKIES", False),
         db_pool=_bool("GRANTS_DB_POOL", True),
@@ -50,6 +56,7 @@ def get_settings() -> Settings:
             os.environ.get("GRANTS_SECOND_APPROVER_LIMIT_MINOR", 1_000_000)
         ),
         rules_dir=Path(os.environ.get("GRANTS_RULES_DIR", DEFAULT_RULES_DIR)),
+        idempotency_ttl_hours=int(os.environ.get("GRANTS_IDEMPOTENCY_TTL_HOURS", 24)),
         allowed_origins=tuple(
             o.strip() for o in os.environ.get("GRANTS_ALLOWED_ORIGINS", "").split(",") if o.strip()
         ),

@@ -96,3 +96,18 @@ class Approval(Table, tablename="approval"):
     reason = Text(default="")
     created_at = Timestamptz(default=TimestamptzNow())
     decided_at = Timestamptz(null=True, default=None)
+
+
+class IdempotencyRecord(Table, tablename="idempotency_record"):
+    """A mutating API request made with an `Idempotency-Key`: the first response, sealed, so a retry by
+    the same caller with the same key and body gets it back instead of acting twice. Unique on
+    (caller, key) by an index made in the migration (app/core/idempotency.py uses it)."""
+
+    caller = Varchar(length=64)  # the user's public id
+    key = Varchar(length=255)
+    fingerprint = Varchar(length=64)  # SHA-256 of method, path, query and body
+    state = Varchar(length=12, default="in_progress")  # in_progress | completed
+    status_code = Integer(default=0)
+    response = Text(default="")  # sealed: status, headers and body of the first response
+    started_s = BigInt()  # when the first request began, seconds since the epoch
+    created_at = Timestamptz(default=TimestamptzNow())

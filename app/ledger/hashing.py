@@ -1,7 +1,10 @@
-"""The integrity chain: each entry's hash covers its content, its postings and the previous hash.
+"""The integrity chain: each entry's MAC covers its content, its postings and the previous entry's MAC.
 
-Editing a posted entry, removing one or slipping one in changes a hash that later entries depend on, so
-`grants ledger verify` finds the first entry where the chain breaks.
+Editing a posted entry, removing one or slipping one in changes a MAC that later entries depend on, so
+`grants ledger verify` finds the first entry where the chain breaks. The MAC is HMAC-SHA256 under the
+ledger key (GRANTS_LEDGER_KEY), which the database does not hold: someone who can write to the database
+but lacks the key cannot recompute the chain after an edit. docs/ledger.md gives the exact bytes, so the
+same MAC can be computed in SQL (pgcrypto's `hmac(message, key, 'sha256')`).
 
 The canonical form is plain text: numbers as digits, free text length-prefixed (so no choice of
 characters can make two different entries read the same), postings sorted.
@@ -10,7 +13,8 @@ characters can make two different entries read the same), postings sorted.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+import hmac
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from hashlib import sha256
 
@@ -105,12 +109,31 @@ def canonical_with_postings(
     ).encode()
 
 
-def chain_hash_parts(prev_hash: str, body: bytes) -> str:
-    return sha256(prev_hash.encode() + b"|" + body).hexdigest()
+ChainMac = Callable[[str, bytes], str]
 
 
-def chain_hash(prev_hash: str, entry: HashedEntry) -> str:
-    body = canonical(
+def chain_mac(key: bytes) -> ChainMac:
+    """The chain function under one key: (previous MAC in hex, canonical body) -> this entry's MAC in hex,
+    HMAC-SHA256(key, prev_hex + "|" + body). The key is absorbed once; each entry costs a copy of that
+    state (a bulk batch chains a hundred thousand entries)."""
+    keyed = hmac.new(key, digestmod=sha256)
+
+    def mac(prev_hash: str, body: bytes) -> str:
+        state = keyed.copy()
+        state.update(prev_hash.encode())
+        state.update(b"|")
+        state.update(body)
+        return state.hexdigest()
+
+    return mac
+
+
+def chain_hash(key: bytes, prev_hash: str, entry: HashedEntry) -> str:
+    return chain_mac(key)(prev_hash, entry_body(entry))
+
+
+def entry_body(entry: HashedEntry) -> bytes:
+    return canonical(
         entry.seq,
         entry.idempotency_key,
         entry.kind,
@@ -123,7 +146,6 @@ def chain_hash(prev_hash: str, entry: HashedEntry) -> str:
         micros(entry.created_at),
         ((p.account_id, p.amount, p.currency) for p in entry.postings),
     )
-    return chain_hash_parts(prev_hash, body)
 
 
 REQUEST_SEPARATOR = "\x1f"

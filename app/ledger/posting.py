@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 
 from app.core.actor import Actor
 from app.core.batching import collector_paused
+from app.core.crypto import get_ledger_key
 from app.core.db import utcnow, write_transaction
 from app.core.sql import Sql
 from app.ledger import chart as c
@@ -32,7 +33,7 @@ from app.ledger.hashing import (
     REQUEST_SEPARATOR,
     canonical_postings,
     canonical_with_postings,
-    chain_hash_parts,
+    chain_mac,
     micros,
     request_digest,
     request_field,
@@ -469,6 +470,7 @@ class _Chain:
         self.entries: list[PostedEntry] = []
         self.last_posting_id = head.posting_id
         self.last_hash = head.hash
+        self.mac = chain_mac(get_ledger_key())
 
     def posting_rows(self) -> Iterator[tuple]:
         """Rows in _POSTING_COLUMNS order; call once, before entry_rows()."""
@@ -484,7 +486,7 @@ class _Chain:
     def entry_rows(self) -> Iterator[tuple]:
         """Rows in _ENTRY_COLUMNS order; call once, after posting_rows()."""
         now, now_micros, by = self.now, micros(self.now), self.by
-        prev = self.head.hash
+        prev, mac = self.head.hash, self.mac
         items = zip(self.drafts, self.legs, self.prints, strict=True)
         for seq, (draft, legs, print_) in enumerate(items, self.head.seq + 1):
             kind, date = draft.kind.value, draft.effective_date
@@ -501,7 +503,7 @@ class _Chain:
                 now_micros,
                 legs.text,
             )
-            digest = chain_hash_parts(prev, body)
+            digest = mac(prev, body)
             self.entries.append(
                 PostedEntry(
                     f"je_{seq}",

@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from app.core.crypto import get_ledger_key
 from app.core.db import as_date, raw
 from app.ledger.chart import INITIAL_HASH
 from app.ledger.entries import entry_public_id
-from app.ledger.hashing import HashedEntry, HashedPosting, chain_hash
+from app.ledger.hashing import ChainMac, HashedEntry, HashedPosting, chain_mac, entry_body
 from app.ledger.queries import account_public_id
 
 CHUNK = 5000
@@ -53,6 +54,7 @@ async def verify() -> VerifyResult:
 
 async def _walk_chain(result: VerifyResult) -> tuple[int, str]:
     expected, prev = 1, INITIAL_HASH
+    mac = chain_mac(get_ledger_key())
     after = -(2**62)
     while True:
         entries = await raw("SELECT * FROM ledger_entry WHERE id > {} ORDER BY id LIMIT {}", after, CHUNK)
@@ -60,7 +62,7 @@ async def _walk_chain(result: VerifyResult) -> tuple[int, str]:
             return expected - 1, prev
         postings = await _postings(entries[0]["id"], entries[-1]["id"])
         for row in entries:
-            problem = _check_entry(row, expected, prev, postings.get(row["id"], []))
+            problem = _check_entry(mac, row, expected, prev, postings.get(row["id"], []))
             if problem:
                 result.problems.append(problem)
                 return expected - 1, prev
@@ -82,7 +84,9 @@ async def _postings(first: int, last: int) -> dict[int, list[HashedPosting]]:
     return by_entry
 
 
-def _check_entry(row: dict, expected: int, prev: str, postings: list[HashedPosting]) -> Problem | None:
+def _check_entry(
+    mac: ChainMac, row: dict, expected: int, prev: str, postings: list[HashedPosting]
+) -> Problem | None:
     seq = row["id"]
     if seq > expected:
         return Problem(
@@ -109,7 +113,7 @@ def _check_entry(row: dict, expected: int, prev: str, postings: list[HashedPosti
         created_at=row["created_at"],
         postings=postings,
     )
-    if chain_hash(prev, hashed) != row["hash"]:
+    if mac(prev, entry_body(hashed)) != row["hash"]:
         return Problem(
             "edited",
             entry_public_id(seq),

@@ -64,6 +64,14 @@ class ParticipantController(Controller):
         starting_after: Cursor = None,
         q: Annotated[str | None, Parameter(max_length=40, description="start of a participant id")] = None,
         national_id: Annotated[str | None, Parameter(max_length=40)] = None,
+        name: Annotated[
+            str | None,
+            Parameter(
+                max_length=100,
+                description="words of the given or family name, or their starts (at least 3 letters); "
+                "caseworkers only",
+            ),
+        ] = None,
         household: Annotated[str | None, Parameter(max_length=40)] = None,
         status: Annotated[str | None, Parameter(max_length=20)] = None,
     ) -> ListOf[ParticipantView]:
@@ -73,6 +81,7 @@ class ParticipantController(Controller):
             starting_after=starting_after,
             id_prefix=q,
             national_id=national_id,
+            name=name,
             household=household,
             status=status,
         )

@@ -14,6 +14,7 @@ from app.core.ids import new_id
 from app.core.pagination import Page, paginate
 from app.core.roles import PERSONAL_DATA_ROLES
 from app.core.sql import Sql
+from app.registry import name_index
 from app.registry.personal import (
     PARTICIPANT_FIELDS,
     BirthCheck,
@@ -27,10 +28,11 @@ from app.registry.personal import (
     to_plain,
     unseal,
 )
-from app.registry.tables import Household, Participant
+from app.registry.tables import Household, Participant, ParticipantNameToken
 
 KIND = "participant"
 STATUSES = ("active", "inactive")
+_NAME_CANDIDATES = 200  # candidates opened per round of a name search
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,21 @@ async def _refuse_duplicate(index: str | None, except_public_id: str | None = No
         )
 
 
+def _names(values: dict[str, Any]) -> tuple[str, str]:
+    return values["given_name"], values["family_name"]
+
+
+async def _index_names(public_id: str, values: dict[str, Any], replace: bool = False) -> None:
+    """Write the participant's name tokens (app/registry/name_index.py), in the caller's transaction."""
+    row = await Participant.select(Participant.id).where(Participant.public_id == public_id).first()
+    if replace:
+        await ParticipantNameToken.delete().where(ParticipantNameToken.participant == row["id"])
+    stored = name_index.stored_values(*_names(values))
+    await ParticipantNameToken.insert(
+        *(ParticipantNameToken(participant=row["id"], token=value) for value in sorted(stored))
+    )
+
+
 def require_personal_access(actor: Actor) -> None:
     if not may_see_personal(actor):
         raise Forbidden("personal_data_forbidden", "your role may not handle personal data")
@@ -120,6 +137,7 @@ async def register(
                 birth_date_hash=birth_date_hash(KIND, public_id, values["date_of_birth"]),
             )
         )
+        await _index_names(public_id, values)
         await audit.record(
             actor,
             "participant.create",
@@ -146,10 +164,12 @@ async def search(
     starting_after: str | None = None,
     id_prefix: str | None = None,
     national_id: str | None = None,
+    name: str | None = None,
     household: str | None = None,
     status: str | None = None,
 ) -> Page:
-    """Find participants by (the start of) their pseudonymous id, national id, household or status."""
+    """Find participants by (the start of) their pseudonymous id, national id, part of their name,
+    household or status."""
     if actor.is_outside:
         raise NotFound(KIND)
     where = []
@@ -162,8 +182,33 @@ async def search(
         where.append(Participant.household.public_id == household)
     if status:
         where.append(Participant.status == status)
+    if name is not None:
+        require_personal_access(actor)
+        return await _search_by_name(actor, name_index.search_words(name), where, limit, starting_after)
     page = await paginate(Participant, _COLUMNS, where, limit, starting_after)
     return Page(rows=[_view(actor, r) for r in page.rows], has_more=page.has_more)
+
+
+async def _search_by_name(
+    actor: Actor, words: list[str], where: list, limit: int, starting_after: str | None
+) -> Page:
+    """Candidates share an index value with every word; the values collide on purpose, so each candidate is
+    opened and kept only if its names really match. Walks candidates newest first until a page is full."""
+    for value in {name_index.lookup_value(w) for w in words}:
+        tokens = ParticipantNameToken.select(ParticipantNameToken.participant)
+        where.append(Participant.id.is_in(tokens.where(ParticipantNameToken.token == value)))
+    found: list[ParticipantView] = []
+    cursor = starting_after
+    while len(found) <= limit:
+        page = await paginate(Participant, _COLUMNS, where, _NAME_CANDIDATES, cursor)
+        for row in page.rows:
+            view = _view(actor, row)
+            if name_index.matches(words, *_names(view.personal)):
+                found.append(view)
+        if not page.has_more:
+            break
+        cursor = page.rows[-1]["public_id"]
+    return Page(rows=found[:limit], has_more=len(found) > limit)
 
 
 def _prefix_pattern(prefix: str) -> str:
@@ -203,6 +248,8 @@ async def update(
                 Participant.updated_at: utcnow(),
             }
         ).where(Participant.id == row["id"])
+        if _names(current) != _names(values):
+            await _index_names(public_id, values, replace=True)
         before, after = audit.changes(
             {"household": row["household_public_id"], "status": row["status"]},
             {"household": new_household, "status": new_status},

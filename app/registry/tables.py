@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from piccolo.columns import Date, ForeignKey, OnDelete, Text, Timestamptz, Varchar
+from piccolo.columns import Date, ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -26,6 +26,14 @@ class Participant(Table, tablename="participant"):
     status = Varchar(length=20, default="active")
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class ParticipantNameToken(Table, tablename="participant_name_token"):
+    """The blind index of participants' names (app/registry/name_index.py): short keyed hashes of the
+    starts of each name token. Derived from the sealed record; rewritten when the names change."""
+
+    participant = ForeignKey(references=Participant, null=False, on_delete=OnDelete.cascade, index=True)
+    token = Integer()  # looked up through the (token, participant) index made by the migration
 
 
 class Child(Table, tablename="child"):

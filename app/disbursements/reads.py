@@ -1,0 +1,104 @@
+"""Batch reads of payment instructions and their lines, for reconciliation (which matches bank bookings to
+instructions and checks the ledger against them). One query each; nothing here writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from app.core.sql import Sql
+from app.disbursements import states
+
+_COLUMNS = (
+    "public_id, run, payee, payee_kind, payee_name, method, currency, amount_minor, state, reason_code, "
+    "reason, message_id, submitted_at, settled_at, ended_at"
+)
+POSTED = frozenset({states.SUBMITTED, states.ACCEPTED, states.SETTLED})  # the payable has left 2110
+
+
+async def by_ids(sql: Sql, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = await sql.fetch(
+        f"SELECT {_COLUMNS} FROM payment_instruction i {sql.join_any(1, 'text', 'k')} "
+        "ON k.value = i.public_id",
+        wanted,
+    )
+    return {r["public_id"]: r for r in rows}
+
+
+async def in_messages(sql: Sql, message_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    """The instructions each pain.001 message carried."""
+    if not message_ids:
+        return {}
+    rows = await sql.fetch(
+        f"SELECT {_COLUMNS} FROM payment_instruction WHERE message_id {sql.any_(1, 'text')} "
+        "ORDER BY public_id",
+        sorted(set(message_ids)),
+    )
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        out[r["message_id"]].append(r)
+    return dict(out)
+
+
+async def sent_by_bank_since(sql: Sql, since: dt.datetime) -> list[dict[str, Any]]:
+    """SEPA instructions handed to the bank since `since` (in transit, settled, or ended after that):
+    the ones a bank statement should show."""
+    return await sql.fetch(
+        f"SELECT {_COLUMNS} FROM payment_instruction WHERE method = 'sepa' AND submitted_at >= $1 "
+        "ORDER BY public_id",
+        since if sql.postgres else since.isoformat(),
+    )
+
+
+async def in_transit(sql: Sql) -> dict[str, tuple[int, int]]:
+    """Per currency: (count, sum) of instructions submitted and not yet settled."""
+    rows = await sql.fetch(
+        "SELECT currency, COUNT(*) AS n, SUM(amount_minor) AS amount FROM payment_instruction "
+        f"WHERE state {sql.any_(1, 'text')} GROUP BY currency",
+        sorted(states.IN_TRANSIT),
+    )
+    return {r["currency"]: (int(r["n"]), int(r["amount"] or 0)) for r in rows}
+
+
+async def posted_lines(sql: Sql) -> dict[tuple[str, str, str, str], int]:
+    """Per (payee, fund, programme, payable key): what live lines of submitted, accepted or settled
+    instructions took out of the payables."""
+    rows = await sql.fetch(
+        "SELECT i.payee, l.fund, l.programme, l.payable, SUM(l.amount_minor) AS amount FROM payment_line l "
+        "JOIN payment_instruction i ON i.public_id = l.instruction "
+        f"WHERE l.live AND i.state {sql.any_(1, 'text')} "
+        "GROUP BY i.payee, l.fund, l.programme, l.payable",
+        sorted(POSTED),
+    )
+    return {(r["payee"], r["fund"], r["programme"], r["payable"]): int(r["amount"]) for r in rows}
+
+
+async def settled_lines(sql: Sql) -> list[dict[str, Any]]:
+    """Per settled instruction and source (claim or stipend): the amount paid."""
+    return await sql.fetch(
+        "SELECT l.instruction, l.source_type, l.source_id, SUM(l.amount_minor) AS amount FROM payment_line l "
+        "JOIN payment_instruction i ON i.public_id = l.instruction WHERE l.live AND i.state = 'settled' "
+        "GROUP BY l.instruction, l.source_type, l.source_id"
+    )
+
+
+async def legs(sql: Sql, instruction: str) -> list[tuple[str, str, int]]:
+    """An instruction's (fund, programme, amount) legs."""
+    rows = await sql.fetch(
+        "SELECT fund, programme, SUM(amount_minor) AS amount FROM payment_line WHERE instruction = $1 "
+        "GROUP BY fund, programme ORDER BY fund, programme",
+        instruction,
+    )
+    return [(r["fund"], r["programme"], int(r["amount"])) for r in rows]
+
+
+async def rejected_or_failed(sql: Sql) -> list[dict[str, Any]]:
+    """Instructions the bank rejected or Stripe failed (their payables reopened)."""
+    return await sql.fetch(
+        f"SELECT {_COLUMNS} FROM payment_instruction WHERE state IN ('rejected', 'failed') ORDER BY public_id"
+    )

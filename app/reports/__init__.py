@@ -1,0 +1,1 @@
+"""Budget reports: the fact table, the budget workbook, CSV and IATI exports, small-cell suppression."""
