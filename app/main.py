@@ -22,8 +22,8 @@ from app.http import api as core_api
 from app.http.auth_middleware import AuthenticationMiddleware
 from app.http.error_handlers import EXCEPTION_HANDLERS
 from app.http.guards import PUBLIC, role_guard
-from app.http.security_headers import add_security_headers
 from app.http.idempotency import IdempotencyMiddleware
+from app.http.security_headers import add_security_headers
 from app.ledger import api as ledger_api
 from app.registry import api as registry_api
 from app.reports import api as reports_api
@@ -83,18 +83,18 @@ def create_app() -> Litestar:
             *vouchers_api.CONTROLLERS,
             *wage_subsidies_api.CONTROLLERS,
             *disbursements_api.CONTROLLERS,
+            *reports_api.CONTROLLERS,
             *pages.controllers(),
             static,
         ],
         guards=[role_guard],
-        middleware=[AuthenticationMiddleware(), site.LanguageMiddleware(), site.form_token_middleware()],
-        before_send=[add_security_headers],
-            *reports_api.CONTROLLERS,
-            *pages.CONTROLLERS,
-            static,
+        middleware=[  # outermost first
+            AuthenticationMiddleware(),
+            IdempotencyMiddleware(),
+            site.LanguageMiddleware(),
+            site.form_token_middleware(),
         ],
-        guards=[role_guard],
-        middleware=[AuthenticationMiddleware(), IdempotencyMiddleware()],  # outermost first
+        before_send=[add_security_headers],
         exception_handlers=EXCEPTION_HANDLERS,
         template_config=site.template_config(),
         plugins=[HTMXPlugin()],
