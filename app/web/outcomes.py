@@ -24,10 +24,16 @@ STATUSES = {
     "partly_approved": N_("partly approved"),
     "rejected": N_("rejected"),
     "paid": N_("paid"),
+    "proposed": N_("proposed"),
+    "agreed": N_("agreed"),
+    "active": N_("active"),
+    "ended": N_("ended"),
+    "open": N_("being recovered"),
+    "recovered": N_("recovered"),
 }
 
-# Why a claim line was reduced or rejected (voucher claims and employers' payroll claims).
-REASONS = {
+# Why a claim line was reduced or rejected: voucher claims ...
+VOUCHER_REASONS = {
     "unknown_voucher": N_("no voucher has this code"),
     "child_mismatch": N_("the date of birth does not match the voucher's holder"),
     "voucher_inactive": N_("the voucher is no longer active"),
@@ -44,6 +50,19 @@ REASONS = {
     "exceeds_rate_for_attendance": N_("capped at the voucher's rate for the attendance"),
     "exceeds_remaining_value": N_("capped at the value left on the voucher"),
 }
+# ... and employers' payroll claims.
+WAGE_REASONS = {
+    "no_active_agreement": N_("no active agreement for this placement"),
+    "period_outside_agreement": N_("the month is outside the agreement's subsidised months"),
+    "already_claimed": N_("this month was already claimed"),
+    "after_employment_ended": N_("the employment had ended before this month"),
+    "wage_below_minimum": N_("the wage paid is below the minimum the programme requires"),
+    "subsidy_rule_not_met": N_("the subsidy rule's conditions are not met"),
+    "hours_above_contract": N_("capped at the contracted hours"),
+    "bonus_not_due": N_("the retention bonus is not due yet"),
+    "exceeds_agreement_remaining": N_("capped at what is left of the agreement's maximum"),
+}
+REASONS = {"voucher": VOUCHER_REASONS, "wage": WAGE_REASONS}
 
 # What is wrong with a form field or a file cell, by refusal code.
 PROBLEMS = {
@@ -58,6 +77,11 @@ PROBLEMS = {
     "no_lines": N_("fill in at least one line"),
     "no_file": N_("choose the CSV file to upload"),
     "invalid_period": N_("the period ends before it starts"),
+    "invalid_month": N_("write the month as 2026-03"),
+    "invalid_placement": N_("choose the placement (its id starts with plc_)"),
+    "invalid_kind": N_("write wage or bonus"),
+    "invalid_hours": N_("write the hours worked as a number, e.g. 152.5"),
+    "invalid_boolean": N_("write yes or no"),
 }
 
 FIELDS = {
@@ -72,8 +96,13 @@ FIELDS = {
     "file": N_("file"),
     "month": N_("month"),
     "placement": N_("placement"),
-    "gross_wage": N_("gross wage"),
-    "hours": N_("hours"),
+    "gross_wage_paid": N_("gross wage paid"),
+    "hours_worked": N_("hours worked"),
+    "kind": N_("kind"),
+    "still_employed": N_("still employed"),
+    "end_date": N_("last day of employment"),
+    "from": N_("from"),
+    "to": N_("to"),
 }
 
 _WHERE = re.compile(r"^line (\d+)(?:\.(\w+))?$")
@@ -88,14 +117,15 @@ def status_in_words(status: str) -> str:
     return _(STATUSES.get(status, status.replace("_", " ")))
 
 
-def reason_in_words(reason: str | None, message: str = "") -> str:
-    """The reason a line was reduced or rejected. English pages show the service's own sentence (it may
-    name dates or amounts); other languages its translation by code."""
+def reason_in_words(reason: str | None, message: str = "", kind: str = "voucher") -> str:
+    """The reason a line of a voucher or wage claim was reduced or rejected. English pages show the
+    service's own sentence (it may name dates or amounts); other languages its translation by code."""
     if not reason:
         return ""
     if current_language() == "en" and message:
         return message
-    return _(REASONS[reason]) if reason in REASONS else message or reason
+    known = REASONS.get(kind, {})
+    return _(known[reason]) if reason in known else message or reason
 
 
 def where_in_words(param: str | None) -> str:

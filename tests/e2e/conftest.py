@@ -94,11 +94,15 @@ def page(new_page) -> BrowserPage:
 
 
 @pytest.fixture
-def people(live_server):
-    """Users of every role (password `correct horse battery`), made directly in the test database."""
+def people(app, live_server):
+    """Users of every role (password `correct horse battery`) with API tokens, as in the other tests:
+    `people.call(Role.X, "POST", "/api/v1/…", json=…)` sets up data through the API (in-process client)."""
+    from litestar.testing import TestClient
+
     from tests.support import People
 
-    return People(client=None)
+    with TestClient(app, base_url="http://testserver.local") as client:
+        yield People(client)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from app.core.roles import Role
 from app.http.csv_output import csv_stream
 from app.http.guards import allow, current_actor
 from app.vouchers import claim_csv, claims
-from app.web import outcomes
+from app.web import forms, outcomes
 from app.web.i18n import N_
 from app.web.i18n import gettext as _
 from app.web.kit import Area, Card, field_text, form_of, page
@@ -34,6 +34,7 @@ PENDING = ("submitted", "second_approval_due")
 APPROVED = ("approved", "partly_approved")
 STATUS_FILTERS = ("submitted", "second_approval_due", "approved", "partly_approved", "rejected")
 PAGE_SIZE = 25
+PERIOD = ("period_start", "period_end")
 
 
 class ProviderPages(Controller):
@@ -67,7 +68,7 @@ class ProviderPages(Controller):
 
     @get("/claims/new")
     async def new_claim(self, request: Request) -> Template:
-        return _claim_form(request, [dict.fromkeys(LINE_FIELDS, "") for _ in range(NEW_FORM_LINES)], {})
+        return _claim_form(request, [forms.blank_row(LINE_FIELDS) for _ in range(NEW_FORM_LINES)], {})
 
     @post("/claims/new", status_code=200)
     async def submit_claim(self, request: Request) -> Template | Redirect:
@@ -78,7 +79,7 @@ class ProviderPages(Controller):
             "period_end": field_text(form, "period_end"),
         }
         if "add_line" in form:  # "Add a line" without JavaScript: the same form, one row longer
-            lines = [*lines, dict.fromkeys(LINE_FIELDS, "")][:MAX_FORM_LINES]
+            lines = [*lines, forms.blank_row(LINE_FIELDS)][:MAX_FORM_LINES]
             return _claim_form(request, lines, period)
         filled = [line for line in lines if any(line.values())]
         problems = Problems()
@@ -87,7 +88,7 @@ class ProviderPages(Controller):
         if not filled:
             problems.append(ErrorDetail("no_lines", "fill in at least one line", "line 1"))
         if problems:
-            return _claim_form(request, lines or [dict.fromkeys(LINE_FIELDS, "")], period, problems, 400)
+            return _claim_form(request, lines or [forms.blank_row(LINE_FIELDS)], period, problems, 400)
         return await _submit(request, start, end, [i for i in items if i], "api", lines=lines, period=period)
 
     @get("/claims/upload")
@@ -151,34 +152,16 @@ class ProviderPages(Controller):
 
 
 def _period_fields(form: FormMultiDict) -> dict[str, str]:
-    return {name: field_text(form, name) for name in ("period_start", "period_end")}
-
-
-def _details(exc: GrantsError) -> list[ErrorDetail]:
-    return list(exc.details) or [ErrorDetail(exc.code, exc.message, exc.param)]
+    return {name: field_text(form, name) for name in PERIOD}
 
 
 def _form_lines(form: FormMultiDict) -> list[dict[str, str]]:
-    columns = {name: form.getall(name) if name in form else [] for name in LINE_FIELDS}
-    count = min(max((len(values) for values in columns.values()), default=0), MAX_FORM_LINES)
-    return [
-        {name: str(values[i]).strip()[:40] if i < len(values) else "" for name, values in columns.items()}
-        for i in range(count)
-    ]
+    return forms.rows_of(form, LINE_FIELDS, MAX_FORM_LINES)
 
 
 def _period(period: dict[str, str], problems: Problems) -> tuple[dt.date, dt.date]:
     """The service period's two dates, each problem recorded with the field it is in."""
-    found = []
-    for name in ("period_start", "period_end"):
-        try:
-            found.append(dt.date.fromisoformat(period.get(name, "")))
-        except ValueError:
-            problems.append(ErrorDetail("invalid_date", "write the date as 2026-03-31", name))
-            found.append(dt.date.min)
-    if not problems and found[1] < found[0]:
-        problems.append(ErrorDetail("invalid_period", "the period ends before it starts", "period_end"))
-    return found[0], found[1]
+    return forms.period_fields(period.get(PERIOD[0], ""), period.get(PERIOD[1], ""), problems, PERIOD)
 
 
 def _claim_form(
@@ -211,7 +194,7 @@ async def _submit(
     try:
         claim = await claims.submit(current_actor(request), start, end, items, today(), source=source)
     except GrantsError as exc:
-        problems = _details(exc)
+        problems = forms.details_of(exc)
         if source == "csv":
             return _upload_form(request, form_state["period"], problems)
         return _claim_form(request, form_state["lines"], form_state["period"], problems, 400)
