@@ -25,6 +25,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from app.core.errors import ErrorDetail, GrantsError
+from app.http.wording import in_words
 
 log = logging.getLogger("grants.errors")
 
@@ -102,7 +103,7 @@ def on_validation(request: Request, exc: ValidationException) -> Response:
     details = [
         ErrorDetail(
             "invalid_value" if "missing" not in i.get("message", "") else "missing_field",
-            i.get("message", "invalid value"),
+            in_words(i.get("message", "invalid value")),
             _param_from_validation(i),
         )
         for i in items
@@ -111,7 +112,7 @@ def on_validation(request: Request, exc: ValidationException) -> Response:
     if not details:
         missing = _MISSING_PARAMETER.search(exc.detail or "")
         code = "missing_parameter" if missing else "invalid_request"
-        details = [ErrorDetail(code, exc.detail, missing.group(1) if missing else None)]
+        details = [ErrorDetail(code, in_words(exc.detail or ""), missing.group(1) if missing else None)]
     first = details[0]
     message = f"{first.message} (at {first.param})" if first.param else first.message
     return _respond(request, 400, _envelope(400, first.code, message, first.param, details))
