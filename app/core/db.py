@@ -77,7 +77,12 @@ def utcnow() -> dt.datetime:
 
 
 def today() -> dt.date:
-    return utcnow().date()
+    """The date now in GRANTS_TIME_ZONE (default UTC): the "today" of deadlines and "not in the future"."""
+    from zoneinfo import ZoneInfo
+
+    from app.core.settings import get_settings
+
+    return dt.datetime.now(ZoneInfo(get_settings().time_zone)).date()
 
 
 def as_date(value: dt.date | str) -> dt.date:

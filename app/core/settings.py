@@ -27,6 +27,7 @@ class Settings:
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
     rules_dir: Path = field(default_factory=lambda: DEFAULT_RULES_DIR)
     idempotency_ttl_hours: int = 24
+    time_zone: str = "UTC"  # the zone whose date is "today" for deadlines and "in the future"
 
     @property
     def is_postgres(self) -> bool:
@@ -38,6 +39,17 @@ def _bool(name: str, default: bool) -> bool:
     if raw is None:
         return default
     return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _time_zone(name: str) -> str:
+    """An IANA zone name (Europe/Berlin), checked at start-up so a typo fails loudly, not at midnight."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"GRANTS_TIME_ZONE: {name!r} is not a time zone name like Europe/Berlin") from None
+    return name
 
 
 @lru_cache(maxsize=1)
@@ -57,6 +69,7 @@ def get_settings() -> Settings:
         ),
         rules_dir=Path(os.environ.get("GRANTS_RULES_DIR", DEFAULT_RULES_DIR)),
         idempotency_ttl_hours=int(os.environ.get("GRANTS_IDEMPOTENCY_TTL_HOURS", 24)),
+        time_zone=_time_zone(os.environ.get("GRANTS_TIME_ZONE", "UTC")),
         allowed_origins=tuple(
             o.strip() for o in os.environ.get("GRANTS_ALLOWED_ORIGINS", "").split(",") if o.strip()
         ),

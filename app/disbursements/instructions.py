@@ -86,6 +86,8 @@ _TYPES = {
     "reason": "text",
     "file_seq": "int",
     "message_id": "text",
+    "transfer_id": "text",
+    "destination_payment": "text",
 }
 
 
@@ -117,10 +119,11 @@ def _refuse_moves(rows: Sequence[dict[str, Any]], new: str) -> None:
 
 
 async def submit(
-    actor: Actor, sql: Sql, rows: Sequence[dict[str, Any]], when: dt.date, **fields: Any
+    actor: Actor, sql: Sql, rows: Sequence[dict[str, Any]], when: dt.date, carry: Sequence[str] = ()
 ) -> None:
-    """Approved (or submitting) instructions handed to their rail. `fields` are set on every row too
-    (e.g. transfer ids are set by the caller per row beforehand)."""
+    """Approved (or submitting) instructions handed to their rail. `carry` names columns the caller set
+    on each row beforehand (the file a SEPA instruction went into, a Stripe transfer id): they are written
+    in the same statement as the state, so each instruction row is rewritten once."""
     if not rows:
         return
     _refuse_moves(rows, states.SUBMITTED)
@@ -128,13 +131,10 @@ async def submit(
     posted = await ledger.apply(actor, _operations(Kind.PAYMENT_SUBMIT, "submit", rows, by_instruction, when))
     entries = _entries_by_instruction(posted)
     now = utcnow()
-    await set_each(
-        sql,
-        ("state", "submitted_at", "submit_entries"),
-        [(states.SUBMITTED, now, entries.get(r["public_id"], ""), r["public_id"]) for r in rows],
-    )
     for row in rows:
         row.update(state=states.SUBMITTED, submitted_at=now, submit_entries=entries.get(row["public_id"], ""))
+    columns = ("state", "submitted_at", "submit_entries", *carry)
+    await set_each(sql, columns, [(*(r[c] for c in columns), r["public_id"]) for r in rows])
 
 
 async def accept(sql: Sql, rows: Sequence[dict[str, Any]]) -> None:

@@ -56,7 +56,7 @@ class SepaRail:
             return 0
         progress(f"writing {len(rows):,} SEPA instructions into files and posting them")
         await sepa.hand_over(sql, run, rows)
-        await instructions.submit(actor, sql, rows, today())
+        await instructions.submit(actor, sql, rows, today(), carry=sepa.FILE_COLUMNS)
         return len(rows)
 
     async def send(self, actor: Actor, run_id: str, renew: Renew, progress: Progress) -> tuple[int, int]:
@@ -164,11 +164,7 @@ async def record(
             unknown += 1
             if outcome.next_attempt:
                 retry.append(row)
-    await sql.executemany(
-        "UPDATE payment_instruction SET transfer_id = $1, destination_payment = $2 WHERE public_id = $3",
-        [(r["transfer_id"], r["destination_payment"], r["public_id"]) for r in sent],
-    )
-    await instructions.submit(actor, sql, sent, today())
+    await instructions.submit(actor, sql, sent, today(), carry=stripe_rail.TRANSFER_COLUMNS)
     for row, outcome in refused:
         await instructions.end(
             actor,
@@ -199,13 +195,7 @@ async def apply_transfer(actor: Actor, sql: Sql, row: dict[str, Any], transfer: 
         row.update(
             transfer_id=transfer.id, destination_payment=getattr(transfer, "destination_payment", "") or ""
         )
-        await sql.execute(
-            "UPDATE payment_instruction SET transfer_id = $1, destination_payment = $2 WHERE public_id = $3",
-            row["transfer_id"],
-            row["destination_payment"],
-            row["public_id"],
-        )
-        await instructions.submit(actor, sql, [row], when)
+        await instructions.submit(actor, sql, [row], when, carry=stripe_rail.TRANSFER_COLUMNS)
     if stripe_rail.fully_reversed(transfer):
         if row["state"] in states.IN_TRANSIT:
             await instructions.end(

@@ -35,8 +35,8 @@ async def in_messages(sql: Sql, message_ids: Sequence[str]) -> dict[str, list[di
     if not message_ids:
         return {}
     rows = await sql.fetch(
-        f"SELECT {_COLUMNS} FROM payment_instruction WHERE message_id {sql.any_(1, 'text')} "
-        "ORDER BY public_id",
+        f"SELECT {_COLUMNS} FROM payment_instruction WHERE message_id <> '' "  # its partial index
+        f"AND message_id {sql.any_(1, 'text')} ORDER BY public_id",
         sorted(set(message_ids)),
     )
     out: dict[str, list[dict[str, Any]]] = defaultdict(list)

@@ -68,21 +68,28 @@ async def _candidates(sql: Sql, programme: str | None, currency: str) -> list[Pa
 
 async def _line_keys(sql: Sql, payables: Sequence[Payable]) -> tuple[set[tuple], dict[tuple, str]]:
     """Which payables are in a live instruction already, and for the others the instruction that last
-    carried them and ended (rejected, failed or returned): the follow-up points back to it."""
+    carried them and ended (rejected, failed or returned): the follow-up points back to it. Live lines are
+    looked up by key (the unique index of live lines); ended lines, few (only failures end), are read whole
+    from their own partial index rather than probed with every key."""
     keys = sorted({p.key for p in payables})
     if not keys:
         return set(), {}
-    rows = await sql.fetch(
-        "SELECT l.payable, l.fund, l.programme, l.live, l.instruction, i.state FROM payment_line l "
-        f"{sql.join_any(1, 'text', 'k')} ON k.value = l.payable "
-        "JOIN payment_instruction i ON i.public_id = l.instruction ORDER BY l.id",
-        keys,
+    live = {
+        (r["payable"], r["fund"], r["programme"])
+        for r in await sql.fetch(
+            "SELECT l.payable, l.fund, l.programme FROM payment_line l "
+            f"{sql.join_any(1, 'text', 'k')} ON k.value = l.payable WHERE l.live",
+            keys,
+        )
+    }
+    ended = await sql.fetch(
+        "SELECT l.payable, l.fund, l.programme, l.instruction, i.state FROM payment_line l "
+        "JOIN payment_instruction i ON i.public_id = l.instruction WHERE NOT l.live ORDER BY l.id"
     )
-    live = {(r["payable"], r["fund"], r["programme"]) for r in rows if r["live"]}
     retry_of = {
         (r["payable"], r["fund"], r["programme"]): r["instruction"]
-        for r in rows
-        if not r["live"] and r["state"] in states.RETRIED_AFTER
+        for r in ended
+        if r["state"] in states.RETRIED_AFTER and (r["payable"], r["fund"], r["programme"]) not in live
     }
     return live, retry_of
 
@@ -118,12 +125,17 @@ async def _names(sql: Sql, payees: list[str]) -> dict[str, str]:
 def _fit(payables: list[Payable], room: dict) -> tuple[list[Payable], list[Payable]]:
     """Oldest first, the payables the ledger still owes; the rest do not fit (a disallowance or a payment
     recorded by hand took part of what was owed)."""
+    wanted: dict[tuple, int] = defaultdict(int)
+    for p in payables:
+        wanted[(p.payee, p.fund, p.programme)] += p.amount_minor
+    if all(amount <= room.get(key, 0) for key, amount in wanted.items()):
+        return payables, []  # the usual case: the ledger owes all of it
     fits, over = [], []
-    left = {key: room.get(key, 0) for key in {(p.payee, p.fund, p.programme) for p in payables}}
+    left = {key: room.get(key, 0) for key in wanted}
     for p in payables:
         key = (p.payee, p.fund, p.programme)
-        if p.amount_minor <= left.get(key, 0):
-            left[key] = left.get(key, 0) - p.amount_minor
+        if p.amount_minor <= left[key]:
+            left[key] -= p.amount_minor
             fits.append(p)
         else:
             over.append(p)
@@ -147,6 +159,7 @@ async def _plan(sql: Sql, run_id: str, programme: str | None, currency: str, pro
     progress("making instructions")
     plan = _Plan([], [], [], 0)
     ids = iter(new_ids("pin", len(payees)))
+    now = utcnow()
     for payee in payees:
         items, status = by_payee[payee], payable[payee]
         if status.reason_code:
@@ -183,7 +196,7 @@ async def _plan(sql: Sql, run_id: str, programme: str | None, currency: str, pro
                 currency,
                 amount,
                 states.DRAFT,
-                utcnow(),
+                now,
             )
         )
         plan.lines += [

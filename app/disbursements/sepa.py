@@ -20,10 +20,11 @@ from app.core import crashpoints
 from app.core.db import as_date, utcnow, write_transaction
 from app.core.errors import NotFound, ValidationFailed
 from app.core.sql import Sql
-from app.disbursements import config, details, instructions
+from app.disbursements import config, details
 
 SCHEMA = "pain.001.001.09"
 REMITTANCE_MAX = 140
+FILE_COLUMNS = ("file_seq", "message_id")  # set by hand_over, written by the submit
 
 
 class _FixedTransfer(SepaTransfer):
@@ -61,14 +62,15 @@ def check_ready() -> config.SepaDebtor:
 
 
 async def hand_over(sql: Sql, run: dict[str, Any], rows: list[dict[str, Any]]) -> None:
-    """Assign the run's SEPA instructions to files (in the release transaction); the caller submits them."""
+    """Assign the run's SEPA instructions to files (in the release transaction): each row gets its
+    `file_seq` and `message_id`, which the caller's submit writes with the new state."""
     if not rows:
         return
     debtor = check_ready()
     size = run["file_size"]
     rows.sort(key=lambda r: r["public_id"])
     now = utcnow().replace(microsecond=0)
-    files, assigned = [], []
+    files = []
     for start in range(0, len(rows), size):
         seq = start // size + 1
         chunk = rows[start : start + size]
@@ -78,13 +80,11 @@ async def hand_over(sql: Sql, run: dict[str, Any], rows: list[dict[str, Any]]) -
         files.append((run["public_id"], seq, msg, len(chunk), total, debtor_json, now))
         for row in chunk:
             row.update(file_seq=seq, message_id=msg)
-            assigned.append((seq, msg, row["public_id"]))
     await sql.insert_many(
         "payment_file",
         ("run", "seq", "message_id", "transactions", "total_minor", "debtor", "created_at"),
         files,
     )
-    await instructions.set_each(sql, ("file_seq", "message_id"), assigned)
 
 
 def _remittance(instruction: str, sources: list[str]) -> str:
@@ -102,7 +102,8 @@ async def file_bytes(run_id: str, seq: int) -> tuple[str, bytes]:
         file = found[0]
         run = (await sql.fetch("SELECT pay_date, currency FROM payment_run WHERE public_id = $1", run_id))[0]
         rows = await sql.fetch(
-            "SELECT * FROM payment_instruction WHERE message_id = $1 ORDER BY public_id", file["message_id"]
+            "SELECT * FROM payment_instruction WHERE message_id = $1 AND message_id <> '' ORDER BY public_id",
+            file["message_id"],
         )
         detail_rows = {
             d["public_id"]: d
@@ -113,7 +114,9 @@ async def file_bytes(run_id: str, seq: int) -> tuple[str, bytes]:
         }
         sources: dict[str, list[str]] = defaultdict(list)
         for ln in await sql.fetch(
-            "SELECT instruction, source_id FROM payment_line WHERE run = $1 ORDER BY id", run_id
+            "SELECT l.instruction, l.source_id FROM payment_line l "
+            f"{sql.join_any(1, 'text', 'k')} ON k.value = l.instruction ORDER BY l.id",
+            [r["public_id"] for r in rows],
         ):
             sources[ln["instruction"]].append(ln["source_id"])
     return f"{file['message_id']}.xml", render(

@@ -46,7 +46,7 @@ async def import_status(actor: Actor, data: bytes) -> dict[str, Any]:
             [
                 r["public_id"]
                 for r in await sql.fetch(
-                    "SELECT public_id FROM payment_instruction WHERE message_id = $1",
+                    "SELECT public_id FROM payment_instruction WHERE message_id = $1 AND message_id <> ''",
                     report.original_message_id,
                 )
             ],

@@ -21,6 +21,7 @@ from app.core.errors import GrantsError, ValidationFailed
 from app.disbursements import config
 from app.disbursements.stripe_fake import FakeStripe
 
+TRANSFER_COLUMNS = ("transfer_id", "destination_payment")  # set from Stripe's answer, written by the submit
 _override: stripe.HTTPClient | None = None
 _shared_fake: FakeStripe | None = None
 

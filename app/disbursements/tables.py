@@ -76,10 +76,12 @@ class PaymentInstruction(Table, tablename="payment_instruction"):
     reason = Text(default="")
     attempt = Integer(default=0)
     idempotency_key = Varchar(length=80, default="")  # stored before each Stripe call
-    transfer_id = Varchar(length=64, default="", index=True)  # tr_…
-    destination_payment = Varchar(length=64, default="", index=True)  # py_… in the connected account
+    # transfer_id, destination_payment and message_id are indexed where set (partial indexes, raw migration
+    # steps): look them up with `AND column <> ''` so a prepared statement's generic plan uses them too.
+    transfer_id = Varchar(length=64, default="")  # tr_…
+    destination_payment = Varchar(length=64, default="")  # py_… in the connected account
     file_seq = Integer(default=0)
-    message_id = Varchar(length=35, default="", index=True)  # the pain.001 MsgId carrying it
+    message_id = Varchar(length=35, default="")  # the pain.001 MsgId carrying it
     submit_entries = Text(default="")  # ledger entry positions, comma separated
     settle_entries = Text(default="")
     created_at = Timestamptz(default=TimestamptzNow())
@@ -93,10 +95,10 @@ class PaymentLine(Table, tablename="payment_line"):
     exit (cancelled, rejected, failed, returned); a unique index allows one live line per payable."""
 
     instruction = Varchar(length=32, index=True)
-    run = Varchar(length=32, index=True)
-    payable = Varchar(length=80)
+    run = Varchar(length=32)
+    payable = Varchar(length=80)  # indexed by raw steps: unique where live, and where ended
     source_type = Varchar(length=20)
-    source_id = Varchar(length=64, index=True)
+    source_id = Varchar(length=64)
     fund = Varchar(length=32)
     programme = Varchar(length=32)
     amount_minor = BigInt()

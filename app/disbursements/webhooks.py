@@ -119,7 +119,7 @@ async def _payout_failed(event: Any, payout_id: str, account: str) -> dict[str, 
         sql = Sql()
         found = await sql.fetch(
             "SELECT public_id FROM payment_instruction WHERE method = 'stripe' "
-            f"AND destination_payment {sql.any_(1, 'text')}",
+            f"AND destination_payment <> '' AND destination_payment {sql.any_(1, 'text')}",
             sorted(sources),
         )
     if not found:

@@ -6,6 +6,7 @@ IEEE-754 operations in the same order in both modes.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,13 @@ def round_half_away(x: Any, floor: Any) -> Any:
         return _round_array(x)
     y = abs(x)
     r = floor(y + 0.5 + NUDGE + y * RELATIVE_NUDGE)
+    return r * ((x >= 0) * 2 - 1)
+
+
+def round_half_away_scalar(x: Any) -> Any:
+    """round_half_away for one Python number: the same operations, without the array check."""
+    y = abs(x)
+    r = math.floor(y + 0.5 + NUDGE + y * RELATIVE_NUDGE)
     return r * ((x >= 0) * 2 - 1)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+_fromordinal = dt.date.fromordinal
 
 
 def day_number(value: dt.date) -> int:
@@ -66,6 +67,22 @@ def months_between(start: Any, end: Any) -> Any:
     sy, sm, sd = civil(start)
     ey, em, ed = civil(end)
     return (ey - sy) * 12 + (em - sm) - (ed < sd)
+
+
+def age_scalar(birth: Any, at: Any) -> Any:
+    """age() of two Python ints (one case) straight from the C calendar; anything else goes to age()."""
+    if type(birth) is not int or type(at) is not int:
+        return age(birth, at)
+    b, a = _fromordinal(birth + EPOCH_ORDINAL), _fromordinal(at + EPOCH_ORDINAL)
+    return a.year - b.year - ((a.month * 100 + a.day) < (b.month * 100 + b.day))
+
+
+def months_between_scalar(start: Any, end: Any) -> Any:
+    """months_between() of two Python ints, as age_scalar."""
+    if type(start) is not int or type(end) is not int:
+        return months_between(start, end)
+    s, e = _fromordinal(start + EPOCH_ORDINAL), _fromordinal(end + EPOCH_ORDINAL)
+    return (e.year - s.year) * 12 + (e.month - s.month) - (e.day < s.day)
 
 
 def year(days: Any) -> Any:

@@ -11,7 +11,6 @@ Money outputs are rounded once, here, to the minor unit, half away from zero.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import operator
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,11 +41,14 @@ class CaseEvaluator:
 
     def __init__(self, rule: Rule, given: frozenset[str] = frozenset()) -> None:
         self.rule = rule
-        compiler = ScalarCompiler(rule.currency, rule)
+        currency = rule.currency
+        compiler = ScalarCompiler(currency, rule)
         self.values = [(v.name, compiler.compile(v.node)) for v in rule.values if v.name not in given]
         self.conditions = [(c, compiler.compile(c.node)) for c in rule.conditions]
+        self.condition_closures = [compiled for _, compiled in self.conditions]
+        self.condition_ids = [c.id for c in rule.conditions]
         self.outputs = [
-            (o.name, compiler.compile(o.node), o.type.kind, formatter(o.type.kind, rule.currency))
+            (o.name, compiler.compile(o.node), o.type.kind is Kind.MONEY, formatter(o.type.kind, currency))
             for o in rule.outputs
         ]
         self.input_formatters = [
@@ -73,13 +75,14 @@ class CaseEvaluator:
                     "rule": c.text.strip(),
                     **({"description": c.description} if c.description else {}),
                 },
-                labels,
+                _picker(labels),
                 c,
                 _template_fields(c.reason),
             )
             for c, labels in zip(rule.conditions, self.condition_labels, strict=True)
         ]
         self.value_names = [v.name for v in rule.values]
+        self.pick_values = _picker(self.value_names)
         self._parameters = ParameterCache(rule, self.cited_parameters)
 
     def parameter_env(self, day: int, resolved: Resolved | None = None) -> tuple[dict, dict, dict]:
@@ -95,18 +98,18 @@ class CaseEvaluator:
         env = {**parameters, **inputs, "as_of": day}
         for name, compiled in self.values:
             env[name] = compiled(env)
-        met = [compiled(env) is True for _, compiled in self.conditions]  # conditions are typed boolean
-        eligible = all(met)
+        met = [compiled(env) is True for compiled in self.condition_closures]  # typed boolean
+        eligible = False not in met
         outputs = {}
-        for name, compiled, kind, fmt in self.outputs:
+        for name, compiled, is_money, fmt in self.outputs:
             value = compiled(env)
-            if kind is Kind.MONEY:
+            if is_money:
                 if not eligible:
                     value = 0
                 elif type(value) is not int:
-                    value = int(arith.round_half_away(value, math.floor))
+                    value = int(arith.round_half_away_scalar(value))
             outputs[name] = fmt(value)
-        failed = [c.id for (c, _), ok in zip(self.conditions, met, strict=True) if not ok]
+        failed = [] if eligible else [cid for cid, ok in zip(self.condition_ids, met, strict=True) if not ok]
         inputs_json = {name: fmt(inputs[name]) for name, fmt in self.input_formatters}
         explanation = (
             self._explain(env, met, shown_parameters, {**formatted_parameters, **inputs_json})
@@ -123,14 +126,24 @@ class CaseEvaluator:
         for label, get, fmt in self.cited:
             shown[label] = fmt(get(env))
         conditions = []
-        for (template, labels, condition, fields), ok in zip(self.condition_entries, met, strict=True):
-            entry = {**template, "met": ok, "values": {k: shown[k] for k in labels}}
+        for (template, pick, condition, fields), ok in zip(self.condition_entries, met, strict=True):
+            entry = {**template, "met": ok, "values": pick(shown)}
             if not ok:
                 entry["reason"] = _fill(condition.reason, fields, env, self.rule)
             conditions.append(entry)
         # Named values by name; what each is computed from is static, in the programme's description.
-        values = {name: shown[name] for name in self.value_names}
-        return {"conditions": conditions, "values": values, "parameters": shown_parameters}
+        return {"conditions": conditions, "values": self.pick_values(shown), "parameters": shown_parameters}
+
+
+def _picker(labels: tuple[str, ...] | list[str]) -> Any:
+    """A function taking {label: value} to the sub-dict of these labels, in this order (built in C)."""
+    if not labels:
+        return lambda shown: {}
+    if len(labels) == 1:
+        (label,) = labels
+        return lambda shown: {label: shown[label]}
+    get = operator.itemgetter(*labels)
+    return lambda shown: dict(zip(labels, get(shown), strict=True))
 
 
 def _remembered(label: str, lookup: Any) -> Any:
@@ -252,8 +265,9 @@ class CaseloadEvaluator:
             columns[name] = self._output(compiled(run), kind, eligible, size)
         for cid, met in condition_results.items():
             columns[f"condition.{cid}"] = met
-        decisions = pd.DataFrame(
-            {"row": parsed.good, **{k: v for k, v in columns.items() if not k.startswith("condition.")}}
+        decisions = pd.DataFrame(  # the columns as they are (copy-on-write keeps them safe), not copied
+            {"row": parsed.good, **{k: v for k, v in columns.items() if not k.startswith("condition.")}},
+            copy=False,
         )
         if as_text:
             decisions = self._as_text(decisions, condition_results)

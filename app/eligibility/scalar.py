@@ -38,7 +38,7 @@ from app.eligibility.expr import (
     String,
 )
 from app.eligibility.loader import ROLE, lookup_label
-from app.eligibility.model import MEMBER_SET, Brackets, Rule
+from app.eligibility.model import MEMBER_SET, Brackets, Rule, Shape
 
 Env = dict[str, Any]
 Compiled = Callable[[Env], Any]
@@ -47,6 +47,8 @@ MEMBERS = "\0members"  # the household's members, in order: a list of dicts
 MEMBER = "\0member"  # the member whose formula is being evaluated
 TAKEN = "\0taken"  # aggregate label → ids of the members it took, for the explanation
 ID = "id"
+
+CONSTANT, NAME, COMPILED = "constant", "name", "compiled"  # how an operand is read (see _operand)
 
 COMPARE = {
     "==": operator.eq,
@@ -58,8 +60,12 @@ COMPARE = {
 }
 
 
-def _round(x: Any) -> Any:
-    return arith.round_half_away(x, math.floor)
+ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": arith.divide_scalar,
+}
 
 
 FUNCTIONS_1: dict[str, Callable[[Any], Any]] = {
@@ -70,8 +76,8 @@ FUNCTIONS_1: dict[str, Callable[[Any], Any]] = {
     "month": dates.month,
 }
 FUNCTIONS_2: dict[str, Callable[[Any, Any], Any]] = {
-    "age": dates.age,
-    "months_between": dates.months_between,
+    "age": dates.age_scalar,
+    "months_between": dates.months_between_scalar,
     "days_between": lambda a, b: b - a,
     "add_days": lambda a, n: a + n,
 }
@@ -107,26 +113,56 @@ class ScalarCompiler:
             case Logical(op=op, operands=operands):
                 return _logical(op, [self.compile(o) for o in operands])
             case Arithmetic(op=op, left=left, right=right):
-                return self._arithmetic(op, self.compile(left), self.compile(right))
+                return self._binary(ARITHMETIC[op], left, right)
             case Compare(op=op, left=left, right=right):
-                return _compare(op, self.compile(left), self.compile(right))
+                return self._binary(COMPARE[op], left, right)
             case Membership():
                 return self._membership(node)
-            case Conditional(condition=c, then=t, otherwise=o):
-                fc, ft, fo = self.compile(c), self.compile(t), self.compile(o)
-                return lambda env: ft(env) if fc(env) else fo(env)
+            case Conditional():
+                return self._conditional(node)
             case Call():
                 return self._call(node)
         raise AssertionError(node)
 
-    def _arithmetic(self, op: str, a: Compiled, b: Compiled) -> Compiled:
-        if op == "+":
-            return lambda env: a(env) + b(env)
-        if op == "-":
-            return lambda env: a(env) - b(env)
-        if op == "*":
-            return lambda env: a(env) * b(env)
-        return lambda env: arith.divide_scalar(a(env), b(env))
+    # -- operands read directly: a constant or a name of the case costs no closure call of its own
+    def _operand(self, node: Node) -> tuple[str, Any]:
+        """(CONSTANT, value), (NAME, key in the environment) or (COMPILED, closure)."""
+        if isinstance(node, (Number, String, Boolean)):
+            return CONSTANT, node.value
+        if isinstance(node, Name) and node not in self.member_nodes:
+            return NAME, node.name
+        return COMPILED, self.compile(node)
+
+    def _binary(self, fn: Callable[[Any, Any], Any], left: Node, right: Node) -> Compiled:
+        """fn(left, right) with each operand read the cheapest way (fn: operator.lt, operator.add …,
+        the same operation as the written one)."""
+        (ka, a), (kb, b) = self._operand(left), self._operand(right)
+        if ka is NAME and kb is CONSTANT:
+            return lambda env: fn(env[a], b)
+        if ka is NAME and kb is NAME:
+            return lambda env: fn(env[a], env[b])
+        if ka is CONSTANT and kb is NAME:
+            return lambda env: fn(a, env[b])
+        if ka is COMPILED and kb is CONSTANT:
+            return lambda env: fn(a(env), b)
+        if ka is COMPILED and kb is NAME:
+            return lambda env: fn(a(env), env[b])
+        if ka is NAME and kb is COMPILED:
+            return lambda env: fn(env[a], b(env))
+        fa, fb = _as_compiled(ka, a), _as_compiled(kb, b)
+        return lambda env: fn(fa(env), fb(env))
+
+    def _conditional(self, node: Conditional) -> Compiled:
+        test = self.compile(node.condition)
+        (kt, t), (ko, o) = self._operand(node.then), self._operand(node.otherwise)
+        if kt is CONSTANT and ko is CONSTANT:  # e.g. if … then "under_3" else "preschool"
+            return lambda env: t if test(env) else o
+        if kt is CONSTANT and ko is COMPILED:
+            return lambda env: t if test(env) else o(env)
+        if kt is NAME and ko is NAME:
+            return lambda env: env[t] if test(env) else env[o]
+        ft, fo = _as_compiled(kt, t), _as_compiled(ko, o)
+        return lambda env: ft(env) if test(env) else fo(env)
 
     def _membership(self, node: Membership) -> Compiled:
         f = self.compile(node.operand)
@@ -151,27 +187,45 @@ class ScalarCompiler:
         # Each lookup leaves its result in the environment under its label, so the explanation shows
         # the value looked up without looking it up again.
         # A lookup whose keys differ by member leaves its result with the member.
-        name, label = node.name, lookup_label(node)
+        name, label, default = node.name, lookup_label(node), _default_key(node.name)
         keys = [self.compile(k) for k in node.keys]
         per_member = node in self.member_nodes
+        brackets = self.rule is not None and self.rule.parameters[name].shape is Shape.BRACKETS
         if len(keys) == 1:
             key = keys[0]
+            if brackets and not per_member:
+
+                def lookup_bracket(env: Env) -> Any:
+                    env[label] = value = env[name].lookup(key(env))
+                    return value
+
+                return lookup_bracket
 
             def lookup_one(env: Env) -> Any:
                 table = env[name]
                 if isinstance(table, Brackets):
                     value = table.lookup(key(env))
                 else:
-                    value = _table_get(table, key(env), env[_default_key(name)])
+                    value = _table_get(table, key(env), env[default])
                 (env[MEMBER] if per_member else env)[label] = value
                 return value
 
             return lookup_one
+        if len(keys) == 2 and not per_member:
+            first, second = keys
+
+            def lookup_two(env: Env) -> Any:
+                fallback = env[default]
+                value = _table_get(_table_get(env[name], first(env), fallback), second(env), fallback)
+                env[label] = value
+                return value
+
+            return lookup_two
 
         def lookup_many(env: Env) -> Any:
             value = env[name]
             for key in keys:
-                value = _table_get(value, key(env), env[_default_key(name)])
+                value = _table_get(value, key(env), env[default])
             (env[MEMBER] if per_member else env)[label] = value
             return value
 
@@ -307,7 +361,7 @@ class ScalarCompiler:
                 x = fs[0]
                 return lambda env: arith.round_to(x(env), digits, math.floor)
             x = fs[0]
-            return lambda env: _round(x(env))
+            return lambda env: arith.round_half_away_scalar(x(env))
         if name in FUNCTIONS_1:
             fn, x = FUNCTIONS_1[name], fs[0]
             if name == "ceil":
@@ -366,19 +420,12 @@ def _logical(op: str, fs: list[Compiled]) -> Compiled:
     return lambda env: any(f(env) for f in fs)
 
 
-def _compare(op: str, a: Compiled, b: Compiled) -> Compiled:
-    if op == "<":
-        return lambda env: a(env) < b(env)
-    if op == "<=":
-        return lambda env: a(env) <= b(env)
-    if op == ">":
-        return lambda env: a(env) > b(env)
-    if op == ">=":
-        return lambda env: a(env) >= b(env)
-    if op == "==":
-        return lambda env: a(env) == b(env)
-    compare = COMPARE[op]
-    return lambda env: compare(a(env), b(env))
+def _as_compiled(kind: str, operand: Any) -> Compiled:
+    if kind is CONSTANT:
+        return lambda env: operand
+    if kind is NAME:
+        return operator.itemgetter(operand)
+    return operand
 
 
 def _default_key(name: str) -> str:

@@ -169,7 +169,7 @@ class VectorCompiler:
     def compile_as(self, node: Node, target: Type) -> Compiled:
         """An enum-valued node as codes of `target` (whose values include all of the node's)."""
         if isinstance(node, String):
-            code = target.values.index(node.value)
+            code = np.int16(target.values.index(node.value))  # int16, as enum columns: where() keeps it
             return lambda frame: code
         own = self.type_of(node)
         f = self.compile(node)
@@ -384,8 +384,7 @@ class VectorCompiler:
             def bracket(frame: Frame) -> Any:
                 table: Brackets = frame.parameters[name]
                 thresholds, values = _bracket_arrays(frame, id(node), table)
-                index = np.searchsorted(thresholds, key(frame), side="right") - 1
-                return values[np.maximum(index, 0)]
+                return values[bracket_index(thresholds, key(frame))]
 
             return bracket
         key_types = [self._key_type(k) for k in node.keys]
@@ -454,6 +453,23 @@ def divide(a: Any, b: Any) -> Any:
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     out = np.zeros(np.broadcast_shapes(a.shape, b.shape), dtype=np.float64)
     return np.divide(a, b, out=out, where=b != 0)
+
+
+SHORT_BRACKETS = 16  # up to this many thresholds, counting beats a binary search per case
+
+
+def bracket_index(thresholds: np.ndarray, keys: Any) -> Any:
+    """The index of the highest threshold at or below each key (the first bracket below the first
+    threshold), as bisect_right - 1 in the scalar evaluator. A NaN key takes the last bracket, as it
+    does there (no threshold is above it)."""
+    if np.ndim(keys) == 0 or len(thresholds) > SHORT_BRACKETS:
+        return np.maximum(np.searchsorted(thresholds, keys, side="right") - 1, 0)
+    # index = thresholds at or below the key - 1 = (len - 1) - thresholds above it: one compare and
+    # one add per threshold, on small integers.
+    above = np.zeros(len(keys), dtype=np.int8)
+    for threshold in thresholds[1:]:  # the first never counts: below it the first bracket applies
+        np.add(above, np.less(keys, threshold), out=above, casting="unsafe")
+    return np.subtract(len(thresholds) - 1, above, out=above)
 
 
 def _dtype(kind: Type) -> Any:

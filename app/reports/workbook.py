@@ -47,6 +47,9 @@ class _Formats:
         self.number = book.add_format({"num_format": "0.0"})
         self.wrap = book.add_format({"text_wrap": True, "valign": "top"})
         self.count = book.add_format({"align": "right"})
+        self.count_header = book.add_format(
+            {"bold": True, "bg_color": "#DDE4EE", "bottom": 1, "align": "right"}
+        )
         self._money: dict[tuple[str, bool], Any] = {}
 
     def money(self, currency: str, bold: bool = False):
@@ -60,7 +63,11 @@ class _Formats:
         return self._money[key]
 
 
-def write_workbook(report: Report, target: str | Path | IO[bytes]) -> None:
+def write_workbook(
+    report: Report, target: str | Path | IO[bytes], active: str = "Summary", only: str | None = None
+) -> None:
+    """Write the workbook; `active` names the sheet it opens on; `only` hides every other sheet (for
+    rendering one sheet to a picture; its formulas still read the hidden Ledger)."""
     book = xlsxwriter.Workbook(target, {"in_memory": True, "strings_to_numbers": False})
     formats = _Formats(book)
     summary = book.add_worksheet("Summary")
@@ -75,7 +82,11 @@ def write_workbook(report: Report, target: str | Path | IO[bytes]) -> None:
     _pooled_sheet(pooled, report, formats)
     _participants_sheet(participants, report, formats)
     _notes_sheet(notes, report, formats)
-    summary.activate()
+    book.get_worksheet_by_name(only or active).activate()
+    if only:
+        for sheet in book.worksheets():
+            if sheet.name != only:
+                sheet.hide()
     book.close()
 
 
@@ -139,7 +150,8 @@ def _summary_sheet(sheet, report: Report, formats: _Formats) -> None:
     sheet.set_column(0, 1, 14)
     sheet.set_column(2, 2, 9)
     sheet.set_column(3, 10, 16)
-    sheet.set_column(11, 16, 13)
+    sheet.set_column(11, 13, 13)
+    sheet.set_column(14, 15, 17)
     sheet.freeze_panes(1, 3)
     _printable(sheet, 1)
 
@@ -310,8 +322,8 @@ def _pooled_sheet(sheet, report: Report, formats: _Formats) -> None:
 
 def _participants_sheet(sheet, report: Report, formats: _Formats) -> None:
     heading = (
-        f"Participants as of {report.as_of.isoformat()}: counts below {report.k} are shown as <{report.k},"
-        " and further cells are hidden so that no total gives one away"
+        f"Participants as of {report.as_of.isoformat()}: counts from 1 to {report.k - 1} are shown as "
+        f"<{report.k}; cells marked x are hidden as well, so that no total gives a small count away"
     )
     sheet.write_string(0, 0, heading, formats.bold)
     row = 2
@@ -320,9 +332,8 @@ def _participants_sheet(sheet, report: Report, formats: _Formats) -> None:
         sheet.write_string(row, 0, f"{table.programme}: {MEASURE_TITLES[table.measure]}", formats.title)
         row += 1
         sheet.write(row, 0, "Gender", formats.header)
-        for col, band in enumerate(AGE_BANDS, start=1):
-            sheet.write(row, col, band, formats.header)
-        sheet.write(row, len(AGE_BANDS) + 1, "Total", formats.header)
+        for col, band in enumerate([*AGE_BANDS, "Total"], start=1):
+            sheet.write(row, col, band, formats.count_header)
         row += 1
         for i, label in enumerate([*GENDERS, "Total"]):
             sheet.write_string(row, 0, label, formats.bold if label == "Total" else None)

@@ -45,6 +45,7 @@ def _row(number: int, cells: dict[str, str], currency: str, problems: Problems) 
         dates["service_end"],
         int(days),
         cells["amount"],
+        number,
     )
 
 

@@ -30,6 +30,7 @@ class Reason(StrEnum):
     STIPEND = "voucher_paid_as_stipend"
     WRONG_SERVICE = "voucher_not_for_this_service"
     BAD_DATES = "invalid_service_dates"
+    OUTSIDE_PERIOD = "outside_claim_period"
     OUTSIDE_VALIDITY = "outside_voucher_validity"
     PERIOD_IN_FUTURE = "period_in_future"
     LATE_SUBMISSION = "submitted_after_deadline"
@@ -74,6 +75,7 @@ class Context:
     licences: tuple[tuple[dt.date, dt.date], ...]  # the provider's licence periods
     currency: str = "EUR"
     service: str = "childcare"  # what the provider gives: childcare, or transport (an operator)
+    period: tuple[dt.date, dt.date] | None = None  # the claim's service period: every line lies inside
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,7 @@ class Judged:
     accepted_minor: int
     reason: Reason | None
     message: str
+    reasons: tuple[Reason, ...] = ()  # every check the line failed, in CHECK order; the first is `reason`
 
 
 @dataclass
@@ -121,42 +124,118 @@ def _overlaps(start: dt.date, end: dt.date, periods: Sequence[tuple[dt.date, dt.
     return any(start <= last and first <= end for first, last in periods)
 
 
-def _refusal(
-    line: Line, state: VoucherState | None, context: Context, running: _Running
-) -> tuple[Reason, str] | None:
+Refusal = tuple[Reason, str]
+
+
+def _refusals(line: Line, state: VoucherState | None, context: Context, running: _Running) -> list[Refusal]:
+    """Every check the line fails, in the documented order (docs/vouchers.md#how-a-line-is-judged). A
+    code no voucher has, or a date of birth that is not the holder's, is the only reason given: nothing
+    more about the voucher is revealed to someone who may not hold it."""
     if line.voucher is None or state is None:
-        return Reason.UNKNOWN_VOUCHER, "no voucher has this code"
+        return [(Reason.UNKNOWN_VOUCHER, "no voucher has this code")]
     if not line.holder_matches:
-        return Reason.CHILD_MISMATCH, "the date of birth does not match the voucher's holder"
+        return [(Reason.CHILD_MISMATCH, "the date of birth does not match the voucher's holder")]
+    found = [check(line, state, context, running) for check in CHECKS]
+    return [refusal for refusal in found if refusal is not None]
+
+
+def _inactive(line: Line, state: VoucherState, context: Context, running: _Running) -> Refusal | None:
     if state.status not in ("active", "partly_claimed"):
         return Reason.VOUCHER_INACTIVE, f"the voucher is {state.status}"
+    return None
+
+
+def _stipend(line: Line, state: VoucherState, context: Context, running: _Running) -> Refusal | None:
     if state.mode == "stipend":
         return Reason.STIPEND, "this voucher is paid to the participant as a stipend"
+    return None
+
+
+def _service(line: Line, state: VoucherState, context: Context, running: _Running) -> Refusal | None:
     if state.kind != context.service:
         return Reason.WRONG_SERVICE, f"a {state.kind} voucher cannot be claimed for {context.service}"
+    return None
+
+
+def _provider(line: Line, state: VoucherState, context: Context, running: _Running) -> Refusal | None:
     if state.provider is not None and state.provider != context.provider:
         return Reason.OTHER_PROVIDER, "the voucher was issued for another provider"
+    return None
+
+
+def _dates(line: Line, state: VoucherState, context: Context, running: _Running) -> Refusal | None:
     if (
         line.service_end < line.service_start
         or line.days_attended > (line.service_end - line.service_start).days + 1
     ):
         return Reason.BAD_DATES, "the service dates are reversed or fewer than the days attended"
+    return None
+
+
+def _in_period(line: Line, state: VoucherState, context: Context, running: _Running) -> Refusal | None:
+    if context.period is None:
+        return None
+    first, last = context.period
+    if line.service_start < first or line.service_end > last:
+        return Reason.OUTSIDE_PERIOD, f"the service dates must lie in the claim's period, {first} to {last}"
+    return None
+
+
+def _validity(line: Line, state: VoucherState, context: Context, running: _Running) -> Refusal | None:
     if line.service_start < state.valid_from or line.service_end > state.valid_until:
         return Reason.OUTSIDE_VALIDITY, f"the voucher is valid from {state.valid_from} to {state.valid_until}"
+    return None
+
+
+def _future(line: Line, state: VoucherState, context: Context, running: _Running) -> Refusal | None:
     if line.service_end > context.today:
         return Reason.PERIOD_IN_FUTURE, "the service period has not ended yet"
+    return None
+
+
+def _deadline(line: Line, state: VoucherState, context: Context, running: _Running) -> Refusal | None:
     if (context.today - line.service_end).days > context.deadline_days:
         return (
             Reason.LATE_SUBMISSION,
             f"claims are due within {context.deadline_days} days of the period's end",
         )
+    return None
+
+
+def _licensed(line: Line, state: VoucherState, context: Context, running: _Running) -> Refusal | None:
     if not _covered(line.service_start, line.service_end, context.licences):
         return Reason.NOT_LICENSED, "the provider's licence does not cover these dates"
+    return None
+
+
+def _claimed(line: Line, state: VoucherState, context: Context, running: _Running) -> Refusal | None:
     if _overlaps(line.service_start, line.service_end, running.claimed.get(state.id, [])):
         return Reason.ALREADY_CLAIMED, "these days of this voucher were already claimed"
+    return None
+
+
+def _exhausted(line: Line, state: VoucherState, context: Context, running: _Running) -> Refusal | None:
     if running.remaining[state.id] <= 0:
         return Reason.EXHAUSTED, "nothing remains on the voucher"
     return None
+
+
+# The order in which a line's checks apply (documented in docs/vouchers.md): the first failed is the
+# line's reason, and every failed one is listed.
+CHECKS = (
+    _inactive,
+    _stipend,
+    _service,
+    _provider,
+    _dates,
+    _in_period,
+    _validity,
+    _future,
+    _deadline,
+    _licensed,
+    _claimed,
+    _exhausted,
+)
 
 
 def judge(lines: Sequence[Line], vouchers: dict[str, VoucherState], context: Context) -> list[Judged]:
@@ -167,9 +246,11 @@ def judge(lines: Sequence[Line], vouchers: dict[str, VoucherState], context: Con
     results = []
     for line in lines:
         state = vouchers.get(line.voucher) if line.voucher else None
-        refusal = _refusal(line, state, context, running)
-        if refusal is not None:
-            results.append(Judged(line.number, line.voucher, Outcome.REJECTED, 0, refusal[0], refusal[1]))
+        refusals = _refusals(line, state, context, running)
+        if refusals:
+            reason, message = refusals[0]
+            reasons = tuple(r for r, _ in refusals)
+            results.append(Judged(line.number, line.voucher, Outcome.REJECTED, 0, reason, message, reasons))
             continue
         assert state is not None
         results.append(_amount(line, state, running, context.currency))
@@ -197,4 +278,4 @@ def _amount(line: Line, state: VoucherState, running: _Running, currency: str) -
         )
     running.remaining[state.id] = remaining - accepted
     outcome = Outcome.ACCEPTED if reason is None else Outcome.REDUCED
-    return Judged(line.number, state.id, outcome, accepted, reason, message)
+    return Judged(line.number, state.id, outcome, accepted, reason, message, (reason,) if reason else ())

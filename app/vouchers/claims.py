@@ -13,7 +13,7 @@ from app.core import approvals, audit
 from app.core.actor import Actor
 from app.core.crypto import get_vault
 from app.core.db import as_date, utcnow, write_transaction
-from app.core.errors import Forbidden, NotFound, ValidationFailed
+from app.core.errors import ErrorDetail, Forbidden, NotFound, ValidationFailed
 from app.core.ids import has_prefix, new_id
 from app.core.money import format_minor, to_minor
 from app.core.sql import Sql
@@ -39,6 +39,23 @@ class LineIn:
     service_end: dt.date
     days_attended: int
     amount: str  # decimal text in the voucher's currency
+    file_line: int | None = None  # the line of the uploaded CSV (header = 1); None for the JSON API
+
+
+def _where(item: LineIn, index: int, field: str) -> str:
+    """Where a problem is: `line N.column` in an uploaded file, `lines[i].field` in a JSON request."""
+    if item.file_line is not None:
+        return f"line {item.file_line}.{CSV_COLUMN.get(field, field)}"
+    return f"lines[{index}].{field}"
+
+
+CSV_COLUMN = {"code": "voucher_code"}  # JSON field -> CSV column, where they differ
+
+
+def line_number(item: LineIn, index: int) -> int:
+    """The claim's line number: the file's line for an upload, the position (from 1) for the API. Partial
+    approval names lines by these numbers."""
+    return item.file_line if item.file_line is not None else index + 1
 
 
 def _code_index(text: str) -> str | None:
@@ -104,20 +121,39 @@ def _states(rows: list[dict[str, Any]], claimed: dict[str, list]) -> dict[str, V
     }
 
 
-def _lines(inputs: Sequence[LineIn], by_index: dict[str, dict[str, Any]], currency: str) -> list[Line]:
+def amounts(inputs: Sequence[LineIn], currency: str) -> list[int]:
+    """Each line's amount in minor units, or every bad amount of the claim refused together."""
+    problems: list[ErrorDetail] = []
+    found = []
+    for i, item in enumerate(inputs):
+        where = _where(item, i, "amount")
+        try:
+            amount = to_minor(item.amount, currency, where)
+        except ValidationFailed as exc:
+            problems.append(ErrorDetail(exc.code, exc.message, where))
+            continue
+        if amount < 0:
+            problems.append(ErrorDetail("invalid_amount", "a claimed amount cannot be negative", where))
+        found.append(amount)
+    if problems:
+        raise ValidationFailed(
+            problems[0].code,
+            f"{len(problems)} problem(s) in the claim; first: {problems[0].message}",
+            problems[0].param,
+            details=problems,
+        )
+    return found
+
+
+def _lines(inputs: Sequence[LineIn], by_index: dict[str, dict[str, Any]], minor: list[int]) -> list[Line]:
     lines = []
-    for number, item in enumerate(inputs, start=1):
+    for i, (item, amount) in enumerate(zip(inputs, minor, strict=True)):
         index = _code_index(item.code)
         row = by_index.get(index) if index else None
         holder = row is not None and holders.matches(row, item.child_birth_date)
-        amount = to_minor(item.amount, currency, f"lines[{number - 1}].amount")
-        if amount < 0:
-            raise ValidationFailed(
-                "invalid_amount", "a claimed amount cannot be negative", f"lines[{number - 1}].amount"
-            )
         lines.append(
             Line(
-                number,
+                line_number(item, i),
                 row["public_id"] if row else None,
                 holder,
                 item.service_start,
@@ -144,6 +180,7 @@ async def submit(
         raise ValidationFailed("invalid_lines", f"a claim has 1 to {MAX_LINES:,} lines", "lines")
     if period_end < period_start:
         raise ValidationFailed("invalid_period", "period_end is before period_start", "period_end")
+    minor = amounts(items, currency)
     async with write_transaction():
         sql = Sql()
         indexes = sorted({i for i in (_code_index(item.code) for item in items) if i})
@@ -151,9 +188,15 @@ async def submit(
         by_index = {row["code_index"]: row for row in rows}
         states = _states(rows, await _claimed_periods(sql, [r["public_id"] for r in rows]))
         context = Context(
-            provider, today, DEADLINE_DAYS, await _licences(provider), currency, await _service(provider)
+            provider,
+            today,
+            DEADLINE_DAYS,
+            await _licences(provider),
+            currency,
+            await _service(provider),
+            (period_start, period_end),
         )
-        judged = judge(_lines(items, by_index, currency), states, context)
+        judged = judge(_lines(items, by_index, minor), states, context)
         claim_id = new_id("clm")
         await _record(
             sql, actor, claim_id, provider, period_start, period_end, items, judged, source, currency
@@ -232,6 +275,7 @@ async def _record(
             "amount_accepted_minor",
             "outcome",
             "reason",
+            "reasons",
             "message",
         ),
         [
@@ -246,6 +290,7 @@ async def _record(
                 j.accepted_minor,
                 j.outcome.value,
                 j.reason.value if j.reason else "",
+                ",".join(r.value for r in j.reasons),
                 j.message,
             )
             for item, j in zip(items, judged, strict=True)
@@ -310,6 +355,7 @@ async def get(actor: Actor, claim_id: str) -> dict[str, Any]:
                 "approved": format_minor(line["amount_approved_minor"], currency),
                 "outcome": line["outcome"],
                 "reason": line["reason"] or None,
+                "reasons": [r for r in line["reasons"].split(",") if r],
                 "message": line["message"],
             }
             for line in lines

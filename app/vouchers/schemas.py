@@ -83,6 +83,7 @@ class ClaimLineOut(msgspec.Struct):
     approved: str
     outcome: str
     reason: str | None
+    reasons: list[str]
     message: str
 
 

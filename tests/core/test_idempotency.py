@@ -168,3 +168,23 @@ async def test_a_key_still_running_is_refused_and_a_lost_one_is_taken_over():
     assert replay == idempotency.StoredResponse(201, [], b"{}")
     later = 1_000 + idempotency.LEASE_S + 24 * 3600  # the TTL counts from the take-over
     assert await idempotency.begin("usr_a", "k", print_, now_s=later) is None  # past the TTL: a new request
+
+
+def test_today_is_the_date_in_the_configured_time_zone(monkeypatch):
+    """Also-list: which "today" the server uses is a setting (GRANTS_TIME_ZONE)."""
+    import datetime as dt_
+    from zoneinfo import ZoneInfo
+
+    from app.core import db
+    from app.core.settings import get_settings
+
+    for zone in ("Pacific/Kiritimati", "Pacific/Pago_Pago"):  # UTC+14 and UTC-11: never the same date
+        monkeypatch.setenv("GRANTS_TIME_ZONE", zone)
+        get_settings.cache_clear()
+        assert db.today() == dt_.datetime.now(ZoneInfo(zone)).date()
+    monkeypatch.setenv("GRANTS_TIME_ZONE", "Mars/Olympus")
+    get_settings.cache_clear()
+    with pytest.raises(ValueError, match="GRANTS_TIME_ZONE"):
+        get_settings()
+    monkeypatch.delenv("GRANTS_TIME_ZONE")
+    get_settings.cache_clear()

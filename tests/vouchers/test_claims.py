@@ -39,8 +39,8 @@ def _line(code: str, **extra) -> dict:
     }
 
 
-def _submit(people, lines: list[dict], role=Role.PROVIDER):
-    body = {"period_start": "2026-03-01", "period_end": "2026-03-31", "lines": lines}
+def _submit(people, lines: list[dict], role=Role.PROVIDER, period=("2026-03-01", "2026-04-30")):
+    body = {"period_start": period[0], "period_end": period[1], "lines": lines}
     return people.call(role, "POST", C, json=body)
 
 
@@ -96,6 +96,43 @@ def test_a_claim_is_judged_line_by_line_and_draws_the_voucher_down(people, froze
         and after["claimed"] == "1300.00"
         and after["remaining"] == "1820.00"
     )
+
+
+def test_a_line_outside_the_claims_period_is_rejected_by_name(people, frozen_today):
+    """Issue 11 point 4: seen failing before (an October claim accepted November service)."""
+    voucher = _voucher(people)
+    april = _line(voucher["code"], service_start="2026-04-06", service_end="2026-04-09", days_attended=4)
+    straddling = _line(voucher["code"], service_start="2026-03-30", service_end="2026-04-03", days_attended=5)
+    response = _submit(
+        people, [_line(voucher["code"]), april, straddling], period=("2026-03-01", "2026-03-31")
+    )
+    assert response.status_code == 201, response.text
+    lines = response.json()["lines"]
+    assert [(ln["outcome"], ln["reason"]) for ln in lines] == [
+        ("accepted", None),
+        ("rejected", "outside_claim_period"),
+        ("rejected", "outside_claim_period"),
+    ]
+    assert response.json()["accepted"] == "1040.00"
+
+
+def test_a_line_failing_several_checks_lists_them_all_the_first_as_its_reason(people, frozen_today):
+    voucher = _voucher(people)
+    late_and_outside = _line(
+        voucher["code"], service_start="2026-05-25", service_end="2026-05-29", days_attended=9
+    )
+    response = _submit(people, [late_and_outside], period=("2026-03-01", "2026-04-30"))
+    line = response.json()["lines"][0]
+    assert line["reason"] == "invalid_service_dates"
+    assert line["reasons"] == [
+        "invalid_service_dates",
+        "outside_claim_period",
+        "outside_voucher_validity",
+        "period_in_future",
+    ]
+    wrong_child = _line(voucher["code"], child_birth_date="2024-05-11", service_start="2026-05-25")
+    refused = _submit(people, [wrong_child]).json()["lines"][0]
+    assert refused["reasons"] == ["child_mismatch"]  # nothing more revealed about someone else's voucher
 
 
 def test_providers_see_only_their_own_claims(people, frozen_today):
@@ -284,6 +321,7 @@ def test_a_csv_claim_is_judged_like_the_api_and_shows_in_the_statement(people, f
     claim = response.json()
     assert claim["source"] == "csv"
     assert [ln["outcome"] for ln in claim["lines"]] == ["accepted", "rejected"]
+    assert [ln["line"] for ln in claim["lines"]] == [2, 3]  # the file's lines: partial approval uses them
     statement = people.call(Role.PROVIDER, "GET", f"{C}/statement.csv?from=2026-03-01&to=2026-03-31")
     assert statement.status_code == 200 and statement.headers["content-type"].startswith("text/csv")
     rows = statement.text.strip().splitlines()
@@ -306,6 +344,14 @@ def test_a_malformed_csv_is_refused_whole_with_line_and_column(people, frozen_to
     assert response.status_code == 400
     params = [d["param"] for d in response.json()["error"]["details"]]
     assert params == ["line 3.child_birth_date", "line 3.days_attended", "line 3.amount"]
+    negative = (
+        HEADER
+        + f"{voucher['code']},2024-05-10,2026-03-02,2026-03-06,5,-1.00\n\n"
+        + (f"{voucher['code']},2024-05-10,2026-03-09,2026-03-13,5,-2.00\n")
+    )
+    found_late = _upload(people, negative.encode())  # found after parsing, still named by file line
+    assert found_late.status_code == 400
+    assert [d["param"] for d in found_late.json()["error"]["details"]] == ["line 2.amount", "line 4.amount"]
     assert _upload(people, b"code,amount\nx,1\n").json()["error"]["code"] == "invalid_header"
     latin = (HEADER + f"{voucher['code']},2024-05-10,2026-03-02,2026-03-27,20,1040.00 \xe9\n").encode(
         "latin-1"
