@@ -1,4 +1,5 @@
-"""Caseworkers' participant pages: search, register, view."""
+"""Caseworkers' participant pages: search (by part of the name, or the start of the id), register, and a
+participant's page with her household, children, decisions, vouchers and what to do next."""
 
 from __future__ import annotations
 
@@ -14,9 +15,12 @@ from app.core import audit
 from app.core.actor import Actor
 from app.core.errors import GrantsError
 from app.core.roles import Role
+from app.eligibility import service as eligibility
+from app.eligibility.catalogue import catalogue
 from app.http.guards import allow, current_actor
-from app.registry import participants
+from app.registry import households, participants
 from app.registry.personal import Gender, ParticipantPersonal
+from app.vouchers import service as vouchers
 from app.web.i18n import N_
 from app.web.kit import Area, Card, field_text, form_of, is_htmx, page
 
@@ -28,7 +32,7 @@ class ParticipantPages(Controller):
 
     @get("/")
     async def index(
-        self, request: Request, q: Annotated[str | None, Parameter(max_length=40)] = None
+        self, request: Request, q: Annotated[str | None, Parameter(max_length=100)] = None
     ) -> Template:
         rows, error = await _search(current_actor(request), q)
         template = "participants/rows.html" if is_htmx(request) else "participants/index.html"
@@ -60,14 +64,42 @@ class ParticipantPages(Controller):
     async def detail(
         self, request: Request, participant_id: Annotated[str, Parameter(max_length=40)]
     ) -> Template:
-        view = await participants.get(current_actor(request), participant_id)
+        actor = current_actor(request)
+        view = await participants.get(actor, participant_id)
+        house, members, children = None, [], []
+        if view.household:
+            house = await households.get_household(actor, view.household)
+            members = [await participants.get(actor, m) for m in house.members if m != view.id]
+            children = await households.list_children(actor, view.household)
         events = await audit.list_events(20, None, entity_id=participant_id)
-        return page(request, "participants/detail.html", p=view, events=events.rows)
+        return page(
+            request,
+            "participants/detail.html",
+            p=view,
+            house=house,
+            members=members,
+            children=children,
+            decisions=await eligibility.decisions_of(participant_id),
+            vouchers=(await vouchers.list_vouchers(None, participant_id, 50, None))[0],
+            programmes=[(p, catalogue().current(p).rule.title) for p in vouchers.KINDS],
+            events=events.rows,
+        )
+
+
+def _looks_like_an_id(q: str) -> bool:
+    return q.startswith("par_") or (len(q) >= 4 and "_" in q and " " not in q)
 
 
 async def _search(actor: Actor, q: str | None) -> tuple[list, str | None]:
+    """By the start of the id when it looks like one, else by part of the name (the blind index)."""
+    q = (q or "").strip()
     try:
-        found = await participants.search(actor, limit=50, id_prefix=q or None)
+        if not q:
+            found = await participants.search(actor, limit=50)
+        elif _looks_like_an_id(q):
+            found = await participants.search(actor, limit=50, id_prefix=q)
+        else:
+            found = await participants.search(actor, limit=50, name=q)
     except GrantsError as exc:
         return [], exc.message
     return found.rows, None
