@@ -72,7 +72,7 @@ def test_two_approvers_complete_a_claim_over_the_limit_and_the_submitter_cannot(
     assert first.get_by_role("button", name="Approve the whole claim").count() == 0
     check_page(first)
     refused = _forged_approve(first, claim)
-    assert refused.status == 409 and "someone else" in refused.text(), refused.text()[refused.text().find("<main"):][:500]
+    assert refused.status == 409 and "someone else" in refused.text()
 
     second = _signed_in(new_page, "approver.2")
     second.goto(f"/approvals/{claim}")
