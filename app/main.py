@@ -25,7 +25,9 @@ from app.http.auth_middleware import AuthenticationMiddleware
 from app.http.error_handlers import EXCEPTION_HANDLERS
 from app.http.guards import PUBLIC, role_guard
 from app.http.idempotency import IdempotencyMiddleware
+from app.http.input_guard import InputGuardMiddleware
 from app.ledger import api as ledger_api
+from app.reconciliation import api as reconciliation_api
 from app.registry import api as registry_api
 from app.reports import api as reports_api
 from app.vouchers import api as vouchers_api
@@ -48,6 +50,15 @@ async def _database_pool(app: Litestar) -> AsyncIterator[None]:
     finally:
         if pooled:
             await close_pool()
+
+
+@asynccontextmanager
+async def _keys_match(app: Litestar) -> AsyncIterator[None]:
+    """Refuse to start with keys other than the database's (app/core/key_check.py)."""
+    from app.core.key_check import ensure_keys_match
+
+    await ensure_keys_match(record=False)
+    yield
 
 
 def _openapi() -> OpenAPIConfig:
@@ -84,17 +95,22 @@ def create_app() -> Litestar:
             *vouchers_api.CONTROLLERS,
             *wage_subsidies_api.CONTROLLERS,
             *disbursements_api.CONTROLLERS,
+            *reconciliation_api.CONTROLLERS,
             *reports_api.CONTROLLERS,
             *pages.CONTROLLERS,
             static,
         ],
         guards=[role_guard],
-        middleware=[AuthenticationMiddleware(), IdempotencyMiddleware()],  # outermost first
+        middleware=[
+            InputGuardMiddleware(),
+            AuthenticationMiddleware(),
+            IdempotencyMiddleware(),
+        ],  # outermost first
         exception_handlers=EXCEPTION_HANDLERS,
         template_config=TemplateConfig(directory=WEB_DIR / "templates", engine=JinjaTemplateEngine),
         plugins=[HTMXPlugin()],
         openapi_config=_openapi(),
-        lifespan=[_database_pool],
+        lifespan=[_database_pool, _keys_match],
         response_cache_config=ResponseCacheConfig(),
         request_max_body_size=20 * 1024 * 1024,
     )

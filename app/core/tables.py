@@ -75,6 +75,35 @@ class AuditEvent(Table, tablename="audit_event"):
     before = JSON(null=True, default=None)
     after = JSON(null=True, default=None)
     note = Text(default="")
+    # The keyed chain, filled in once by app/core/audit_chain.py after the event commits ('' until then).
+    chain_seq = BigInt(null=True, default=None, index=True)
+    prev_hash = Varchar(length=64, default="")
+    hash = Varchar(length=64, default="")
+
+
+class AuditHead(Table, tablename="audit_head"):
+    """One row: the end of the audit log's chain. Sealing locks it, so events are chained one at a time."""
+
+    last_seq = BigInt(default=0)
+    last_hash = Varchar(length=64, default="0" * 64)
+
+
+class KeyCheck(Table, tablename="key_check"):
+    """A key check value per key (personal data, ledger): an HMAC of a fixed text under the key, so a
+    start or `grants init` with another key is refused instead of sealing new data under it."""
+
+    purpose = Varchar(length=20, unique=True)
+    check_value = Varchar(length=64)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class RateLimit(Table, tablename="rate_limit"):
+    """A fixed-window counter per bucket (e.g. sign-ins from one address): shared by every worker and
+    server, counted in one atomic statement (app/core/rate_limits.py)."""
+
+    bucket = Varchar(length=300, unique=True)
+    window_start = Timestamptz(default=TimestamptzNow())
+    hits = Integer(default=0)
 
 
 class Approval(Table, tablename="approval"):

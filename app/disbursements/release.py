@@ -75,9 +75,10 @@ async def _hand_over(actor: Actor, run_id: str, token: str, progress: Progress) 
     async with write_transaction():
         sql = Sql()
         run = await runs.lock_run(sql, run_id)
-        runs.check_releaser(actor, run, await _approval(sql, run_id)) if run[
-            "status"
-        ] != "cancelled" else None
+        # Only an approved run is released; a release that stopped half-way is finished, a released run
+        # sends nothing. A run still waiting for (a second) approval, or cancelled, is refused.
+        runs.require_status(run, "approved", "releasing", "released")
+        runs.check_releaser(actor, run, await _approval(sql, run_id))
         if run["status"] == "released":
             return 0
         now = utcnow()

@@ -246,6 +246,36 @@ async def get_decision(decision_id: str, rerun: bool = False) -> dict[str, Any]:
     return view
 
 
+async def decisions_of(participant: str, limit: int = 50) -> list[dict[str, Any]]:
+    """A participant's decisions, newest first, without their sealed inputs and explanation."""
+    rows = (
+        await Decision.select(
+            Decision.public_id,
+            Decision.programme,
+            Decision.as_of,
+            Decision.eligible,
+            Decision.outputs,
+            Decision.failed,
+            Decision.created_at,
+        )
+        .where(Decision.participant == participant)
+        .order_by(Decision.id, ascending=False)
+        .limit(limit)
+    )
+    return [
+        {
+            "id": r["public_id"],
+            "programme": r["programme"],
+            "as_of": r["as_of"],
+            "eligible": r["eligible"],
+            "outputs": _json(r["outputs"]),
+            "failed": _json(r["failed"]),
+            "created_at": r["created_at"],
+        }
+        for r in rows
+    ]
+
+
 def _json(value: Any) -> Any:
     import json
 
@@ -310,3 +340,16 @@ def total_amount_text(rule: Rule, minor: int) -> str:
     from app.core.money import exponent
 
     return money_text(minor, exponent(rule.currency))
+
+
+async def decisions_to_issue(decision_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """What issuing vouchers needs of stored decisions, by id, in the caller's transaction: programme,
+    eligible, participant, currency, outputs and members (JSON text or values, as the engine returns
+    them). One join: a batch issues from hundreds of thousands of decisions."""
+    sql = Sql()  # raw: the ORM's row handling cost 40 µs a decision, most of a batch's reading time
+    rows = await sql.fetch(
+        "SELECT d.public_id, d.programme, d.eligible, d.participant, d.currency, d.outputs, d.members "
+        f"FROM eligibility_decision d {sql.join_any(1, 'text', 'k')} ON d.public_id = k.value",
+        sorted(set(decision_ids)),
+    )
+    return {row["public_id"]: row for row in rows}

@@ -25,8 +25,8 @@ FUNCTION = "ledger_post_one"
 # $1 key, $2 request hash, $3 kind, $4 date, $5 description, $6 reference type, $7 reference id,
 # $8 reverses, $9 created by, $10 created at, $11 created at in microseconds, $12..$15 each leg's code,
 # fund, programme and party, $16 amounts, $17 each leg's guard (1: never below zero debit-normal, -1:
-# credit-normal, 0: unguarded), $18 the ledger key.
-CALL = f"SELECT * FROM {FUNCTION}({', '.join(f'${n}' for n in range(1, 19))})"
+# credit-normal, 0: unguarded), $18 the largest balance an account may hold, $19 the ledger key.
+CALL = f"SELECT * FROM {FUNCTION}({', '.join(f'${n}' for n in range(1, 20))})"
 
 _DEFINITION = r"""
 CREATE OR REPLACE FUNCTION ledger_post_one(
@@ -34,7 +34,7 @@ CREATE OR REPLACE FUNCTION ledger_post_one(
     p_reference_type text, p_reference_id text, p_reverses bigint, p_created_by text,
     p_created_at timestamptz, p_created_micros bigint,
     p_codes text[], p_funds text[], p_programmes text[], p_parties text[], p_amounts bigint[],
-    p_guards int[], p_mac_key bytea,
+    p_guards int[], p_max_balance bigint, p_mac_key bytea,
     OUT outcome text, OUT entry_seq bigint, OUT detail text, OUT leg_index int, OUT leg_balance bigint,
     OUT account_ids int[], OUT leg_currencies text[]
 ) AS $$
@@ -42,8 +42,8 @@ CREATE OR REPLACE FUNCTION ledger_post_one(
 -- existing (the key is taken: entry_seq and detail = that entry's request hash);
 -- closed; reverse (entry_seq NULL: no such entry; else detail = its kind, leg_balance = the entry
 -- reversing it, if any); unknown_fund, unknown_programme, currency_mismatch (leg_index;
--- leg_currencies = the fund's and the programme's); overdrawn (leg_index, leg_balance = the balance
--- it would leave, leg_currencies).
+-- leg_currencies = the fund's and the programme's); out_of_range, overdrawn (leg_index,
+-- leg_balance = the balance it would leave, leg_currencies).
 DECLARE
     head record;
     earlier record;
@@ -131,9 +131,9 @@ BEGIN
     END LOOP;
     leg_index := NULL;
 
-    -- Balances after the entry; the first guarded leg whose account would cross zero refuses it.
+    -- Balances after the entry, leg by leg: the first whose account would leave the range, or cross
+    -- zero when guarded, refuses it.
     FOR i IN 1..legs LOOP
-        CONTINUE WHEN p_guards[i] = 0;
         after := starts[i];
         FOR j IN 1..legs LOOP
             IF p_codes[j] = p_codes[i] AND p_funds[j] = p_funds[i] AND p_programmes[j] = p_programmes[i]
@@ -141,6 +141,10 @@ BEGIN
                 after := after + p_amounts[j];
             END IF;
         END LOOP;
+        IF abs(after) > p_max_balance THEN
+            outcome := 'out_of_range'; leg_index := i - 1; leg_balance := after;
+            RETURN;
+        END IF;
         IF p_guards[i] * after < 0 THEN
             outcome := 'overdrawn'; leg_index := i - 1; leg_balance := after;
             RETURN;

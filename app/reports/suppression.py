@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 DEFAULT_K = 5
 MIN_K = 2
+SECONDARY_MARK = "x"
 _TOTAL_SURCHARGE = 1_000_000  # hide an inner cell rather than a total whenever one will do
 
 Cell = tuple[int, int]  # (row, column) in the table with totals: row R and column C are the totals
@@ -44,8 +45,11 @@ class Published:
     k: int
 
     def shown(self, row: int, column: int) -> str:
+        """The cell as text: the count, `<k` for a small count, `x` for a cell hidden to protect one."""
         value = self.values[row][column]
-        return f"<{self.k}" if value is None else str(value)
+        if value is not None:
+            return str(value)
+        return f"<{self.k}" if (row, column) in self.primary else SECONDARY_MARK
 
 
 class SuppressionError(ValueError):

@@ -17,7 +17,7 @@ from xlsxwriter.utility import xl_col_to_name
 
 from app.core.money import exponent, to_decimal
 from app.reports.definitions import LEDGER_COLUMNS, NOTES_INTRO, SUMMARY_COLUMNS
-from app.reports.facts import months_between
+from app.reports.facts import first_months, months_between, totals_by
 from app.reports.participants import AGE_BANDS, GENDERS, MEASURE_TITLES
 from app.reports.service import Report
 
@@ -47,6 +47,9 @@ class _Formats:
         self.number = book.add_format({"num_format": "0.0"})
         self.wrap = book.add_format({"text_wrap": True, "valign": "top"})
         self.count = book.add_format({"align": "right"})
+        self.count_header = book.add_format(
+            {"bold": True, "bg_color": "#DDE4EE", "bottom": 1, "align": "right"}
+        )
         self._money: dict[tuple[str, bool], Any] = {}
 
     def money(self, currency: str, bold: bool = False):
@@ -60,7 +63,11 @@ class _Formats:
         return self._money[key]
 
 
-def write_workbook(report: Report, target: str | Path | IO[bytes]) -> None:
+def write_workbook(
+    report: Report, target: str | Path | IO[bytes], active: str = "Summary", only: str | None = None
+) -> None:
+    """Write the workbook; `active` names the sheet it opens on; `only` hides every other sheet (for
+    rendering one sheet to a picture; its formulas still read the hidden Ledger)."""
     book = xlsxwriter.Workbook(target, {"in_memory": True, "strings_to_numbers": False})
     formats = _Formats(book)
     summary = book.add_worksheet("Summary")
@@ -75,7 +82,11 @@ def write_workbook(report: Report, target: str | Path | IO[bytes]) -> None:
     _pooled_sheet(pooled, report, formats)
     _participants_sheet(participants, report, formats)
     _notes_sheet(notes, report, formats)
-    summary.activate()
+    book.get_worksheet_by_name(only or active).activate()
+    if only:
+        for sheet in book.worksheets():
+            if sheet.name != only:
+                sheet.hide()
     book.close()
 
 
@@ -128,9 +139,10 @@ def _summary_sheet(sheet, report: Report, formats: _Formats) -> None:
     as_of_month = report.as_of.replace(day=1)
     first_rows: dict[str, int] = {}
     positions = sorted(report.positions, key=lambda p: (p.currency, p.fund, p.programme))
+    first = first_months(report.facts)
     for i, p in enumerate(positions, start=1):
         first_rows.setdefault(p.currency, i)
-        _summary_row(sheet, i, p, report, as_of_month, formats)
+        _summary_row(sheet, i, p, _months_elapsed(first, p.fund, p.programme, as_of_month), formats)
     row = len(positions) + 1
     for currency in sorted({p.currency for p in positions}):
         row += 1
@@ -139,17 +151,20 @@ def _summary_sheet(sheet, report: Report, formats: _Formats) -> None:
     sheet.set_column(0, 1, 14)
     sheet.set_column(2, 2, 9)
     sheet.set_column(3, 10, 16)
-    sheet.set_column(11, 16, 13)
+    sheet.set_column(11, 13, 13)
+    sheet.set_column(14, 15, 17)
     sheet.freeze_panes(1, 3)
     _printable(sheet, 1)
 
 
-def _months_elapsed(report: Report, fund: str, programme: str, as_of_month: dt.date) -> int:
-    months = [f.month for f in report.facts if f.fund == fund and f.programme == programme]
-    return len(months_between(min(months), as_of_month)) if months else 1
+def _months_elapsed(
+    first: dict[tuple[str, str], dt.date], fund: str, programme: str, as_of_month: dt.date
+) -> int:
+    start = first.get((fund, programme))
+    return len(months_between(start, as_of_month)) if start else 1
 
 
-def _summary_row(sheet, row: int, p, report: Report, as_of_month: dt.date, formats: _Formats) -> None:
+def _summary_row(sheet, row: int, p, months: int, formats: _Formats) -> None:
     r = row + 1  # Excel's row number
     money = formats.money(p.currency)
     sheet.write_string(row, 0, p.fund)
@@ -162,7 +177,6 @@ def _summary_row(sheet, row: int, p, report: Report, as_of_month: dt.date, forma
     ):
         value = p.stages[stage]
         sheet.write_formula(row, col, "=" + sumifs(stage, **keys), money, major(value, p.currency))
-    months = _months_elapsed(report, p.fund, p.programme, as_of_month)
     budget, committed, expended = p.stages["budget"], p.stages["committed"], p.stages["expended"]
     remaining = budget - expended - p.stages["recoveries_pending"]
     burn = expended / months
@@ -204,10 +218,11 @@ def _by_month_sheet(book, sheet, report: Report, formats: _Formats) -> None:
     months = months_between(report.first_month, report.as_of)
     row = 1
     chart_at = 1
+    totals = totals_by(report.facts, "currency", "month", "stage")
     for currency in sorted({f.currency for f in report.facts}):
         start = row
         for month in months:
-            _month_row(sheet, row, start, currency, month, report, formats)
+            _month_row(sheet, row, start, currency, month, totals, formats)
             row += 1
         _month_chart(book, sheet, currency, start, row - 1, chart_at)
         chart_at += 18
@@ -220,16 +235,14 @@ def _by_month_sheet(book, sheet, report: Report, formats: _Formats) -> None:
 
 
 def _month_row(
-    sheet, row: int, start: int, currency: str, month: dt.date, report: Report, formats: _Formats
+    sheet, row: int, start: int, currency: str, month: dt.date, totals: dict[tuple, int], formats: _Formats
 ) -> None:
     r = row + 1
     money = formats.money(currency)
     sheet.write_string(row, 0, currency)
     sheet.write_datetime(row, 1, dt.datetime.combine(month, dt.time()), formats.month)
     for col, (_, stage) in enumerate(MONTH_STAGES, start=2):
-        value = sum(
-            f.amount for f in report.facts if f.currency == currency and f.month == month and f.stage == stage
-        )
+        value = totals.get((currency, month, stage), 0)
         formula = "=" + sumifs(stage, Currency=f"$A{r}", Month=f"$B{r}")
         sheet.write_formula(row, col, formula, money, major(value, currency))
     for col, source in ((7, "C"), (8, "E"), (9, "F")):
@@ -310,8 +323,8 @@ def _pooled_sheet(sheet, report: Report, formats: _Formats) -> None:
 
 def _participants_sheet(sheet, report: Report, formats: _Formats) -> None:
     heading = (
-        f"Participants as of {report.as_of.isoformat()}: counts below {report.k} are shown as <{report.k},"
-        " and further cells are hidden so that no total gives one away"
+        f"Participants as of {report.as_of.isoformat()}: counts from 1 to {report.k - 1} are shown as "
+        f"<{report.k}; cells marked x are hidden as well, so that no total gives a small count away"
     )
     sheet.write_string(0, 0, heading, formats.bold)
     row = 2
@@ -320,9 +333,8 @@ def _participants_sheet(sheet, report: Report, formats: _Formats) -> None:
         sheet.write_string(row, 0, f"{table.programme}: {MEASURE_TITLES[table.measure]}", formats.title)
         row += 1
         sheet.write(row, 0, "Gender", formats.header)
-        for col, band in enumerate(AGE_BANDS, start=1):
-            sheet.write(row, col, band, formats.header)
-        sheet.write(row, len(AGE_BANDS) + 1, "Total", formats.header)
+        for col, band in enumerate([*AGE_BANDS, "Total"], start=1):
+            sheet.write(row, col, band, formats.count_header)
         row += 1
         for i, label in enumerate([*GENDERS, "Total"]):
             sheet.write_string(row, 0, label, formats.bold if label == "Total" else None)

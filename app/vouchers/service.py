@@ -25,6 +25,7 @@ from app.core.ids import has_prefix, new_id, new_ids
 from app.core.money import format_minor, to_minor
 from app.core.pagination import paginate
 from app.core.sql import Sql
+from app.eligibility.service import decisions_to_issue
 from app.ledger import service as ledger
 from app.ledger.operations import Kind, Operation, Target
 from app.registry.households import child_birth_checks
@@ -80,16 +81,6 @@ def _check_dates(request: IssueRequest, param: str) -> None:
         )
 
 
-async def _decisions(requests: Sequence[IssueRequest]) -> dict[str, dict[str, Any]]:
-    sql = Sql()  # raw: the ORM's row handling cost 40 µs a decision, most of a batch's reading time
-    rows = await sql.fetch(
-        "SELECT d.public_id, d.programme, d.eligible, d.participant, d.currency, d.outputs "
-        f"FROM eligibility_decision d {sql.join_any(1, 'text', 'k')} ON d.public_id = k.value",
-        sorted({r.decision for r in requests}),
-    )
-    return {row["public_id"]: row for row in rows}
-
-
 @dataclass(frozen=True)
 class _People:
     participants: dict[str, BirthCheck]
@@ -111,23 +102,60 @@ class _Plan(NamedTuple):
 
 
 class _Prices:
-    """Value and hours per decision outputs, worked out once for each distinct outputs: a batch's decisions
-    mostly share a few, and parsing the JSON and the amount cost 6 µs a voucher."""
+    """Value and hours of each voucher, taken from what the decision decided, never recomputed: the
+    decision's `amount` and `authorised_hours`, or for a family decision (rules/childcare_voucher.yaml)
+    the named child's own outputs in `members`. Worked out once for each distinct outputs: a batch's
+    decisions mostly share a few, and parsing the JSON and the amount cost 6 µs a voucher."""
 
     def __init__(self) -> None:
         self._seen: dict[tuple[str, str], tuple[int, int]] = {}
 
-    def of(self, decision: dict[str, Any], param: str) -> tuple[int, int]:
+    def of(self, decision: dict[str, Any], request: IssueRequest, param: str) -> tuple[int, int]:
+        members = _json(decision.get("members"))
+        if members:
+            return self._child(decision, members, request, param)
         raw, currency = decision["outputs"], decision["currency"]
         key = (raw, currency) if isinstance(raw, str) else None
         found = self._seen.get(key) if key else None
         if found is None:
-            outputs = json.loads(raw) if isinstance(raw, str) else raw
-            value = to_minor(outputs["amount"], currency, f"{param}decision")
-            found = (value, round(float(outputs.get("authorised_hours", 0)) * 100))
+            found = _priced(_json(raw), currency, f"{param}decision")
             if key:
                 self._seen[key] = found
         return found
+
+    @staticmethod
+    def _child(
+        decision: dict[str, Any], members: list[dict[str, Any]], request: IssueRequest, param: str
+    ) -> tuple[int, int]:
+        if request.child is None:
+            raise ValidationFailed(
+                "child_required",
+                "a family decision gives a voucher per child: name the child",
+                f"{param}child",
+            )
+        member = next((m for m in members if m.get("id") == request.child), None)
+        if member is None:
+            raise Conflict(
+                "child_not_in_decision",
+                f"decision {decision['public_id']} was not made for child {request.child}",
+                f"{param}child",
+            )
+        if not member.get("eligible"):
+            raise Conflict(
+                "child_not_eligible",
+                f"decision {decision['public_id']} found child {request.child} not eligible",
+                f"{param}child",
+            )
+        return _priced(member["outputs"], decision["currency"], f"{param}child")
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _priced(outputs: dict[str, Any], currency: str, param: str) -> tuple[int, int]:
+    value = to_minor(outputs["amount"], currency, param)
+    return value, round(float(outputs.get("authorised_hours", 0)) * 100)
 
 
 def _plan(
@@ -170,7 +198,7 @@ def _plan(
             f"{param}provider",
         )
     birth_hash = _holder_birth_hash(kind, request, decision, people, param)
-    value, hours = prices.of(decision, param)
+    value, hours = prices.of(decision, request, param)
     total = value * periods(kind.period, request.valid_from, request.valid_until)
     return _Plan(
         public_id,
@@ -332,28 +360,33 @@ def _view_row(plan: _Plan, mode: str, batch_id: str | None) -> dict[str, Any]:
 
 
 async def _refuse_used_decisions(requests: Sequence[IssueRequest]) -> None:
-    ids = [r.decision for r in requests]
-    seen: dict[str, int] = {}
-    for index, decision in enumerate(ids):
-        if decision in seen:
+    """A decision gives one voucher per child it covers (one in all when it names no child): the same
+    decision and child twice in a batch, or already issued, is refused."""
+    seen: dict[tuple[str, str | None], int] = {}
+    for index, request in enumerate(requests):
+        pair = (request.decision, request.child)
+        if pair in seen:
             raise Conflict(
                 "decision_repeated",
-                f"decision {decision} appears twice in the batch",
+                f"decision {request.decision} appears twice in the batch for the same child",
                 f"vouchers[{index}].decision",
             )
-        seen[decision] = index
+        seen[pair] = index
     sql = Sql()
     used = await sql.fetch(
-        f"SELECT v.decision, v.public_id FROM voucher v {sql.join_any(1, 'text', 'k')} "
+        f"SELECT v.decision, v.child, v.public_id FROM voucher v {sql.join_any(1, 'text', 'k')} "
         "ON v.decision = k.value",
-        sorted(ids),
+        sorted({r.decision for r in requests}),
     )
-    if used:
-        first = used[0]
-        where = f"vouchers[{seen[first['decision']]}].decision" if len(ids) > 1 else "decision"
+    for row in used:
+        index = seen.get((row["decision"], row["child"]))
+        if index is None:
+            continue
+        where = f"vouchers[{index}].decision" if len(requests) > 1 else "decision"
+        for_child = f" for child {row['child']}" if row["child"] else ""
         raise Conflict(
             "decision_already_used",
-            f"decision {first['decision']} already gave voucher {first['public_id']}",
+            f"decision {row['decision']} already gave voucher {row['public_id']}{for_child}",
             where,
         )
 
@@ -418,7 +451,7 @@ async def _issue_many(
     async with write_transaction():
         progress("checking decisions")
         await _refuse_used_decisions(requests)
-        decisions = await _decisions(requests)
+        decisions = await decisions_to_issue([r.decision for r in requests])
         people = await _people(actor, requests, decisions)
         progress("preparing vouchers")
         prices = _Prices()

@@ -10,7 +10,9 @@ from piccolo.table import Table
 class Voucher(Table, tablename="voucher"):
     public_id = Varchar(length=32, unique=True)  # vch_…
     kind = Varchar(length=20)  # childcare | transport
-    decision = Varchar(length=32, unique=True)  # the eligibility decision it was issued from (dec_…)
+    # the eligibility decision it was issued from (dec_…); unique with `child` (a raw index, see the
+    # migration vouchers_2026_12_02t02_00_00): a family decision gives one voucher per child covered
+    decision = Varchar(length=32)
     participant = Varchar(length=32, index=True)  # par_…
     child = Varchar(length=32, null=True, default=None)  # chd_… (childcare)
     provider = Varchar(length=32, null=True, default=None, index=True)  # prv_… chosen provider, if any

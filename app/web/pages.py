@@ -14,11 +14,12 @@ from litestar.response import Redirect, Template
 from app.core import audit, credentials
 from app.core.actor import Actor
 from app.core.errors import GrantsError
+from app.core.rate_limits import RateLimited
 from app.core.roles import Role
 from app.core.settings import get_settings
 from app.http.api import session_cookie_header
 from app.http.auth_middleware import SESSION_COOKIE
-from app.http.guards import PUBLIC, allow, allow_everyone_signed_in, current_actor
+from app.http.guards import PUBLIC, allow, allow_everyone_signed_in, client_address, current_actor
 from app.ledger import queries as ledger_queries
 from app.ledger.schemas import position_out, trial_balance_out
 from app.registry import participants
@@ -72,7 +73,10 @@ class AuthPages(Controller):
                 data.get("email", "")[:254],
                 data.get("password", "")[:200],
                 get_settings().session_max_age_s,
+                client_address(request),
             )
+        except RateLimited:
+            raise  # the error page, with 429 and Retry-After
         except GrantsError as exc:
             return Template(
                 template_name="login.html",

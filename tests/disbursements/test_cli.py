@@ -46,3 +46,17 @@ def test_a_run_from_the_command_line(people, tmp_path):
     assert bad.exit_code == 1 and "--pay-date" in bad.stderr
     nobody = invoke("payments", "approve", run_id, "--as", "nobody@example.org")
     assert nobody.exit_code == 1 and "--as" in nobody.stderr
+
+
+def test_bad_status_files_are_refused_by_name_and_line(people, tmp_path):
+    people.make(Role.FINANCE_OFFICER, key="prep")
+    broken = tmp_path / "broken.xml"
+    broken.write_bytes(b"<Document>\n<CstmrPmtStsRpt>\n<GrpHdr>")
+    refused = invoke("payments", "import-status", str(broken), "--as", "prep@example.org")
+    assert refused.exit_code == 1 and "[invalid_xml]" in refused.stderr and "line 3" in refused.stderr
+    stranger = tmp_path / "stranger.xml"
+    stranger.write_bytes(pain002("prn_0000000000000000-001", group="ACSC"))
+    unknown = invoke("payments", "import-status", str(stranger), "--as", "prep@example.org")
+    assert unknown.exit_code == 1 and "[unknown_message]" in unknown.stderr
+    missing = invoke("payments", "import-status", str(tmp_path / "none.xml"), "--as", "prep@example.org")
+    assert missing.exit_code != 0 and "none.xml" in missing.stderr

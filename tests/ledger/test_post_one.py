@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 
 from app.core.db import raw
+from app.core.money import MAX_BALANCE
 from app.ledger import dimensions, entries, periods, posting, service
 from app.ledger.errors import LedgerRefusal, Refusal
 from app.ledger.operations import AccountKey, Draft, Kind, Leg, Target, draft_for, reversal_draft
@@ -118,3 +119,11 @@ async def test_posted_entries_read_back_as_returned_and_chain_with_batches():
         )
     }
     assert balances == {"2110": 0}
+
+
+async def test_a_balance_past_the_bound_is_refused_as_the_batch_path_does():
+    await setup_dimensions()
+    await do(Kind.BUDGET_LOAD, 1000)
+    await raw("UPDATE ledger_account SET balance = balance + {} WHERE balance > 0", MAX_BALANCE - 1000)
+    refused = await _refused_both_ways(draft_for(op(Kind.BUDGET_LOAD, 1)))
+    assert refused.refusal is Refusal.BALANCE_OUT_OF_RANGE

@@ -102,6 +102,7 @@ def test_a_lone_small_cell_takes_partners_with_it():
     assert published.values[0][0] is None
     assert len(published.secondary) == 3  # a 4-cycle: the three partners of the small cell
     assert published.shown(0, 0) == "<5"
+    assert {published.shown(*cell) for cell in published.secondary} == {"x"}  # not "<5": they are not small
     assert determined_cells(published, 2, 2) == set()
 
 

@@ -50,8 +50,22 @@ async def _world(budget_minor: int) -> dict[str, str]:
     return {"participant": participant, "child": child}
 
 
+async def _household_child(participant: str) -> str:
+    """The registry id of the one child in the participant's household (the world has one)."""
+    from app.registry.tables import Child, Participant
+
+    household = await Participant.select(Participant.household).where(Participant.public_id == participant)
+    rows = await Child.select(Child.public_id).where(Child.household == household[0]["household"])
+    return rows[0]["public_id"]
+
+
 async def _decision(participant: str, case: dict = CASE) -> str:
-    view = await eligibility.evaluate(SYSTEM, "childcare_voucher", case, dt.date(2026, 3, 2), participant)
+    """A childcare decision for the household, its child member named by the child's registry id (as
+    app/eligibility/registry_input.household_case names it), so vouchers can be issued for that child."""
+    child = await _household_child(participant)
+    members = [{**m, "id": child} if m["id"] == "child" else m for m in case["members"]]
+    decided = {**case, "members": members}
+    view = await eligibility.evaluate(SYSTEM, "childcare_voucher", decided, dt.date(2026, 3, 2), participant)
     return view["id"]
 
 
@@ -123,6 +137,55 @@ def test_a_decision_gives_one_voucher_and_must_be_eligible(people):
     )
     response = _issue(people, refused, world["child"])
     assert response.status_code == 409 and response.json()["error"]["code"] == "decision_not_eligible"
+
+
+def test_one_family_decision_gives_one_voucher_per_child_at_each_childs_own_value(people):
+    """Issue 11 point 3 (and issue 16 step 5): seen failing before — a voucher naming the household's
+    6-year-old was issued from a decision made for the toddler, at the household's total."""
+    world = run(_world(10_000_000))
+    household = run(_household_of(world["participant"]))
+    older_personal = ChildPersonal(
+        given_name="Bo", family_name="Quillfeather", date_of_birth=dt.date(2022, 1, 15)
+    )
+    older = run(add_child(SYSTEM, household, older_personal)).id
+    elsewhere = run(create_household(SYSTEM, "South")).id
+    stranger_personal = ChildPersonal(given_name="Cy", family_name="Other", date_of_birth=dt.date(2020, 2, 2))
+    stranger = run(add_child(SYSTEM, elsewhere, stranger_personal)).id
+    toddler_member = {**CHILD, "id": world["child"]}
+    older_member = {"id": older, "role": "child", "birth_date": "2022-01-15", "weekly_care_hours": 20}
+    family = {"members": [{**PARENT, "monthly_income": "2000.00"}, toddler_member, older_member, OTHER]}
+    view = run(
+        eligibility.evaluate(SYSTEM, "childcare_voucher", family, dt.date(2026, 3, 2), world["participant"])
+    )
+    by_child = {m["id"]: m["outputs"] for m in view["members"] if m["role"] == "child"}
+    people.make(Role.CASEWORKER)
+    toddler_only = run(_decision(world["participant"]))  # made for the toddler (born 2024)
+    before = run(row_counts())
+    refused = _issue(people, toddler_only, older)  # the household's other child
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "child_not_in_decision"
+    assert refused.json()["error"]["param"] == "child"
+    assert run(row_counts()) == before
+    outsider = _issue(people, view["id"], stranger)
+    assert outsider.status_code == 400 and outsider.json()["error"]["code"] == "child_not_in_household"
+    assert run(row_counts()) == before
+    toddler = _issue(people, view["id"], world["child"])
+    assert toddler.status_code == 201, toddler.text
+    older_voucher = _issue(people, view["id"], older)
+    assert older_voucher.status_code == 201, older_voucher.text
+    assert toddler.json()["value"] == by_child[world["child"]]["amount"]
+    assert older_voucher.json()["value"] == by_child[older]["amount"]
+    assert toddler.json()["value"] != older_voucher.json()["value"]  # each child's own, not the total
+    assert older_voucher.json()["authorised_hours"] == 20.0
+    again = _issue(people, view["id"], older)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "decision_already_used"
+
+
+async def _household_of(participant: str) -> str:
+    from app.registry.tables import Household, Participant
+
+    rows = await Participant.select(Participant.household).where(Participant.public_id == participant)
+    found = await Household.select(Household.public_id).where(Household.id == rows[0]["household"])
+    return found[0]["public_id"]
 
 
 def test_batch_issuance_is_all_or_nothing(people):
@@ -258,3 +321,22 @@ def test_vouchers_from_before_the_birth_date_hash_are_migrated(people):
     assert run(service.find_by_code(voucher["code"], dt.date(2024, 5, 10)))["id"] == voucher["id"]
     with pytest.raises(NotFound):
         run(service.find_by_code(voucher["code"], dt.date(2024, 5, 11)))
+
+
+def test_verify_recomputes_voucher_money_from_the_ledger(people):
+    """A voucher row edited in the database (worth more than was committed) passed `grants ledger
+    verify` before it recomputed vouchers from the ledger (this test failed then)."""
+    from click.testing import CliRunner
+
+    from app.cli import main
+    from app.core.db import raw
+
+    world = run(_world(1_000_000))
+    response = _issue(people, run(_decision(world["participant"])), world["child"])
+    assert response.status_code == 201, response.text
+    voucher = response.json()["id"]
+    assert CliRunner().invoke(main, ["ledger", "verify"]).exit_code == 0
+    run(raw("UPDATE voucher SET total_minor = total_minor * 2 WHERE public_id = {}", voucher))
+    result = CliRunner().invoke(main, ["ledger", "verify"])
+    assert result.exit_code == 1
+    assert f"voucher_total_mismatch at {voucher}" in result.stderr
