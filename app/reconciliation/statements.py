@@ -83,7 +83,7 @@ async def seen(sql: Sql, digest: str) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
-async def _known_identities(sql: Sql, identities: Sequence[str]) -> set[str]:
+async def known_identities(sql: Sql, identities: Sequence[str]) -> set[str]:
     known: set[str] = set()
     unique = sorted(set(identities))
     for i in range(0, len(unique), 20_000):
@@ -132,7 +132,7 @@ async def store(
     booked = [e for e in statement.entries if e.status in ("BOOK", "")]
     keys = [identity(statement, e) for e in booked]
     dupes_in_file = len(keys) - len(set(keys))
-    known = await _known_identities(sql, keys)
+    known = await known_identities(sql, keys)
     fresh, taken = [], set(known)
     for e, key in zip(booked, keys, strict=True):
         if key not in taken:
