@@ -32,7 +32,7 @@ from app.registry import api as registry_api
 from app.reports import api as reports_api
 from app.vouchers import api as vouchers_api
 from app.wage_subsidies import api as wage_subsidies_api
-from app.web import pages
+from app.web import pages, reconciliation_pages
 
 WEB_DIR = Path(__file__).parent / "web"
 VENDOR = "/static/vendor/swagger-ui"
@@ -98,6 +98,7 @@ def create_app() -> Litestar:
             *reconciliation_api.CONTROLLERS,
             *reports_api.CONTROLLERS,
             *pages.CONTROLLERS,
+            *reconciliation_pages.CONTROLLERS,
             static,
         ],
         guards=[role_guard],
