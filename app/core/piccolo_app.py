@@ -5,11 +5,13 @@ import os
 from piccolo.conf.apps import AppConfig
 
 from app.core.tables import (
+    AdminRequest,
     ApiToken,
     Approval,
     AuditEvent,
     AuditHead,
     IdempotencyRecord,
+    KeyCheck,
     Organisation,
     RateLimit,
     User,
@@ -29,6 +31,8 @@ APP_CONFIG = AppConfig(
         RateLimit,
         Approval,
         IdempotencyRecord,
+        KeyCheck,
+        AdminRequest,
     ],
     migration_dependencies=[],
     commands=[],
