@@ -9,15 +9,13 @@ from app.reconciliation import queries, service
 from tests.disbursements.world import FINANCE
 from tests.reconciliation.statements import camt053
 from tests.reconciliation.world import paid_run, returned, statement_for
-from tests.support import run
-
-ORIGIN = {"Origin": "http://testserver.local"}
+from tests.support import post_form, run
 
 
 def _sign_in(client, people, role: Role, key: str | None = None):
     person = people.make(role, key=key)
-    response = client.post("/login", data={"email": person.email, "password": "correct horse battery"},
-                           headers=ORIGIN, follow_redirects=False)  # fmt: skip
+    response = post_form(client, "/login", {"email": person.email, "password": "correct horse battery"},
+                         follow_redirects=False)  # fmt: skip
     assert response.status_code == 303, response.text
 
 
@@ -37,22 +35,22 @@ def test_a_finance_officer_resolves_a_return_and_an_auditor_reads_the_checks(app
         assert queue.status_code == 200 and exc["id"] in queue.text
         page = officer.get(f"/reconciliation/exceptions/{exc['id']}")
         assert 'name="resolution"' in page.text and "AC04" in page.text
-        empty = officer.post(f"/reconciliation/exceptions/{exc['id']}/resolve",
-                             data={"resolution": "reissued", "reason": " "}, headers=ORIGIN)  # fmt: skip
+        empty = post_form(officer, f"/reconciliation/exceptions/{exc['id']}/resolve",
+                          {"resolution": "reissued", "reason": " "})  # fmt: skip
         assert empty.status_code == 400 and "say why" in empty.text
-        done = officer.post(f"/reconciliation/exceptions/{exc['id']}/resolve",
-                            data={"resolution": "reissued", "reason": "new IBAN"}, headers=ORIGIN)  # fmt: skip
+        done = post_form(officer, f"/reconciliation/exceptions/{exc['id']}/resolve",
+                         {"resolution": "reissued", "reason": "new IBAN"})  # fmt: skip
         assert done.status_code == 200 and "Awaiting a second person" in done.text
         assert "Approve and carry out" not in done.text  # not for the proposer
 
     with TestClient(app, base_url="http://testserver.local") as approver:
         _sign_in(approver, people, Role.APPROVER)
-        approved = approver.post(f"/reconciliation/exceptions/{exc['id']}/approve", headers=ORIGIN)
+        approved = post_form(approver, f"/reconciliation/exceptions/{exc['id']}/approve")
         assert approved.status_code == 200 and 'data-field="resolution">reissued' in approved.text
 
     with TestClient(app, base_url="http://testserver.local") as officer:
         _sign_in(officer, people, Role.FINANCE_OFFICER)
-        assert officer.post("/reconciliation/run", headers=ORIGIN).status_code == 200
+        assert post_form(officer, "/reconciliation/run").status_code == 200
 
     with TestClient(app, base_url="http://testserver.local") as auditor:
         _sign_in(auditor, people, Role.AUDITOR)
@@ -65,8 +63,8 @@ def test_a_finance_officer_resolves_a_return_and_an_auditor_reads_the_checks(app
         assert 'data-check="bank_balance"' in board.text
         page = auditor.get(f"/reconciliation/exceptions/{exc['id']}")
         assert "frozen at resolution" in page.text and 'name="resolution"' not in page.text
-        refused = auditor.post(f"/reconciliation/exceptions/{exc['id']}/resolve",
-                               data={"resolution": "accepted", "reason": "x"}, headers=ORIGIN)  # fmt: skip
+        refused = post_form(auditor, f"/reconciliation/exceptions/{exc['id']}/resolve",
+                            {"resolution": "accepted", "reason": "x"})  # fmt: skip
         assert refused.status_code == 403
 
     with TestClient(app, base_url="http://testserver.local") as provider:
