@@ -43,7 +43,7 @@ def _row(number: int, cells: dict[str, str], currency: str, problems: Problems) 
     end = date_cell(number, "end_date", cells["end_date"], problems) if cells["end_date"] else None
     if len(problems) > before:
         return None
-    return PayrollIn(cells["placement"], cells["gross_wage_paid"], hours, employed in YES, end, kind)
+    return PayrollIn(cells["placement"], cells["gross_wage_paid"], hours, employed in YES, end, kind, number)
 
 
 def _hours(number: int, value: str, problems: Problems) -> int:

@@ -157,7 +157,7 @@ class WageSubsidyMachine(RuleBasedStateMachine):
 
     @rule(share=st.sampled_from([1, 2]))
     def repay(self, share) -> None:
-        rows = self.run(Overpayment.select().where(Overpayment.status == "open"))
+        rows = self.run(Overpayment.select().where(Overpayment.status == "recovering"))
         for row in rows[:1]:
             outstanding = row["receivable_minor"] - row["recovered_minor"]
             amount = f"{max(outstanding // share, 1) / 100:.2f}"
