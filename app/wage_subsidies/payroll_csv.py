@@ -55,3 +55,10 @@ def _hours(number: int, value: str, problems: Problems) -> int:
         problems.add("invalid_hours", number, "hours_worked", f"{value!r} is not hours from 0 to {MAX_HOURS}")
         return 0
     return int(hours * 100)
+
+
+def line_from_cells(
+    number: int, cells: dict[str, str], problems: Problems, currency: str = "EUR"
+) -> PayrollIn | None:
+    """One payroll line from its cells (a CSV line or a row of the claim form); problems as for a file."""
+    return _row(number, cells, currency, problems)

@@ -435,3 +435,12 @@ async def statement_rows(actor: Actor, date_from: dt.date, date_to: dt.date) -> 
         )
         for r in rows
     ]
+
+
+async def status_counts(actor: Actor) -> dict[str, int]:
+    """How many of the employer's claims are in each status (for its start page)."""
+    rows = await raw(
+        "SELECT status, COUNT(*) AS n FROM wage_claim WHERE employer = {} GROUP BY status",
+        _employer_of(actor),
+    )
+    return {r["status"]: int(r["n"]) for r in rows}
