@@ -587,6 +587,33 @@ async def payments_for_payee(actor: Actor, payee: str, limit: int = 100) -> list
     return views
 
 
+async def ended_instructions(actor: Actor, limit: int = 100) -> list[dict[str, Any]]:
+    """Instructions the bank rejected, Stripe failed or that came back (returned), newest first, each with
+    the follow-up instructions that pay its payables again (`followed_by`: id, run and state), so finance
+    sees what failed and whether it has been paid since."""
+    check_reader(actor)
+    async with write_transaction():
+        sql = Sql()
+        rows = await sql.fetch(
+            f"SELECT * FROM payment_instruction WHERE state {sql.any_(1, 'text')} ORDER BY id DESC LIMIT $2",
+            sorted(states.RETRIED_AFTER),
+            limit,
+        )
+        views = await _instruction_views(sql, rows)
+        follow_ups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        if rows:
+            for r in await sql.fetch(
+                "SELECT DISTINCT l.retry_of, i.public_id, i.run, i.state FROM payment_line l "
+                "JOIN payment_instruction i ON i.public_id = l.instruction "
+                f"WHERE l.retry_of IS NOT NULL AND l.retry_of {sql.any_(1, 'text')} ORDER BY i.public_id",
+                [r["public_id"] for r in rows],
+            ):
+                follow_ups[r["retry_of"]].append({"id": r["public_id"], "run": r["run"], "state": r["state"]})
+    for view in views:
+        view["followed_by"] = follow_ups.get(view["id"], [])
+    return views
+
+
 # --- releasing ---------------------------------------------------------------------------------------
 
 
