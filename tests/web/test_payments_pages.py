@@ -8,12 +8,14 @@ from __future__ import annotations
 import pytest
 
 from app.core.roles import Role
-from app.disbursements import details
+from app.disbursements import details, runs, stripe_rail
+from app.disbursements.stripe_fake import FakeStripe
 from tests.disbursements.world import (
     FINANCE,
     PROGRAMME,
     approved_claims,
     confirmed_bank,
+    confirmed_stripe,
     iban,
     pain002,
     providers,
@@ -28,6 +30,15 @@ def payment_settings(monkeypatch):
     monkeypatch.setenv("GRANTS_PAYMENT_APPROVAL_BANDS", "100000:2")  # above 1,000.00: two approvers
 
 
+@pytest.fixture
+def fake_stripe():
+    """Stripe's SDK answered by the recording fake (no network)."""
+    fake = FakeStripe()
+    stripe_rail.use_http_client(fake)
+    yield fake
+    stripe_rail.use_http_client(None)
+
+
 def _post(client, person, path, data=None, files=None):
     return client.post(path, data=data or {}, files=files, headers=person.headers, follow_redirects=True)
 
@@ -38,7 +49,7 @@ def test_a_run_through_the_pages(client, people, tmp_path):
         people.make(Role.FINANCE_OFFICER, key="rel"),
     )
     first, second = people.make(Role.APPROVER, key="appr1"), people.make(Role.APPROVER, key="appr2")
-    payees = run(providers(3))
+    payees = [people.provider_org, *run(providers(2))]
     run(approved_claims(payees, 2, 40_000))
     for payee in payees[:2]:
         run(confirmed_bank(payee))
@@ -77,8 +88,8 @@ def test_a_run_through_the_pages(client, people, tmp_path):
     assert f"<MsgId>{run_id}-001</MsgId>" in download.text
     assert client.get(f"{run_path}/files/1", headers=first.headers).status_code == 403  # approvers: no files
 
-    e2e = sorted(download.text.split("<EndToEndId>")[1:])
-    rejected_id = e2e[0].split("<")[0]
+    rejected_id = run(runs.payments_for_payee(FINANCE, people.provider_org))[0]["id"]
+    assert f"<EndToEndId>{rejected_id}</EndToEndId>" in download.text
     report = pain002(f"{run_id}-001", group="ACSC", transactions=((rejected_id, "RJCT", "AC04"),))
     imported = _post(client, preparer, "/payments/status-reports", files={"file": ("pain002.xml", report)})
     assert imported.status_code == 200 and "Rejected" in imported.text and rejected_id in imported.text
@@ -95,6 +106,9 @@ def test_a_run_through_the_pages(client, people, tmp_path):
     follow_up = _post(client, releaser, "/payments/runs", {"programme": PROGRAMME, "pay_date": "2030-01-20"})
     assert f"follows {rejected_id}" in follow_up.text
     assert "not yet" not in client.get("/payments/problems", headers=first.headers).text
+    own = client.get("/payee", headers=people.make(Role.PROVIDER).headers).text
+    assert "rejected by the bank (AC04): Account closed" in own and "scheduled" in own
+    assert payees[1] not in own  # only its own payments
 
 
 def test_bank_details_changed_by_the_payee_and_confirmed_by_a_second_person(client, people):
@@ -143,3 +157,22 @@ def test_payees_and_other_roles_see_only_what_is_theirs(client, people):
     auditor = people.make(Role.AUDITOR)
     assert client.get("/payments", headers=auditor.headers).status_code == 200
     assert client.post("/payments/runs", data={}, headers=auditor.headers).status_code == 403
+
+
+def test_a_stripe_run_released_and_settled_through_the_pages(client, people, fake_stripe, monkeypatch):
+    monkeypatch.setenv("GRANTS_STRIPE_API_KEY", "sk_test_grants")
+    payees = run(providers(1))
+    run(approved_claims(payees, 1, 25_000))
+    run(confirmed_stripe(payees[0]))
+    preparer, releaser = (
+        people.make(Role.FINANCE_OFFICER, key="prep"),
+        people.make(Role.FINANCE_OFFICER, key="rel"),
+    )
+    made = _post(client, preparer, "/payments/runs", {"programme": PROGRAMME, "pay_date": "2030-01-15"})
+    run_path = str(made.url.path)
+    _post(client, people.make(Role.APPROVER), f"{run_path}/approve")
+    released = _post(client, releaser, f"{run_path}/release")
+    assert "The run was released" in released.text and "sent, in transit" in released.text
+    assert "Stripe Connect" in released.text and len(fake_stripe.transfers) == 1
+    refreshed = _post(client, preparer, f"{run_path}/refresh")
+    assert "The Stripe transfers were checked again" in refreshed.text and ">paid<" in refreshed.text
