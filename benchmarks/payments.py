@@ -471,6 +471,7 @@ def main() -> None:
     from app.core.crypto import generate_secret_key
 
     os.environ.setdefault("GRANTS_SECRET_KEY", generate_secret_key())
+    os.environ.setdefault("GRANTS_LEDGER_KEY", generate_secret_key())  # the ledger's MAC chain
     try:
         out = asyncio.run(figures(args.payees, args.claims_per_payee, not args.no_stripe))
     finally:
