@@ -5,15 +5,27 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
 .PHONY: install system-deps browser-deps demo serve test test-sqlite test-postgres test-browser lint format messages clean
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
 $(BIN)/python:
+	@echo "==> Creating $(VENV) with $$($(PYTHON) --version)"
 	$(PYTHON) -m venv $(VENV)
 
+# Shows each package as pip collects it (a first install takes a few minutes); pip's errors still show and
+# still fail the step (pipefail).
 $(STAMP): pyproject.toml constraints.txt | $(BIN)/python
+	@echo "==> Installing the app and its dependencies into $(VENV)"
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install -c constraints.txt -e '.[dev]' \
+		| awk '/^(Collecting|Successfully installed)/ { print "    " $$0; fflush() }'
+	$(BIN)/python -c "import app.main" # fails here, not at start-up, if the install is incomplete
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
+	@echo "==> Installed"
 
 install: $(STAMP)
 
@@ -22,12 +34,12 @@ system-deps:
 	@command -v soffice >/dev/null 2>&1 || { apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui; }
 
-## Set up the SQLite database, load demo data, serve on http://127.0.0.1:8000
+## Set up the SQLite database, load demo data, serve on http://$(HOST):$(PORT) (e.g. `make demo PORT=8080`)
 demo: install
-	$(BIN)/grants demo
+	$(BIN)/grants demo --host $(HOST) --port $(PORT)
 
 serve: install
-	$(BIN)/grants serve
+	$(BIN)/grants serve --host $(HOST) --port $(PORT)
 
 ## Debian's Chromium for the browser tests (Playwright drives it; it downloads no browser of its own)
 browser-deps:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.core.audit_chain import seed_head
 from app.core.migrate import migrate
 from app.ledger.chart import seed_chart
 
@@ -12,5 +13,6 @@ async def init_database() -> None:
 
 
 async def seed_reference_data() -> None:
-    """Idempotent: the chart of accounts and the ledger head."""
+    """Idempotent: the chart of accounts, the ledger head and the audit log's head."""
     await seed_chart()
+    await seed_head()

@@ -23,8 +23,10 @@ from app.http.auth_middleware import AuthenticationMiddleware
 from app.http.error_handlers import EXCEPTION_HANDLERS
 from app.http.guards import PUBLIC, role_guard
 from app.http.idempotency import IdempotencyMiddleware
+from app.http.input_guard import InputGuardMiddleware
 from app.http.security_headers import add_security_headers
 from app.ledger import api as ledger_api
+from app.reconciliation import api as reconciliation_api
 from app.registry import api as registry_api
 from app.reports import api as reports_api
 from app.vouchers import api as vouchers_api
@@ -83,12 +85,14 @@ def create_app() -> Litestar:
             *vouchers_api.CONTROLLERS,
             *wage_subsidies_api.CONTROLLERS,
             *disbursements_api.CONTROLLERS,
+            *reconciliation_api.CONTROLLERS,
             *reports_api.CONTROLLERS,
             *pages.controllers(),
             static,
         ],
         guards=[role_guard],
         middleware=[  # outermost first
+            InputGuardMiddleware(),
             AuthenticationMiddleware(),
             IdempotencyMiddleware(),
             site.LanguageMiddleware(),

@@ -11,6 +11,8 @@ from typing import Any, TypeVar
 from litestar.testing import TestClient
 
 from app.bootstrap import seed_reference_data
+from app.core import append_only as core_append_only
+from app.core import audit_chain
 from app.core.actor import Actor
 from app.core.db import engine, is_postgres, run_sync
 from app.core.roles import Role
@@ -60,12 +62,17 @@ async def empty_all_tables() -> None:
     tables = all_tables()
     if is_postgres():
         names = ", ".join(f'"{t._meta.tablename}"' for t in tables)
-        await engine().run_ddl(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        # The append-only tables refuse TRUNCATE; a superuser may switch triggers off for its session.
+        async with engine().transaction():
+            await engine().run_ddl("SET LOCAL session_replication_role = replica")
+            await engine().run_ddl(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
     else:
         await append_only.uninstall(engine())
+        await core_append_only.uninstall(engine(), [audit_chain.SPEC])
         for table in reversed(tables):
             await engine().run_ddl(f'DELETE FROM "{table._meta.tablename}"')
     await append_only.install(engine())  # a test may have dropped them to play an attacker
+    await core_append_only.install(engine(), [audit_chain.SPEC])
     await seed_reference_data()
     from app.eligibility.service import forget_known_versions
 

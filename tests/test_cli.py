@@ -81,10 +81,16 @@ def test_keys_generate_prints_a_usable_key():
     assert len(_decode_master(result.stdout.strip())) == 32
 
 
-def test_demo_seed_only_loads_once(people):
+def test_demo_seed_only_loads_once(people, monkeypatch):
+    from app.demo.story import DEMO_DEBTOR
+
+    for name, value in DEMO_DEBTOR.items():
+        monkeypatch.setenv(name, value)  # what the command sets when unset; restored after the test
     first = invoke("demo", "--seed-only")
     assert first.exit_code == 0, first.output
     assert "caseworker@demo.grants.test" in first.stderr
+    assert "approver.2@demo.grants.test" in first.stderr
+    assert "waiting for a second" in " ".join(first.stderr.split())
     count = run(Participant.count())
     assert count == 30
     second = invoke("demo", "--seed-only")

@@ -19,19 +19,30 @@ def ledger() -> None:
 @click.option(
     "--expect-head", default=None, help="A head hash noted earlier: fail unless the chain still has it."
 )
+@click.option(
+    "--against",
+    "against",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False),
+    help="A file written by `grants ledger checkpoint`: fail unless the ledger and audit log still hold it.",
+)
 @friendly_errors
-def ledger_verify(expect_head: str | None) -> None:
-    """Check the hash chain and balances; name the first entry that was edited, removed or slipped in."""
+def ledger_verify(expect_head: str | None, against: str | None) -> None:
+    """Check the ledger's keyed chain and balances, the audit log's chain, and the vouchers' money
+    recomputed from the ledger; name the first entry that was edited, removed or slipped in."""
     from app.ledger.verify import verify
 
     with console.status("Verifying the ledger…"):
         result = run(verify())
+        others = run(_other_checks(against))
     for problem in result.problems:
         console.print(f"[red]{problem.kind}[/red] at {problem.where}: {problem.message}")
+    for line in others:
+        console.print(f"[red]{line}[/red]")
     if expect_head and result.ok and not _chain_contains(expect_head):
         console.print(f"[red]the chain no longer contains the head {expect_head}[/red]")
         sys.exit(1)
-    if not result.ok:
+    if not result.ok or others:
         sys.exit(1)
     console.print(f"OK: {result.entries} entries, {result.postings} postings; head {result.head_hash}")
 
@@ -40,6 +51,54 @@ def _chain_contains(head_hash: str) -> bool:
     from app.core.db import raw
 
     return bool(run(raw("SELECT id FROM ledger_entry WHERE hash = {}", head_hash)))
+
+
+async def _other_checks(against: str | None) -> list[str]:
+    """The audit log's chain, the vouchers' totals against the ledger, and a checkpoint if given."""
+    from pathlib import Path
+
+    from app.core import audit_chain
+    from app.ledger import checkpoint
+    from app.vouchers.integrity import check_vouchers
+
+    audit_result = await audit_chain.verify()
+    lines = [f"{p.kind} at {p.where}: {p.message} (audit log)" for p in audit_result.problems]
+    lines += [f"{m.kind} at {m.where}: {m.message}" for m in await check_vouchers()]
+    if against:
+        lines += await checkpoint.compare(checkpoint.read(Path(against)))
+    return lines
+
+
+@ledger.command("checkpoint")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True),
+    help="File to write the heads to; keep it where the database's administrators cannot change it.",
+)
+@friendly_errors
+def ledger_checkpoint(out: str) -> None:
+    """Seal the audit log, then publish the heads of the ledger and the audit log (also in the log)."""
+    from pathlib import Path
+
+    from app.ledger import checkpoint
+
+    point = run(checkpoint.take(cli_actor()))
+    checkpoint.write(point, Path(out))
+    console.print(
+        f"Checkpoint: {point.entries} entries, head {point.ledger_head}; {point.audit_events} audit events, "
+        f"head {point.audit_head} → {out}"
+    )
+
+
+@ledger.command("seal-audit")
+@friendly_errors
+def ledger_seal_audit() -> None:
+    """Chain the audit events recorded since the last seal (run it from cron, e.g. every minute)."""
+    from app.core import audit_chain
+
+    console.print(f"Sealed {run(audit_chain.seal())} audit events")
 
 
 @ledger.command("export-beancount")

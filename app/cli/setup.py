@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from app.cli.common import click, console, friendly_errors, run
 from app.core.crypto import get_ledger_key, get_vault, write_key_file, write_ledger_key_file
-from app.core.roles import Role
 from app.core.settings import get_settings
 
 
@@ -52,20 +50,21 @@ def _database_label() -> str:
 def demo(seed_only: bool, host: str, port: int) -> None:
     """Set up the database, load demo data (once) and serve the app."""
     from app.demo import DEMO_PASSWORD, demo_exists
+    from app.demo.story import use_demo_bank_account
 
+    use_demo_bank_account()  # the served app can release the demo's payment runs to SEPA files too
     run(_init())
     if run(demo_exists()):
         console.print("Demo data already loaded.")
-        logins = _demo_logins()
     else:
-        logins = _seed_with_progress()
-    _print_logins(logins, DEMO_PASSWORD)
+        _seed_with_progress()
+    _print_logins(DEMO_PASSWORD, f"http://{host}:{port}")
     if not seed_only:
         _serve(host, port, workers=1)
 
 
-def _seed_with_progress() -> list:
-    from app.demo import seed_demo
+def _seed_with_progress() -> None:
+    from app.demo import STEPS, seed_demo
 
     columns = (
         TextColumn("{task.description}"),
@@ -74,27 +73,22 @@ def _seed_with_progress() -> list:
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=console) as progress:
-        task = progress.add_task("Seeding demo data", total=30 + 15)
+        task = progress.add_task("Seeding demo data", total=STEPS)
 
         def step(label: str, n: int) -> None:
             progress.update(task, advance=n, description=f"Seeding {label}")
 
-        return run(seed_demo(step))
+        run(seed_demo(step))
 
 
-def _demo_logins() -> list:
-    from app.demo import DEMO_DOMAIN, DemoLogin
+def _print_logins(password: str, site: str) -> None:
+    """Who to sign in as and what each finds: a line per user, then what to look at (fits 80 columns)."""
+    from app.demo import LOGINS, demo_email
 
-    return [DemoLogin(r.value, f"{r.value.replace('_', '.')}@{DEMO_DOMAIN}", None) for r in Role]
-
-
-def _print_logins(logins: list, password: str) -> None:
-    table = Table(title=f"Demo users (password for all: {password})")
-    table.add_column("role")
-    table.add_column("e-mail")
-    for login in logins:
-        table.add_row(login.role, login.email)
-    console.print(table)
+    console.print(f"\nDemo users at [bold]{site}[/bold] (password for all: [bold]{password}[/bold])")
+    for login in LOGINS:
+        console.print(f"  {login.role.replace('_', ' '):<16}[bold]{demo_email(login)}[/bold]")
+        console.print(f"  {'':<16}{login.look}", style="dim")
 
 
 @click.command()

@@ -127,9 +127,18 @@ def _check_approver(actor: Actor, row: dict[str, Any], approvals: list[dict[str,
         raise Conflict("approval_closed", f"this was already {row['status']}", None)
 
 
-async def approve(actor: Actor, subject_type: str, subject_id: str, selection: Any = None) -> ApprovalState:
+async def approve(
+    actor: Actor,
+    subject_type: str,
+    subject_id: str,
+    selection: Any = None,
+    total_minor: int | None = None,
+) -> ApprovalState:
     """In the caller's transaction. `selection` is what is approved (e.g. claim lines): the first approver
-    sets it and a second approver must approve the same. Returns the state; `final` once enough approved."""
+    sets it and a second approver must approve the same. `total_minor`, when given, is what the payee
+    would then have approved in the service period, this selection included: the first approval decides
+    from it whether a second approver is needed (the limit applies to that total, not to one claim).
+    Returns the state; `final` once enough approved."""
     sql = Sql()
     row = await _locked(sql, subject_type, subject_id)
     approvals = json.loads(row["approvals"])
@@ -138,15 +147,19 @@ async def approve(actor: Actor, subject_type: str, subject_id: str, selection: A
     if approvals and selection is not None and selection != agreed:
         raise Conflict("selection_differs", "the first approver approved a different selection", "lines")
     chosen = agreed if approvals else selection
+    required = row["required"]
+    if not approvals and total_minor is not None:
+        required = required_approvers(total_minor)
     approvals.append({"user": actor.public_id, "at": utcnow().isoformat()})
-    status = "approved" if len(approvals) >= row["required"] else "pending"
+    status = "approved" if len(approvals) >= required else "pending"
     await sql.execute(
-        "UPDATE approval SET approvals = $1, selection = $2, status = $3, decided_at = $4 "
-        "WHERE public_id = $5",
+        "UPDATE approval SET approvals = $1, selection = $2, status = $3, decided_at = $4, required = $5 "
+        "WHERE public_id = $6",
         json.dumps(approvals),
         json.dumps(chosen) if chosen is not None else "",
         status,
         utcnow() if status == "approved" else None,
+        required,
         row["public_id"],
     )
     await audit.record(
@@ -154,9 +167,9 @@ async def approve(actor: Actor, subject_type: str, subject_id: str, selection: A
         "approval.approve",
         subject_type,
         subject_id,
-        after={"approvals": len(approvals), "required": row["required"], "status": status},
+        after={"approvals": len(approvals), "required": required, "status": status},
     )
-    return _state(row, approvals, status, chosen)
+    return _state({**row, "required": required}, approvals, status, chosen)
 
 
 async def reject(actor: Actor, subject_type: str, subject_id: str, reason: str) -> ApprovalState:
@@ -197,17 +210,38 @@ async def lock_undecided(sql: Sql, table: str, prefix: str, claim_id: str) -> di
     return rows[0]
 
 
+async def lock_payee_periods(sql: Sql, subject_type: str, payee: str, periods: list[str]) -> None:
+    """In the caller's transaction: serialise approvals for one payee and service period (a month), so
+    two officers approving two claims of one employer's month at once both count the other's. On SQLite
+    the write transaction already runs alone."""
+    if not sql.postgres:
+        return
+    for period in sorted(set(periods)):
+        await sql.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"{subject_type}:{payee}:{period}")
+
+
 async def approve_lines(
-    actor: Actor, subject_type: str, claim_id: str, requested: list[int] | None, payable: set[int]
+    actor: Actor,
+    subject_type: str,
+    claim_id: str,
+    requested: list[int] | None,
+    payable: dict[int, int],
+    approved_before_minor: int,
 ) -> set[int] | None:
-    """Approve a claim whole (`requested` None) or some of its payable lines. Returns the lines to pay once
-    the approval is final, or None while a second approver is still due."""
-    if requested is not None and not set(requested) <= payable:
-        unknown = sorted(set(requested) - payable)
+    """Approve a claim whole (`requested` None) or some of its payable lines (line number -> amount).
+    `approved_before_minor` is what the payee already has approved for the same service period in other
+    claims (the caller holds lock_payee_periods): the second-approver limit applies to that plus these
+    lines. Returns the lines to pay once the approval is final, or None while a second approver is due."""
+    if requested is not None and not set(requested) <= set(payable):
+        unknown = sorted(set(requested) - set(payable))
         raise ValidationFailed(
             "not_payable_lines", f"lines {unknown} are not payable lines of this claim", "lines"
         )
-    state = await approve(actor, subject_type, claim_id, sorted(requested) if requested is not None else None)
+    selected = set(payable) if requested is None else set(requested)
+    total = approved_before_minor + sum(payable[n] for n in selected)
+    state = await approve(
+        actor, subject_type, claim_id, sorted(requested) if requested is not None else None, total
+    )
     if not state.final:
         return None
-    return payable if state.selection is None else set(state.selection)
+    return set(payable) if state.selection is None else set(state.selection)

@@ -55,7 +55,7 @@ async def record(
         AuditEvent(
             public_id=new_id("aud"),
             actor=actor.public_id,
-            actor_label=actor.label,
+            actor_label=actor.label[: AuditEvent.actor_label.length],  # "name <e-mail>" may be longer
             action=action,
             entity_type=entity_type,
             entity_id=entity_id,
@@ -110,6 +110,10 @@ def _loaded(value: Any) -> dict[str, Any] | None:
     return json.loads(value)
 
 
+def _start_of(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+
+
 async def list_events(
     limit: int,
     starting_after: str | None,
@@ -118,7 +122,11 @@ async def list_events(
     entity_type: str | None = None,
     actor: str | None = None,
     action: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
 ) -> Page:
+    """Events newest first, filtered by record, kind, user, action and the days they happened on
+    (`since` and `until` included, in UTC)."""
     filters = {
         AuditEvent.entity_id: entity_id,
         AuditEvent.entity_type: entity_type,
@@ -126,5 +134,9 @@ async def list_events(
         AuditEvent.action: action,
     }
     where = [column == value for column, value in filters.items() if value is not None]
+    if since is not None:
+        where.append(AuditEvent.occurred_at >= _start_of(since))
+    if until is not None:
+        where.append(AuditEvent.occurred_at < _start_of(until + dt.timedelta(days=1)))
     page = await paginate(AuditEvent, AuditEvent.all_columns(), where, limit, starting_after)
     return Page(rows=[_event_view(r) for r in page.rows], has_more=page.has_more)

@@ -11,13 +11,14 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from app.core import audit
+from app.core import audit, rate_limits
 from app.core.actor import Actor
 from app.core.db import raw, utcnow, write_transaction
 from app.core.errors import NotFound, Unauthenticated, ValidationFailed
 from app.core.ids import new_id
-from app.core.passwords import verify_password
+from app.core.passwords import verify_password_async
 from app.core.roles import parse_roles
+from app.core.settings import get_settings
 from app.core.tables import ApiToken, User, WebSession
 
 TOKEN_PREFIX = "grt_"  # noqa: S105 (a prefix, not a secret)
@@ -83,40 +84,77 @@ async def _lookup(kind: str, secret: str) -> dict | None:
 # --- browser sessions -------------------------------------------------------------------------
 
 
-async def login(email: str, password: str, max_age_s: int) -> tuple[Actor, str]:
-    """Check a password and open a session. Ten wrong passwords lock the account for 15 minutes.
-    Every refusal says the same thing, so it does not reveal which e-mail addresses have accounts."""
+async def login(email: str, password: str, max_age_s: int, client: str = "") -> tuple[Actor, str]:
+    """Check a password and open a session. Ten wrong passwords in a row lock the account for 15
+    minutes; sign-ins are rate-limited per client address and per account (429 with Retry-After).
+    Every other refusal says the same thing, so it does not reveal which e-mail addresses have accounts.
+
+    The password is verified off the event loop and outside any transaction (argon2 takes ~50 ms). The
+    failure count and the lock are then changed by single conditional statements, so parallel guesses
+    cannot overwrite each other's count, and a right password racing them cannot clear a lock."""
     email = email.strip().lower()
-    now = utcnow()
+    await _rate_limit(email, client)
+    user = await User.select(User.id, User.password_hash).where(User.email == email).first()
+    password_ok = await verify_password_async(user["password_hash"] if user else None, password)
     secret = _new_secret(SESSION_PREFIX)
-    async with write_transaction():
-        user = await User.objects().where(User.email == email).first()
-        password_ok = verify_password(user.password_hash if user else None, password)
-        locked = user is not None and (_aware(user.locked_until) or now) > now
-        accepted = user is not None and password_ok and not locked and user.active
-        if user is not None and not password_ok and not locked:
-            await _count_failure(user, now)
-        if accepted:
-            await WebSession.insert(
-                WebSession(
-                    token_hash=_digest(secret),
-                    user=user.id,
-                    expires_at=now + dt.timedelta(seconds=max_age_s),
-                )
-            )
-            await User.update({User.failed_logins: 0, User.last_login_at: now}).where(User.id == user.id)
+    accepted = False
+    if user is not None:
+        now = utcnow()
+        async with write_transaction():
+            if password_ok:
+                accepted = await _open_session(user["id"], secret, now, max_age_s)
+            else:
+                await _count_failure(user["id"], now)
     actor = await actor_for_session(secret) if accepted else None
     if actor is None:
         raise Unauthenticated("invalid_credentials", "wrong e-mail or password, or account locked")
     return actor, secret
 
 
-async def _count_failure(user: User, now: dt.datetime) -> None:
-    failures = user.failed_logins + 1
-    locked_until = now + LOCKOUT if failures >= MAX_FAILED_LOGINS else None
-    await User.update(
-        {User.failed_logins: 0 if locked_until else failures, User.locked_until: locked_until}
-    ).where(User.id == user.id)
+async def _rate_limit(email: str, client: str) -> None:
+    settings = get_settings()
+    window = settings.login_window_s
+    if client:
+        limit = rate_limits.Limit("sign-in attempts from this address", settings.login_per_address, window)
+        await rate_limits.hit(f"login-address:{client}", limit)
+    limit = rate_limits.Limit("sign-in attempts for this account", settings.login_per_account, window)
+    await rate_limits.hit(f"login-account:{email}", limit)
+
+
+_NOT_LOCKED = "(locked_until IS NULL OR locked_until <= {})"
+
+
+async def _open_session(user_id: int, secret: str, now: dt.datetime, max_age_s: int) -> bool:
+    """Resets the failure count and opens a session, unless the account is locked or inactive (checked in
+    the same statement, against the row as any racing failure left it)."""
+    rows = await raw(
+        f"UPDATE app_user SET failed_logins = 0, last_login_at = {{}} WHERE id = {{}} AND active "
+        f"AND {_NOT_LOCKED} RETURNING id",
+        now,
+        user_id,
+        now,
+    )
+    if not rows:
+        return False
+    await WebSession.insert(
+        WebSession(token_hash=_digest(secret), user=user_id, expires_at=now + dt.timedelta(seconds=max_age_s))
+    )
+    return True
+
+
+async def _count_failure(user_id: int, now: dt.datetime) -> None:
+    """One more failure, atomically; the tenth in a row locks the account (and restarts the count). A
+    failure while locked changes nothing, so it cannot extend or clear the lock."""
+    n = MAX_FAILED_LOGINS
+    await raw(
+        f"UPDATE app_user SET "
+        f"locked_until = CASE WHEN failed_logins + 1 >= {n} THEN {{}} ELSE locked_until END, "
+        f"failed_logins = CASE WHEN failed_logins + 1 >= {n} THEN 0 ELSE failed_logins + 1 END "
+        f"WHERE id = {{}} AND {_NOT_LOCKED}",
+        now + LOCKOUT,
+        user_id,
+        now,
+    )
 
 
 async def logout(secret: str) -> None:

@@ -9,6 +9,7 @@ import io
 from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
+from app.core.dates import out_of_range
 from app.core.errors import ErrorDetail, ValidationFailed
 
 T = TypeVar("T")
@@ -74,10 +75,14 @@ def _text(data: bytes) -> str:
 
 def date_cell(number: int, column: str, value: str, problems: Problems) -> dt.date:
     try:
-        return dt.date.fromisoformat(value) if len(value) == 10 else dt.date.fromisoformat("invalid")
+        day = dt.date.fromisoformat(value) if len(value) == 10 else dt.date.fromisoformat("invalid")
     except ValueError:
         problems.add("invalid_date", number, column, f"{value!r} is not a date like 2026-03-31")
         return dt.date.min
+    why = out_of_range(day)
+    if why:
+        problems.add("date_out_of_range", number, column, f"{value} is not a plausible date: it {why}")
+    return day
 
 
 def parse(

@@ -25,7 +25,11 @@ _EXPONENTS = {
     "TND": 3,
     "BHD": 3,
 }
-MAX_MINOR = 10**15  # a quadrillion minor units: far above any budget, far below BIGINT's limit
+# One amount is at most 10^13 minor units (100 billion in a 2-decimal currency). Bounded so no total the
+# system keeps can overflow BIGINT (9.2 x 10^18): a claim or batch of 10,000 lines at the maximum sums to
+# 10^17, and an account's balance is refused past MAX_BALANCE (app/ledger/posting.py).
+MAX_MINOR = 10**13
+MAX_BALANCE = 10**17
 
 
 def exponent(currency: str) -> int:
@@ -42,8 +46,11 @@ def check_currency(code: str, param: str = "currency") -> str:
 
 def to_minor(amount: Decimal | str | int, currency: str, param: str = "amount") -> int:
     """Exact conversion of a decimal amount to minor units; refuses fractions of a minor unit."""
+    text = str(amount).strip()
+    if not text.isascii():  # Decimal("١٢٣") is 123: amounts are written in ASCII digits only
+        raise ValidationFailed("invalid_amount", f"{amount!r} is not a number in ASCII digits", param)
     try:
-        value = Decimal(str(amount).strip())
+        value = Decimal(text)
     except InvalidOperation:
         raise ValidationFailed("invalid_amount", f"{amount!r} is not a number", param) from None
     if not value.is_finite():

@@ -8,8 +8,10 @@ from app.core.tables import (
     ApiToken,
     Approval,
     AuditEvent,
+    AuditHead,
     IdempotencyRecord,
     Organisation,
+    RateLimit,
     User,
     WebSession,
 )
@@ -17,7 +19,17 @@ from app.core.tables import (
 APP_CONFIG = AppConfig(
     app_name="core",
     migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
-    table_classes=[Organisation, User, ApiToken, WebSession, AuditEvent, Approval, IdempotencyRecord],
+    table_classes=[
+        Organisation,
+        User,
+        ApiToken,
+        WebSession,
+        AuditEvent,
+        AuditHead,
+        RateLimit,
+        Approval,
+        IdempotencyRecord,
+    ],
     migration_dependencies=[],
     commands=[],
 )

@@ -7,11 +7,23 @@ from typing import Annotated, Generic, TypeVar
 
 import msgspec
 
+from app.core.dates import out_of_range
+
 T = TypeVar("T")
 
 
 class Input(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """Base for request bodies: unknown fields are errors, never silently dropped."""
+    """Base for request bodies: unknown fields are errors, never silently dropped; dates outside the
+    plausible range (app/core/dates.py) are refused naming their field. A subclass with its own
+    __post_init__ calls super().__post_init__() first."""
+
+    def __post_init__(self) -> None:
+        for name in self.__struct_fields__:
+            value = getattr(self, name)
+            if isinstance(value, dt.date):
+                why = out_of_range(value)
+                if why:
+                    raise ValueError(f"Invalid date for field `{name}`: {value.isoformat()} {why}")
 
 
 class Output(msgspec.Struct, kw_only=True):
@@ -43,6 +55,13 @@ class ErrorEnvelope(Output):
 
 
 ShortText = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+def text_for(column: object) -> object:
+    """A required text field as long as its column allows: one source for each length (a Piccolo Varchar)."""
+    return Annotated[str, msgspec.Meta(min_length=1, max_length=column.length)]  # type: ignore[attr-defined]
+
+
 Email = Annotated[
     str,
     msgspec.Meta(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", examples=["ana@example.org"]),
@@ -52,7 +71,7 @@ Phone = Annotated[str, msgspec.Meta(max_length=40, pattern=r"^[0-9+()\- ]*$")]
 LongText = Annotated[str, msgspec.Meta(max_length=2000)]
 
 Money = Annotated[
-    str, msgspec.Meta(max_length=20, pattern=r"^-?\d{1,13}(\.\d{1,3})?$", description="e.g. 260.00")
+    str, msgspec.Meta(max_length=20, pattern=r"^-?[0-9]{1,13}(\.[0-9]{1,3})?$", description="e.g. 260.00")
 ]
 
 

@@ -26,6 +26,12 @@ class Settings:
     approval_second_approver_limit_minor: int = 1_000_000
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
     rules_dir: Path = field(default_factory=lambda: DEFAULT_RULES_DIR)
+    date_min_year: int = 1900
+    password_threads: int = 2
+    login_per_address: int = 30  # sign-in attempts per client address per window
+    login_per_account: int = 20  # sign-in attempts per e-mail address per window
+    login_window_s: int = 60
+    date_max_year: int = 2200
     idempotency_ttl_hours: int = 24
     time_zone: str = "UTC"  # the zone whose date is "today" for deadlines and "in the future"
 
@@ -68,6 +74,12 @@ def get_settings() -> Settings:
             os.environ.get("GRANTS_SECOND_APPROVER_LIMIT_MINOR", 1_000_000)
         ),
         rules_dir=Path(os.environ.get("GRANTS_RULES_DIR", DEFAULT_RULES_DIR)),
+        date_min_year=int(os.environ.get("GRANTS_DATE_MIN_YEAR", 1900)),
+        password_threads=int(os.environ.get("GRANTS_PASSWORD_THREADS", 2)),
+        login_per_address=int(os.environ.get("GRANTS_LOGIN_PER_ADDRESS", 30)),
+        login_per_account=int(os.environ.get("GRANTS_LOGIN_PER_ACCOUNT", 20)),
+        login_window_s=int(os.environ.get("GRANTS_LOGIN_WINDOW_S", 60)),
+        date_max_year=int(os.environ.get("GRANTS_DATE_MAX_YEAR", 2200)),
         idempotency_ttl_hours=int(os.environ.get("GRANTS_IDEMPOTENCY_TTL_HOURS", 24)),
         time_zone=_time_zone(os.environ.get("GRANTS_TIME_ZONE", "UTC")),
         allowed_origins=tuple(

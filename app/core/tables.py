@@ -76,6 +76,26 @@ class AuditEvent(Table, tablename="audit_event"):
     before = JSON(null=True, default=None)
     after = JSON(null=True, default=None)
     note = Text(default="")
+    # The keyed chain, filled in once by app/core/audit_chain.py after the event commits ('' until then).
+    chain_seq = BigInt(null=True, default=None, index=True)
+    prev_hash = Varchar(length=64, default="")
+    hash = Varchar(length=64, default="")
+
+
+class AuditHead(Table, tablename="audit_head"):
+    """One row: the end of the audit log's chain. Sealing locks it, so events are chained one at a time."""
+
+    last_seq = BigInt(default=0)
+    last_hash = Varchar(length=64, default="0" * 64)
+
+
+class RateLimit(Table, tablename="rate_limit"):
+    """A fixed-window counter per bucket (e.g. sign-ins from one address): shared by every worker and
+    server, counted in one atomic statement (app/core/rate_limits.py)."""
+
+    bucket = Varchar(length=300, unique=True)
+    window_start = Timestamptz(default=TimestamptzNow())
+    hits = Integer(default=0)
 
 
 class Approval(Table, tablename="approval"):

@@ -11,7 +11,7 @@ from app.core.db import raw, write_transaction
 from app.core.errors import Conflict, NotFound, Unauthenticated, ValidationFailed
 from app.core.ids import new_id
 from app.core.pagination import Page, paginate
-from app.core.passwords import hash_password, password_problem, verify_password
+from app.core.passwords import hash_password, hash_password_async, password_problem, verify_password_async
 from app.core.roles import Role, check_role_combination, format_roles, parse_roles
 from app.core.tables import Organisation, User
 
@@ -175,12 +175,13 @@ async def set_password(
     ends and every API token is revoked, in the same transaction (docs/security.md)."""
     if problem := password_problem(password):
         raise ValidationFailed("weak_password", f"password {problem}", "password")
+    password_hash = await hash_password_async(password)  # argon2 off the event loop, outside the transaction
     async with write_transaction():
         await get_user(public_id)
         user_id = (await User.select(User.id).where(User.public_id == public_id).first())["id"]
         await User.update(
             {
-                User.password_hash: hash_password(password),
+                User.password_hash: password_hash,
                 User.failed_logins: 0,
                 User.locked_until: None,
             }
@@ -195,7 +196,7 @@ async def change_own_password(
 ) -> None:
     """The signed-in user's own change: the current password must be right."""
     row = await User.select(User.password_hash).where(User.public_id == actor.public_id).first()
-    if row is None or not verify_password(row["password_hash"], current_password):
+    if row is None or not await verify_password_async(row["password_hash"], current_password):
         raise Unauthenticated("invalid_credentials", "the current password is wrong", "current_password")
     await set_password(actor, actor.public_id, new_password, keep_session_secret)
 

@@ -168,7 +168,7 @@ def _parse_fields(
 
 
 _FAST: dict[str, list[tuple[str, Callable[[Any], Any], InputSpec]]] = {}
-_MONEY_TEXT = re.compile(r"^(-?)(\d{1,13})(?:\.(\d{1,3}))?$")
+_MONEY_TEXT = re.compile(r"^(-?)([0-9]{1,13})(?:\.([0-9]{1,3}))?$")
 
 
 def _fast_converters(

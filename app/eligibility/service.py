@@ -246,6 +246,36 @@ async def get_decision(decision_id: str, rerun: bool = False) -> dict[str, Any]:
     return view
 
 
+async def decisions_of(participant: str, limit: int = 50) -> list[dict[str, Any]]:
+    """A participant's decisions, newest first, without their sealed inputs and explanation."""
+    rows = (
+        await Decision.select(
+            Decision.public_id,
+            Decision.programme,
+            Decision.as_of,
+            Decision.eligible,
+            Decision.outputs,
+            Decision.failed,
+            Decision.created_at,
+        )
+        .where(Decision.participant == participant)
+        .order_by(Decision.id, ascending=False)
+        .limit(limit)
+    )
+    return [
+        {
+            "id": r["public_id"],
+            "programme": r["programme"],
+            "as_of": r["as_of"],
+            "eligible": r["eligible"],
+            "outputs": _json(r["outputs"]),
+            "failed": _json(r["failed"]),
+            "created_at": r["created_at"],
+        }
+        for r in rows
+    ]
+
+
 def _json(value: Any) -> Any:
     import json
 

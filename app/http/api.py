@@ -15,11 +15,12 @@ from app.core.credentials import TokenView
 from app.core.db import raw
 from app.core.errors import ValidationFailed
 from app.core.roles import Role
-from app.core.schemas import Email, Input, ListOf, Output, Password, ShortText
+from app.core.schemas import Email, Input, ListOf, Output, Password, ShortText, text_for
 from app.core.settings import get_settings
+from app.core.tables import ApiToken
 from app.core.users import UserView
 from app.http.auth_middleware import SESSION_COOKIE
-from app.http.guards import PUBLIC, allow, allow_everyone_signed_in, current_actor
+from app.http.guards import PUBLIC, allow, allow_everyone_signed_in, client_address, current_actor
 from app.http.params import Cursor, Limit
 
 UserId = Annotated[str, Parameter(max_length=40, description="a user id, usr_…")]
@@ -38,8 +39,11 @@ class MeOut(Output):
     organisation_kind: str | None
 
 
+TokenName = text_for(ApiToken.name)
+
+
 class TokenIn(Input):
-    name: ShortText
+    name: TokenName
     expires_in_days: Annotated[int, msgspec.Meta(ge=1, le=3650)] | None = None
 
 
@@ -119,9 +123,11 @@ class AuthController(Controller):
     tags = ["auth"]
 
     @post("/login", opt=PUBLIC, status_code=200)
-    async def login(self, data: JSONBody[LoginIn]) -> Response[MeOut]:
+    async def login(self, request: Request, data: JSONBody[LoginIn]) -> Response[MeOut]:
         """Sign in with e-mail and password; sets the session cookie used by the pages."""
-        actor, secret = await credentials.login(data.email, data.password, get_settings().session_max_age_s)
+        actor, secret = await credentials.login(
+            data.email, data.password, get_settings().session_max_age_s, client_address(request)
+        )
         return Response(_me(actor), headers=session_cookie_header(secret))
 
     @post("/logout", opt=allow_everyone_signed_in(), status_code=200)
@@ -255,6 +261,8 @@ class AuditController(Controller):
         entity_type: Annotated[str | None, Parameter(max_length=50)] = None,
         actor: Annotated[str | None, Parameter(max_length=64)] = None,
         action: Annotated[str | None, Parameter(max_length=50)] = None,
+        since: Annotated[dt.date | None, Parameter(description="from this day (UTC)")] = None,
+        until: Annotated[dt.date | None, Parameter(description="to this day included (UTC)")] = None,
     ) -> ListOf[audit.AuditEventView]:
         page = await audit.list_events(
             limit,
@@ -263,6 +271,8 @@ class AuditController(Controller):
             entity_type=entity_type,
             actor=actor,
             action=action,
+            since=since,
+            until=until,
         )
         return ListOf(data=page.rows, has_more=page.has_more)
 

@@ -25,6 +25,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from app.core.errors import ErrorDetail, GrantsError
+from app.core.rate_limits import RateLimited
 from app.http.wording import in_words
 
 log = logging.getLogger("grants.errors")
@@ -122,7 +123,10 @@ def on_grants_error(request: Request, exc: GrantsError) -> Response:
     envelope = _envelope(
         exc.status_code, exc.code, exc.message, exc.param, exc.details, exc.error_type, exc.extra
     )
-    return _respond(request, exc.status_code, envelope)
+    response = _respond(request, exc.status_code, envelope)
+    if isinstance(exc, RateLimited):
+        response.headers["Retry-After"] = str(exc.retry_after_s)
+    return response
 
 
 def on_http_error(request: Request, exc: HTTPException) -> Response:
@@ -149,6 +153,13 @@ def on_integrity_error(request: Request, exc: Exception) -> Response:
     )
 
 
+def on_too_deep(request: Request, exc: RecursionError) -> Response:
+    """JSON nested deeper than the decoder goes (msgspec raises RecursionError, not a decode error)."""
+    log.info("request too deeply nested on %s", request.url.path)
+    envelope = _envelope(400, "too_deeply_nested", "the JSON body is nested too deeply", None)
+    return _respond(request, 400, envelope)
+
+
 def on_unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     envelope = _envelope(
@@ -167,5 +178,6 @@ EXCEPTION_HANDLERS = {
     HTTPException: on_http_error,
     asyncpg.IntegrityConstraintViolationError: on_integrity_error,
     sqlite3.IntegrityError: on_integrity_error,
+    RecursionError: on_too_deep,
     Exception: on_unexpected,
 }

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
@@ -80,3 +81,9 @@ def current_actor(connection: ASGIConnection) -> Actor:
     if actor is None:
         raise NotAuthorizedException("sign in first")
     return actor
+
+
+def client_address(request: Request) -> str:
+    """The caller's address as the server sees it (behind a proxy, uvicorn's --proxy-headers and
+    FORWARDED_ALLOW_IPS make it the client's: docs/operations.md)."""
+    return request.client.host if request.client else ""

@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import io
 from collections.abc import AsyncIterator
+from tempfile import SpooledTemporaryFile
 from typing import Annotated
 
 from litestar import Controller, Request, get, post
@@ -225,9 +226,12 @@ class EntryController(Controller):
         media_type="text/plain",
     )
     async def beancount(self) -> Stream:
-        """The whole ledger as a Beancount file (bean-check passes on it)."""
+        """The whole ledger as a Beancount file (bean-check passes on it). Built completely before the
+        first byte goes out (in a temporary file beyond 16 MiB), so a failure is an error answer, never a
+        200 that breaks off half-way."""
+        built = await _built(beancount_export.export_lines())
         return Stream(
-            _encoded(beancount_export.export_lines()),
+            _file_chunks(built),
             media_type="text/plain; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="ledger.beancount"'},
         )
@@ -284,9 +288,22 @@ async def _csv(date_from: dt.date | None, date_to: dt.date | None) -> AsyncItera
         yield buffer.getvalue().encode()
 
 
-async def _encoded(lines: AsyncIterator[str]) -> AsyncIterator[bytes]:
-    async for line in lines:
-        yield line.encode()
+async def _built(lines: AsyncIterator[str]) -> SpooledTemporaryFile:
+    spool = SpooledTemporaryFile(max_size=16 * 1024 * 1024)  # noqa: SIM115 (closed by _file_chunks)
+    try:
+        async for line in lines:
+            spool.write(line.encode())
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    return spool
+
+
+async def _file_chunks(spool: SpooledTemporaryFile) -> AsyncIterator[bytes]:
+    with spool:
+        while chunk := spool.read(256 * 1024):
+            yield chunk
 
 
 class BalanceController(Controller):

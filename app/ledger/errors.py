@@ -20,6 +20,7 @@ class Refusal(StrEnum):
     PARTY_REQUIRED = "party_mismatch"
     INSUFFICIENT_AVAILABLE_BUDGET = "insufficient_available_budget"
     BALANCE_WOULD_GO_NEGATIVE = "balance_would_go_negative"
+    BALANCE_OUT_OF_RANGE = "balance_out_of_range"
     PERIOD_CLOSED = "period_closed"
     PERIOD_ALREADY_CLOSED = "period_already_closed"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"

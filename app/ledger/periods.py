@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from app.core import audit
 from app.core.actor import Actor
+from app.core.dates import check_date
 from app.core.db import write_transaction
 from app.core.errors import ValidationFailed
 from app.core.sql import Sql
@@ -23,11 +24,12 @@ class PeriodView:
 
 def parse_month(text: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(f"{text}-01")
+        month = dt.date.fromisoformat(f"{text}-01") if text.isascii() else None
     except ValueError:
-        raise ValidationFailed(
-            "invalid_month", "month must be written YYYY-MM, e.g. 2026-10", "month"
-        ) from None
+        month = None
+    if month is None:
+        raise ValidationFailed("invalid_month", "month must be written YYYY-MM, e.g. 2026-10", "month")
+    return check_date(month, "month")
 
 
 async def close_month(actor: Actor, month: dt.date) -> PeriodView:

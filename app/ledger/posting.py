@@ -25,6 +25,7 @@ from app.core.actor import Actor
 from app.core.batching import collector_paused
 from app.core.crypto import get_ledger_key
 from app.core.db import utcnow, write_transaction
+from app.core.money import MAX_BALANCE
 from app.core.sql import Sql
 from app.ledger import chart as c
 from app.ledger.entries import PostedEntry, PostedLeg, entry_public_id, load_entries
@@ -390,10 +391,22 @@ def _apply_in_order(drafts: Sequence[Draft], accounts: dict[AccountKey, _Account
             balances[accounts[leg.account].id] += leg.amount
         for leg in draft.legs:
             account = accounts[leg.account]
+            if abs(balances[account.id]) > MAX_BALANCE:
+                raise _out_of_range(drafts, i, leg.account)
             sign = _GUARDED.get(account.code)
             if sign is not None and sign * balances[account.id] < 0:
                 raise _overdrawn(drafts, i, leg.account, account, balances)
     return balances
+
+
+def _out_of_range(drafts: Sequence[Draft], index: int, key: AccountKey) -> LedgerRefusal:
+    """BIGINT holds 9.2 x 10^18; balances stop well before, so no sum over them can overflow."""
+    refusal = LedgerRefusal(
+        Refusal.BALANCE_OUT_OF_RANGE,
+        f"account {key.code} of {key.fund}/{key.programme} would exceed {MAX_BALANCE} minor units",
+        "amount",
+    )
+    return refusal.at(index) if len(drafts) > 1 else refusal
 
 
 def _overdrawn(

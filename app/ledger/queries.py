@@ -328,3 +328,19 @@ async def posting_rows(
             return
         yield rows
         last = rows[-1]["id"]
+
+
+async def committed_by_reference(reference_type: str) -> dict[tuple[str, str], int]:
+    """For each record of `reference_type` (e.g. voucher) the net movement on its committed budget
+    (8300, credit positive) per kind of entry that moved it: {(reference id, kind): amount}. A reversal
+    counts under the kind of the entry it reverses, with its own sign, so a reversed commit nets to zero.
+    Domains check the money they keep outside the ledger against this (`grants ledger verify`)."""
+    rows = await raw(
+        "SELECT e.reference_id, COALESCE(o.kind, e.kind) AS kind, -SUM(p.amount) AS amount "
+        "FROM ledger_entry e LEFT JOIN ledger_entry o ON o.id = e.reverses "
+        "JOIN ledger_posting p ON p.entry = e.id JOIN ledger_account a ON a.id = p.account "
+        "JOIN ledger_chart ch ON ch.id = a.chart "
+        "WHERE e.reference_type = {} AND ch.code = '8300' GROUP BY e.reference_id, COALESCE(o.kind, e.kind)",
+        reference_type,
+    )
+    return {(r["reference_id"], r["kind"]): int(r["amount"]) for r in rows}

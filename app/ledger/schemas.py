@@ -16,7 +16,7 @@ from app.ledger.queries import AccountBalance, BudgetPosition, HistoryLine, Tria
 Amount = Annotated[
     str,
     msgspec.Meta(
-        pattern=r"^\d{1,13}(\.\d{1,3})?$",
+        pattern=r"^[0-9]{1,13}(\.[0-9]{1,3})?$",
         examples=["1250.00"],
         description="a positive decimal amount in the fund's currency",
     ),
@@ -65,6 +65,7 @@ class PostingIn(Input):
     credit: Amount | None = None
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if (self.debit is None) == (self.credit is None):
             raise ValueError("field `debit` or `credit`: give exactly one of them")
 

@@ -138,7 +138,8 @@ async def _inputs(
     for message, members in (await payments.in_messages(sql, messages)).items():
         by_message[message] = [m["public_id"] for m in members]
         found.update({m["public_id"]: _instruction_in(m) for m in members})
-    if any(not b.txs and not b.batch_message_id and b.kind == "payment" for b in bookings):
+    if any(b.kind == "payment" and not b.batch_message_id and not any(t.end_to_end_id in found for t in b.txs)
+           for b in bookings):  # fmt: skip
         days = [b.booked for b in bookings if b.booked]
         since = dt.datetime.combine(min(days) if days else today(), dt.time(), dt.UTC) - dt.timedelta(
             days=_CANDIDATE_DAYS
@@ -218,8 +219,11 @@ async def _latest_statement_day(sql: Sql) -> dt.date | None:
 
 
 async def _held_by_exceptions(sql: Sql) -> set[str]:
+    """Instructions an open exception already holds (a mismatch, a duplicate, a return), other than the
+    unmatched-instruction exceptions themselves, which each run finds afresh or clears."""
     rows = await sql.fetch(
-        "SELECT instruction FROM recon_exception WHERE state <> 'resolved' AND instruction <> ''"
+        "SELECT instruction FROM recon_exception WHERE state <> 'resolved' AND instruction <> '' "
+        "AND kind <> 'unmatched_instruction'"
     )
     return {r["instruction"] for r in rows}
 

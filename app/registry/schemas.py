@@ -53,6 +53,7 @@ class LicenceIn(Input):
     valid_until: dt.date
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if self.valid_until < self.valid_from:
             raise ValueError("field `valid_until` must not be before valid_from")
 

@@ -18,6 +18,7 @@ from litestar.response import Response
 from app.core.errors import NotFound
 from app.core.roles import Role
 from app.http.guards import allow
+from app.reports.iati import activities_xml, publisher
 from app.reports.service import Report, build_report
 from app.reports.sheets import SHEETS, render_csv
 from app.reports.suppression import DEFAULT_K
@@ -74,6 +75,14 @@ class ReportController(Controller):
         return Response(
             render_csv(make(report)), media_type="text/csv", headers={"Content-Disposition": disposition}
         )
+
+    @get("/iati.xml", opt=READERS, media_type="application/xml")
+    async def iati(self, as_of: AsOf = None, fund: Fund = None) -> Response[bytes]:
+        """IATI 2.03 activity XML: one activity per fund x programme with its budget and transactions."""
+        report = await build_report(as_of, fund)
+        content = activities_xml(report, *publisher())
+        disposition = f'attachment; filename="{_name(report, "iati-activities", "xml")}"'
+        return Response(content, media_type="application/xml", headers={"Content-Disposition": disposition})
 
 
 CONTROLLERS = [ReportController]

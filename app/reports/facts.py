@@ -116,3 +116,21 @@ def months_between(first: dt.date, last: dt.date) -> list[dt.date]:
         out.append(month)
         month = (month + dt.timedelta(days=32)).replace(day=1)
     return out
+
+
+def first_months(facts: Iterable[Fact]) -> dict[tuple[str, str], dt.date]:
+    """Each fund x programme's first month with any movement."""
+    first: dict[tuple[str, str], dt.date] = {}
+    for f in facts:
+        key = (f.fund, f.programme)
+        if key not in first or f.month < first[key]:
+            first[key] = f.month
+    return first
+
+
+def totals_by(facts: Iterable[Fact], *fields: str) -> dict[tuple, int]:
+    """Amounts summed by the named fields, e.g. totals_by(facts, "currency", "month", "stage")."""
+    sums: dict[tuple, int] = defaultdict(int)
+    for f in facts:
+        sums[tuple(getattr(f, name) for name in fields)] += f.amount
+    return sums

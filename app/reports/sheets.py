@@ -6,12 +6,14 @@ Money stays in minor units here; `render_csv` formats it as decimal text in the 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import accumulate
 
 from app.core.money import format_minor
-from app.reports.facts import Fact, months_between
+from app.reports.facts import Fact, first_months, months_between, totals_by
 from app.reports.participants import AGE_BANDS, GENDERS
 from app.reports.service import Report
 
@@ -24,9 +26,9 @@ class Sheet:
     rows: list[dict[str, object]]  # by column name; money in minor units, with the row's "currency"
 
 
-def _months_elapsed(report: Report, fund: str, programme: str) -> int:
-    months = [f.month for f in report.facts if (f.fund, f.programme) == (fund, programme)]
-    return len(months_between(min(months), report.as_of)) if months else 1
+def _months_elapsed(first: dict[tuple[str, str], dt.date], fund: str, programme: str, as_of: dt.date) -> int:
+    start = first.get((fund, programme))
+    return len(months_between(start, as_of)) if start else 1
 
 
 _SUMMARY_NAMES = (
@@ -39,9 +41,10 @@ _SUMMARY_MONEY = {*_SUMMARY_NAMES[3:10], "monthly_burn", "forecast_at_completion
 
 def summary(report: Report) -> Sheet:
     rows = []
+    first = first_months(report.facts)
     for p in sorted(report.positions, key=lambda p: (p.currency, p.fund, p.programme)):
         s = p.stages
-        months = _months_elapsed(report, p.fund, p.programme)
+        months = _months_elapsed(first, p.fund, p.programme, report.as_of)
         burn = s["expended"] // months  # floor: a month's average, in whole minor units
         remaining = s["budget"] - s["expended"] - s["recoveries_pending"]
         forecast = s["expended"] + s["committed"]
@@ -77,17 +80,14 @@ BY_MONTH_STAGES = ("budget", "committed", "expended", "paid", "recovered")
 def by_month(report: Report, fund: str | None = None, programme: str | None = None) -> Sheet:
     """Stage movements per currency and month, with running totals; optionally one fund x programme."""
     facts = [f for f in report.facts if _matches(f, fund, programme)]
+    totals = totals_by(facts, "currency", "month", "stage")
     rows = []
     for currency in sorted({f.currency for f in facts}):
         running = dict.fromkeys(("budget", "expended", "paid"), 0)
         for month in months_between(report.first_month, report.as_of):
             row: dict[str, object] = {"currency": currency, "month": month.strftime("%Y-%m")}
             for stage in BY_MONTH_STAGES:
-                row[stage] = sum(
-                    f.amount
-                    for f in facts
-                    if f.currency == currency and f.month == month and f.stage == stage
-                )
+                row[stage] = totals.get((currency, month, stage), 0)
             for stage in running:
                 running[stage] += row[stage]  # type: ignore[operator]
                 row[f"{stage}_to_date"] = running[stage]
@@ -95,6 +95,38 @@ def by_month(report: Report, fund: str | None = None, programme: str | None = No
     names = ("currency", "month", *BY_MONTH_STAGES, "budget_to_date", "expended_to_date", "paid_to_date")
     columns = tuple((name, "text" if name in ("currency", "month") else MONEY) for name in names)
     return Sheet(columns, rows)
+
+
+@dataclass(frozen=True)
+class PairSeries:
+    """A fund x programme's stage balances at the end of each month (for the page's chart and table)."""
+
+    fund: str
+    programme: str
+    currency: str
+    months: list[dt.date]
+    stages: dict[str, list[int]]  # budget, committed, expended, paid -> one balance per month
+
+
+CHART_STAGES = ("budget", "committed", "expended", "paid")
+
+
+def pair_series(report: Report) -> list[PairSeries]:
+    months = months_between(report.first_month, report.as_of)
+    index = {m: i for i, m in enumerate(months)}
+    out = []
+    totals = totals_by(report.facts, "fund", "programme", "stage", "month")
+    for p in sorted(report.positions, key=lambda p: (p.fund, p.programme)):
+        moves = {stage: [0] * len(months) for stage in CHART_STAGES}
+        for month, i in index.items():
+            for stage in CHART_STAGES:
+                moves[stage][i] = totals.get((p.fund, p.programme, stage, month), 0)
+        out.append(
+            PairSeries(
+                p.fund, p.programme, p.currency, months, {s: list(accumulate(v)) for s, v in moves.items()}
+            )
+        )
+    return out
 
 
 def _matches(fact: Fact, fund: str | None, programme: str | None) -> bool:

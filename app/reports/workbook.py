@@ -17,7 +17,7 @@ from xlsxwriter.utility import xl_col_to_name
 
 from app.core.money import exponent, to_decimal
 from app.reports.definitions import LEDGER_COLUMNS, NOTES_INTRO, SUMMARY_COLUMNS
-from app.reports.facts import months_between
+from app.reports.facts import first_months, months_between, totals_by
 from app.reports.participants import AGE_BANDS, GENDERS, MEASURE_TITLES
 from app.reports.service import Report
 
@@ -139,9 +139,10 @@ def _summary_sheet(sheet, report: Report, formats: _Formats) -> None:
     as_of_month = report.as_of.replace(day=1)
     first_rows: dict[str, int] = {}
     positions = sorted(report.positions, key=lambda p: (p.currency, p.fund, p.programme))
+    first = first_months(report.facts)
     for i, p in enumerate(positions, start=1):
         first_rows.setdefault(p.currency, i)
-        _summary_row(sheet, i, p, report, as_of_month, formats)
+        _summary_row(sheet, i, p, _months_elapsed(first, p.fund, p.programme, as_of_month), formats)
     row = len(positions) + 1
     for currency in sorted({p.currency for p in positions}):
         row += 1
@@ -156,12 +157,14 @@ def _summary_sheet(sheet, report: Report, formats: _Formats) -> None:
     _printable(sheet, 1)
 
 
-def _months_elapsed(report: Report, fund: str, programme: str, as_of_month: dt.date) -> int:
-    months = [f.month for f in report.facts if f.fund == fund and f.programme == programme]
-    return len(months_between(min(months), as_of_month)) if months else 1
+def _months_elapsed(
+    first: dict[tuple[str, str], dt.date], fund: str, programme: str, as_of_month: dt.date
+) -> int:
+    start = first.get((fund, programme))
+    return len(months_between(start, as_of_month)) if start else 1
 
 
-def _summary_row(sheet, row: int, p, report: Report, as_of_month: dt.date, formats: _Formats) -> None:
+def _summary_row(sheet, row: int, p, months: int, formats: _Formats) -> None:
     r = row + 1  # Excel's row number
     money = formats.money(p.currency)
     sheet.write_string(row, 0, p.fund)
@@ -174,7 +177,6 @@ def _summary_row(sheet, row: int, p, report: Report, as_of_month: dt.date, forma
     ):
         value = p.stages[stage]
         sheet.write_formula(row, col, "=" + sumifs(stage, **keys), money, major(value, p.currency))
-    months = _months_elapsed(report, p.fund, p.programme, as_of_month)
     budget, committed, expended = p.stages["budget"], p.stages["committed"], p.stages["expended"]
     remaining = budget - expended - p.stages["recoveries_pending"]
     burn = expended / months
@@ -216,10 +218,11 @@ def _by_month_sheet(book, sheet, report: Report, formats: _Formats) -> None:
     months = months_between(report.first_month, report.as_of)
     row = 1
     chart_at = 1
+    totals = totals_by(report.facts, "currency", "month", "stage")
     for currency in sorted({f.currency for f in report.facts}):
         start = row
         for month in months:
-            _month_row(sheet, row, start, currency, month, report, formats)
+            _month_row(sheet, row, start, currency, month, totals, formats)
             row += 1
         _month_chart(book, sheet, currency, start, row - 1, chart_at)
         chart_at += 18
@@ -232,16 +235,14 @@ def _by_month_sheet(book, sheet, report: Report, formats: _Formats) -> None:
 
 
 def _month_row(
-    sheet, row: int, start: int, currency: str, month: dt.date, report: Report, formats: _Formats
+    sheet, row: int, start: int, currency: str, month: dt.date, totals: dict[tuple, int], formats: _Formats
 ) -> None:
     r = row + 1
     money = formats.money(currency)
     sheet.write_string(row, 0, currency)
     sheet.write_datetime(row, 1, dt.datetime.combine(month, dt.time()), formats.month)
     for col, (_, stage) in enumerate(MONTH_STAGES, start=2):
-        value = sum(
-            f.amount for f in report.facts if f.currency == currency and f.month == month and f.stage == stage
-        )
+        value = totals.get((currency, month, stage), 0)
         formula = "=" + sumifs(stage, Currency=f"$A{r}", Month=f"$B{r}")
         sheet.write_formula(row, col, formula, money, major(value, currency))
     for col, source in ((7, "C"), (8, "E"), (9, "F")):

@@ -383,8 +383,9 @@ async def approve(actor: Actor, claim_id: str, lines: list[int] | None, when: dt
         sql = Sql()
         claim = await approvals.lock_undecided(sql, "voucher_claim", "clm", claim_id)
         payable = await _payable_lines(sql, claim_id)
-        numbers = {p["line_no"] for p in payable}
-        chosen = await approvals.approve_lines(actor, SUBJECT, claim_id, lines, numbers)
+        amounts = {p["line_no"]: p["amount_accepted_minor"] for p in payable}
+        before = await _approved_in_months(sql, claim)
+        chosen = await approvals.approve_lines(actor, SUBJECT, claim_id, lines, amounts, before)
         if chosen is None:
             await sql.execute(
                 "UPDATE voucher_claim SET status = 'second_approval_due' WHERE public_id = $1", claim_id
@@ -392,6 +393,35 @@ async def approve(actor: Actor, claim_id: str, lines: list[int] | None, when: dt
         else:
             await _settle(actor, sql, claim, payable, chosen, when)
     return await get(actor, claim_id)
+
+
+def _months(first: dt.date, last: dt.date) -> list[dt.date]:
+    """The first day of every calendar month from first to last."""
+    months, month = [], first.replace(day=1)
+    while month <= last:
+        months.append(month)
+        month = (month + dt.timedelta(days=32)).replace(day=1)
+    return months
+
+
+async def _approved_in_months(sql: Sql, claim: dict[str, Any]) -> int:
+    """What the provider already has approved in other claims whose service period touches a calendar
+    month this claim's touches: the second-approver limit applies to a payee's month, so splitting a
+    month into several claims does not avoid the second approver. Serialised per provider and month."""
+    months = _months(as_date(claim["period_start"]), as_date(claim["period_end"]))
+    await approvals.lock_payee_periods(sql, SUBJECT, claim["provider"], [f"{m:%Y-%m}" for m in months])
+    after_last = (months[-1] + dt.timedelta(days=32)).replace(day=1)
+    first, end = (months[0], after_last) if sql.postgres else (months[0].isoformat(), after_last.isoformat())
+    rows = await sql.fetch(
+        "SELECT COALESCE(SUM(approved_minor), 0) AS total FROM voucher_claim WHERE provider = $1 "
+        "AND public_id <> $2 AND status IN ('approved', 'partly_approved') "
+        "AND period_start < $3 AND period_end >= $4",
+        claim["provider"],
+        claim["public_id"],
+        end,
+        first,
+    )
+    return int(rows[0]["total"])
 
 
 async def _settle(

@@ -11,6 +11,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import JSONBody, Parameter, QueryParameter
 from litestar.response import Stream
 
+from app.core.dates import check_date
 from app.core.db import today
 from app.core.roles import Role
 from app.core.schemas import ApproveIn, ListOf, RejectIn
@@ -38,7 +39,7 @@ PlacementId = Annotated[str, Parameter(max_length=32, description="a placement, 
 ClaimId = Annotated[str, Parameter(max_length=32, description="a wage subsidy claim, wcl_…")]
 OverpaymentId = Annotated[str, Parameter(max_length=32, description="an overpayment, ovp_…")]
 EmployerId = Annotated[str, Parameter(max_length=32, description="an employer, emp_…")]
-MonthParam = Annotated[str, QueryParameter(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="2026-03")]
+MonthParam = Annotated[str, QueryParameter(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="2026-03")]
 
 
 def _hundredths(hours: float) -> int:
@@ -46,7 +47,7 @@ def _hundredths(hours: float) -> int:
 
 
 def _month(text: str) -> dt.date:
-    return dt.date.fromisoformat(f"{text}-01")
+    return check_date(dt.date.fromisoformat(f"{text}-01"), "period")
 
 
 class PlacementController(Controller):

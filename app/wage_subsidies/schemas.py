@@ -7,17 +7,21 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from app.core.schemas import Input, Money, ShortText
+from app.core.schemas import Input, Money, text_for
+from app.wage_subsidies.tables import Placement
 
 Id = Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
-Month = Annotated[str, msgspec.Meta(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="a month, 2026-03")]
+Month = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="a month, 2026-03")]
 Hours = Annotated[float, msgspec.Meta(ge=0, le=744, description="hours, to the hundredth")]
+
+
+RoleText = text_for(Placement.role)
 
 
 class PlacementIn(Input):
     employer: Id  # emp_…
     participant: Id  # par_…
-    role: ShortText
+    role: RoleText
     start_date: dt.date
     contracted_weekly_hours: Annotated[float, msgspec.Meta(gt=0, le=60)]
     gross_wage: Money  # a month, in the contract

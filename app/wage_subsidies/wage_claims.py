@@ -14,7 +14,7 @@ from typing import Any
 
 from app.core import approvals, audit
 from app.core.actor import Actor
-from app.core.db import raw, write_transaction
+from app.core.db import as_date, raw, write_transaction
 from app.core.errors import Forbidden, ValidationFailed
 from app.core.ids import has_prefix, new_id
 from app.core.money import format_minor, to_minor
@@ -310,8 +310,9 @@ async def approve(actor: Actor, claim_id: str, lines: list[int] | None, when: dt
         sql = Sql()
         claim = await approvals.lock_undecided(sql, "wage_claim", "wcl", claim_id)
         payable = await _payable_lines(sql, claim_id)
-        numbers = {p["line_no"] for p in payable}
-        chosen = await approvals.approve_lines(actor, SUBJECT, claim_id, lines, numbers)
+        amounts = {p["line_no"]: p["amount_accepted_minor"] for p in payable}
+        before = await _approved_in_month(sql, claim)
+        chosen = await approvals.approve_lines(actor, SUBJECT, claim_id, lines, amounts, before)
         if chosen is None:
             await sql.execute(
                 "UPDATE wage_claim SET status = 'second_approval_due' WHERE public_id = $1", claim_id
@@ -319,6 +320,22 @@ async def approve(actor: Actor, claim_id: str, lines: list[int] | None, when: dt
         else:
             await _settle(actor, sql, claim, payable, chosen, when)
     return await get(actor, claim_id)
+
+
+async def _approved_in_month(sql: Sql, claim: dict[str, Any]) -> int:
+    """What the employer already has approved for the same month in other claims: the second-approver
+    limit applies to an employer's month, so splitting it into claims does not avoid the second
+    approver. Serialised per employer and month."""
+    month = as_date(claim["period_start"])
+    await approvals.lock_payee_periods(sql, SUBJECT, claim["employer"], [f"{month:%Y-%m}"])
+    rows = await sql.fetch(
+        "SELECT COALESCE(SUM(approved_minor), 0) AS total FROM wage_claim WHERE employer = $1 "
+        "AND public_id <> $2 AND status IN ('approved', 'partly_approved') AND period_start = $3",
+        claim["employer"],
+        claim["public_id"],
+        month if sql.postgres else month.isoformat(),
+    )
+    return int(rows[0]["total"])
 
 
 async def _settle(

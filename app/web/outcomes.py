@@ -41,6 +41,7 @@ VOUCHER_REASONS = {
     "voucher_paid_as_stipend": N_("this voucher is paid to the participant as a stipend"),
     "voucher_not_for_this_service": N_("this kind of voucher cannot be claimed for your service"),
     "invalid_service_dates": N_("the service dates are reversed or fewer than the days attended"),
+    "outside_claim_period": N_("the service dates must lie in the claim's period"),
     "outside_voucher_validity": N_("the service dates are outside the voucher's validity"),
     "period_in_future": N_("the service period has not ended yet"),
     "submitted_after_deadline": N_("the claim came after the deadline"),

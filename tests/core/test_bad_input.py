@@ -18,6 +18,7 @@ from app.core.roles import STAFF_ROLES, Role
 from app.disbursements import schemas as pay
 from app.eligibility import schemas as elig
 from app.http import api as core_api
+from app.http.input_guard import _known_query
 from app.ledger import schemas as led
 from app.registry import schemas as reg
 from app.vouchers import schemas as vch
@@ -249,6 +250,13 @@ def mutations(struct: type, example: dict, path: tuple[str, ...] = ()) -> Iterat
         yield "wrong type", param, _set(example, fpath, WRONG_VALUE[type(kind)])
         if isinstance(kind, mi.StrType) and kind.max_length:
             yield "too long", param, _set(example, fpath, "x" * (kind.max_length + 1))
+        if isinstance(kind, mi.StrType):
+            yield "NUL", param, _set(example, fpath, "a\u0000b")
+            if kind.pattern and "0-9" in kind.pattern:
+                yield "non-ASCII digits", param, _set(example, fpath, "\u0661\u0662\u0663")
+        if isinstance(kind, mi.DateType):
+            for day in ("0001-01-01", "9999-12-31", "1899-12-31", "2201-01-01"):
+                yield f"date {day}", param, _set(example, fpath, day)
         if isinstance(kind, mi.StructType):
             yield from mutations(kind.cls, example, fpath)
 
@@ -295,7 +303,7 @@ def test_bad_bodies_are_refused_with_the_field_named_and_nothing_written(app, pe
                     f"{method} {path} {what} {param}: {response.status_code} param={error.get('param')!r}"
                     f" {error.get('message', response.text[:100])!r}"
                 )
-    assert tried > 150
+    assert tried > 400
     assert not failures, f"{len(failures)} of {tried}:\n" + "\n".join(failures)
     assert run(row_counts()) == before
 
@@ -350,3 +358,120 @@ def test_rules_checked_after_parsing_still_name_their_field(people):
     response = people.call(Role.ADMIN, "POST", "/api/v1/providers", json={"name": "P", "licence": licence})
     assert response.status_code == 400
     assert response.json()["error"]["param"] == "licence.valid_until"
+
+
+def _deep(depth: int) -> bytes:
+    return b'{"zz": ' + b"[" * depth + b"]" * depth + b"}"
+
+
+HOSTILE_BODIES = {
+    "nested 1,000 deep": _deep(1000),
+    "nested 100,000 deep": _deep(100_000),
+    "invalid UTF-8 in a string": b'{"zz": "caf\xe9"}',
+    "invalid UTF-8 as a key": b'{"\xff\xfe": 1}',
+    "NUL in a key": b'{"a\\u0000": 1}',
+}
+
+
+def test_hostile_json_is_400_on_every_body_endpoint(app, people):
+    """Deep nesting was a RecursionError and invalid UTF-8 a UnicodeDecodeError: both 500 (this test
+    failed then)."""
+    for role in Role:
+        people.make(role)
+    failures = []
+    for method, path, handler, _struct in _body_handlers(app):
+        for what, body in HOSTILE_BODIES.items():
+            response = people.call(
+                _caller(handler),
+                method,
+                _url(path),
+                content=body,
+                headers={"content-type": "application/json", "Idempotency-Key": "k2"},
+            )
+            if response.status_code != 400 or "error" not in response.json():
+                failures.append(f"{method} {path} {what}: {response.status_code} {response.text[:80]}")
+    assert not failures, "\n".join(failures)
+
+
+def test_json_bodies_need_a_json_content_type(app, people):
+    """A JSON body sent as text/plain or a form was decoded anyway (this test failed then: 201 or 400)."""
+    for role in Role:
+        people.make(role)
+    failures = []
+    for method, path, handler, struct in _body_handlers(app):
+        for kind in ("text/plain", "application/x-www-form-urlencoded", None):
+            headers = {"Idempotency-Key": "k3", **({"content-type": kind} if kind else {})}
+            body = msgspec.json.encode(EXAMPLES[struct])
+            response = people.call(_caller(handler), method, _url(path), content=body, headers=headers)
+            if response.status_code != 415 or response.json()["error"]["code"] != "unsupported_media_type":
+                failures.append(f"{method} {path} {kind}: {response.status_code}")
+    assert not failures, "\n".join(failures)
+
+
+def _api_gets(app):
+    for method, path, handler in _guarded(app):
+        if method == "GET" and path.startswith("/api/"):
+            yield path, handler
+
+
+def test_unknown_query_parameters_are_refused(app, people):
+    """A misspelt filter (?statsu=paid) was ignored and everything listed (this test failed then)."""
+    for role in Role:
+        people.make(role)
+    failures, tried = [], 0
+    for path, handler in _api_gets(app):
+        tried += 1
+        response = people.call(_caller(handler), "GET", _url(path), params={"zz_unknown": "1"})
+        error = (
+            response.json().get("error", {})
+            if response.headers.get("content-type", "").startswith("application/json")
+            else {}
+        )
+        if response.status_code != 400 or error.get("param") != "zz_unknown":
+            failures.append(f"GET {path}: {response.status_code} {error}")
+    assert tried >= 20
+    assert not failures, "\n".join(failures)
+
+
+def test_nul_and_bad_dates_in_query_parameters_are_400(app, people):
+    """A NUL in a query parameter reached PostgreSQL (a 500 there; this test failed then)."""
+    for role in Role:
+        people.make(role)
+    failures = []
+    for path, handler in _api_gets(app):
+        dates = set()
+        names = sorted(_known_query(handler))
+        dates = handler.opt["_date_query"]
+        for name in names:
+            for value in ("a\x00b", *(("0001-01-01", "9999-12-31") if name in dates else ())):
+                response = people.call(_caller(handler), "GET", _url(path), params={name: value})
+                if response.status_code != 400 or response.json()["error"]["param"] != name:
+                    failures.append(f"GET {path} {name}={value!r}: {response.status_code}")
+    assert not failures, "\n".join(failures)
+
+
+def test_every_string_at_its_longest_fits_its_column(app, people):
+    """Schemas allowed longer strings than their columns (token name 200 vs varchar(100), placement role
+    200 vs 120): a 500 on PostgreSQL (this test failed there). Each text field at its maximum length must
+    never be a server error."""
+    for role in Role:
+        people.make(role)
+    failures = []
+    for method, path, handler, struct in _body_handlers(app):
+        for param, body in _at_the_limit(struct, EXAMPLES[struct]):
+            response = people.call(
+                _caller(handler), method, _url(path), json=body, headers={"Idempotency-Key": f"k-{param}"}
+            )
+            if response.status_code >= 500:
+                failures.append(f"{method} {path} {param} at its limit: {response.status_code}")
+    assert not failures, "\n".join(failures)
+
+
+def _at_the_limit(struct: type, example: dict, path: tuple[str, ...] = ()) -> Iterator[tuple[str, dict]]:
+    for field in mi.type_info(struct).fields:
+        fpath = (*path, field.encode_name)
+        kind = _core(field.type)
+        if isinstance(kind, mi.StrType) and kind.max_length and not kind.pattern:
+            yield ".".join(fpath), _set(example, fpath, "x" * kind.max_length)
+        if isinstance(kind, mi.StructType) and fpath[-1] in example:
+            yield from _at_the_limit(kind.cls, example, fpath)

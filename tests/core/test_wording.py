@@ -14,10 +14,7 @@ def test_decoder_messages_become_instructions():
     assert in_words("Expected `str` matching regex '^[A-Z]{3}$' - at `$.currency`").startswith(
         "write the currency"
     )
-    assert (
-        in_words("Expected `str` matching regex '^x+$'")
-        .startswith("is not written the way")
-    )
+    assert in_words("Expected `str` matching regex '^x+$'").startswith("is not written the way")
     assert in_words("Expected `str` of length <= 100 - at `$.name`") == "is too long: at most 100"
     assert in_words("Expected `int`, got `str` - at `$.days`") == "should be a whole number"
     assert in_words("Expected `int` >= 1") == "must be 1 or more"

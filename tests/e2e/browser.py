@@ -21,9 +21,10 @@ BLOCKING_IMPACTS = frozenset({"serious", "critical"})
 
 def sign_in(page: BrowserPage, email: str, password: str = PASSWORD, next_path: str = "/") -> None:
     page.goto(f"/login?next={next_path}")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    form = page.locator("form[action='/login']")  # by field names, so it works in every language
+    form.locator("input[name=email]").fill(email)
+    form.locator("input[name=password]").fill(password)
+    form.locator("button[type=submit]").click()
     page.wait_for_load_state()
     assert "/login" not in page.url, f"sign-in as {email} failed: {page.locator('main').inner_text()}"
 

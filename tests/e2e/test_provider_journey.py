@@ -39,7 +39,7 @@ def test_provider_claims_by_form_and_csv_and_downloads_a_statement(journey, peop
     provider.page.get_by_role("link", name="Submit a claim").first.click()
     provider.check()
     provider.page.get_by_label("First day of the period").fill("2026-03-01")
-    provider.page.get_by_label("Last day of the period").fill("2026-03-31")
+    provider.page.get_by_label("Last day of the period").fill("2026-04-09")
     _fill_line(provider.page, 1, voucher["code"], "2024-05-10", "2026-03-02", "2026-03-27", "20", "1040.00")
     _fill_line(provider.page, 2, voucher["code"], "2024-05-11", "2026-04-06", "2026-04-09", "4", "100.00")
     _fill_line(provider.page, 3, voucher["code"], "2024-05-10", "2026-03-30", "2026-04-03", "5", "300.00")

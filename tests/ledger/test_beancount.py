@@ -78,3 +78,23 @@ def _bean_root(code: str) -> str:
     from app.ledger.chart import BY_CODE
 
     return BY_CODE[code].beancount_name
+
+
+def test_the_api_export_is_whole_or_an_error(people):
+    """The export streamed as it read: a failure half-way (here an entry dated at infinity, written behind
+    dropped triggers) came as a 200 that broke off (this test failed then)."""
+    from app.core.db import engine, is_postgres, raw
+    from app.core.roles import Role
+    from app.ledger import append_only
+    from tests.support import run
+
+    run(setup_dimensions())
+    run(do(Kind.BUDGET_LOAD, 10_000))
+    good = people.call(Role.AUDITOR, "GET", "/api/v1/ledger/export/ledger.beancount")
+    assert good.status_code == 200 and "balance" in good.text
+    run(append_only.uninstall(engine()))
+    bad = "infinity" if is_postgres() else "not a date"
+    run(raw(f"UPDATE ledger_entry SET effective_date = '{bad}' WHERE id = 1"))
+    broken = people.call(Role.AUDITOR, "GET", "/api/v1/ledger/export/ledger.beancount")
+    assert broken.status_code == 500
+    assert broken.json()["error"]["code"] == "internal_error"

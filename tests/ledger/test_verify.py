@@ -242,3 +242,15 @@ async def test_pgcrypto_computes_the_same_chain():
         rows = await Sql().fetch(ENTRY_MAC_SQL, get_ledger_key())
     assert len(rows) == 2
     assert all(r["hash"] == r["sql_mac"] for r in rows)
+
+
+@pytest.mark.postgres_only
+async def test_the_ledger_cannot_be_truncated():
+    """Before the statement trigger, TRUNCATE emptied the ledger whatever the row triggers said (this test
+    failed then)."""
+    await setup_dimensions()
+    await do(Kind.BUDGET_LOAD, 10_000)
+    for table in ("ledger_posting", "ledger_entry"):
+        with pytest.raises(Exception, match="append-only"):
+            await raw(f"TRUNCATE {table} CASCADE")
+    assert (await verify()).ok

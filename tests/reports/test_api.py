@@ -38,7 +38,7 @@ def test_readers_download_the_workbook(people, ledger_world, role):
 
 
 @pytest.mark.parametrize("role", [Role.CASEWORKER, Role.APPROVER, Role.PROVIDER, Role.EMPLOYER])
-@pytest.mark.parametrize("path", ["/budget.xlsx", "/csv/summary"])
+@pytest.mark.parametrize("path", ["/budget.xlsx", "/csv/summary", "/iati.xml"])
 def test_other_roles_are_refused(people, role, path):
     response = people.call(role, "GET", f"{R}{path}", params={"as_of": AS_OF})
     assert response.status_code == 403
@@ -64,6 +64,13 @@ def test_the_summary_csv_equals_the_ledgers_budget_position(people, ledger_world
             ("recoveries_pending", p.recoveries_pending),
         ):
             assert row[column] == format_minor(figure, p.currency), (p.fund, p.programme, column)
+
+
+def test_the_iati_file_downloads(people, ledger_world):
+    response = people.call(Role.AUDITOR, "GET", f"{R}/iati.xml", params={"as_of": AS_OF, "fund": "UNDP"})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("application/xml")
+    assert b"<iati-identifier>XM-EXAMPLE-GRANTS-UNDP-CASH</iati-identifier>" in response.content
 
 
 def test_the_participants_csv_shows_no_small_count(people, ledger_world):

@@ -365,3 +365,27 @@ def test_an_oversized_upload_is_refused_before_it_is_read(people, frozen_today):
     big = HEADER.encode() + b"x" * (21 * 1024 * 1024)
     response = _upload(people, big)
     assert response.status_code == 413
+
+
+def test_the_second_approver_limit_counts_the_providers_month_across_claims(
+    people, frozen_today, monkeypatch
+):
+    """Issue 11 point 7 for providers: a partial approval and a second claim of the same month add up."""
+    from app.core.settings import get_settings
+
+    monkeypatch.setenv("GRANTS_SECOND_APPROVER_LIMIT_MINOR", "120000")  # 1,200.00
+    get_settings.cache_clear()
+    try:
+        voucher, claim = _two_line_claim(people)  # lines of 1,040.00 (March) and 260.00 (30 March - 3 April)
+        officer = Role.FINANCE_OFFICER
+        part = people.call(officer, "POST", f"{C}/{claim['id']}/approve", json={"lines": [1]}).json()
+        assert part["status"] == "partly_approved" and part["approved"] == "1040.00"  # under 1,200.00
+        late = _line(voucher["code"], service_start="2026-03-30", service_end="2026-03-31", days_attended=2)
+        more = _submit(people, [{**late, "amount": "200.00"}], period=("2026-03-01", "2026-03-31")).json()
+        held = people.call(officer, "POST", f"{C}/{more['id']}/approve", json={}).json()
+        assert held["status"] == "second_approval_due"  # 1,040.00 + 200.00 for March is over the limit
+        final = people.call(Role.APPROVER, "POST", f"{C}/{more['id']}/approve", json={}).json()
+        assert final["status"] == "approved" and final["approved"] == "200.00"
+    finally:
+        monkeypatch.delenv("GRANTS_SECOND_APPROVER_LIMIT_MINOR")
+        get_settings.cache_clear()

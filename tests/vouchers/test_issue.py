@@ -321,3 +321,22 @@ def test_vouchers_from_before_the_birth_date_hash_are_migrated(people):
     assert run(service.find_by_code(voucher["code"], dt.date(2024, 5, 10)))["id"] == voucher["id"]
     with pytest.raises(NotFound):
         run(service.find_by_code(voucher["code"], dt.date(2024, 5, 11)))
+
+
+def test_verify_recomputes_voucher_money_from_the_ledger(people):
+    """A voucher row edited in the database (worth more than was committed) passed `grants ledger
+    verify` before it recomputed vouchers from the ledger (this test failed then)."""
+    from click.testing import CliRunner
+
+    from app.cli import main
+    from app.core.db import raw
+
+    world = run(_world(1_000_000))
+    response = _issue(people, run(_decision(world["participant"])), world["child"])
+    assert response.status_code == 201, response.text
+    voucher = response.json()["id"]
+    assert CliRunner().invoke(main, ["ledger", "verify"]).exit_code == 0
+    run(raw("UPDATE voucher SET total_minor = total_minor * 2 WHERE public_id = {}", voucher))
+    result = CliRunner().invoke(main, ["ledger", "verify"])
+    assert result.exit_code == 1
+    assert f"voucher_total_mismatch at {voucher}" in result.stderr

@@ -283,3 +283,33 @@ def test_the_documented_example_files_parse():
         ("wage", False, 6_400),
     ]
     assert len(claim_csv.parse((docs / "claim.csv").read_bytes())) >= 1
+
+
+@pytest.fixture
+def limit_1500(monkeypatch):
+    """A second approver above 1,500.00 (the issue's 10,000.00 limit, scaled to two placements' month)."""
+    from app.core.settings import get_settings
+
+    monkeypatch.setenv("GRANTS_SECOND_APPROVER_LIMIT_MINOR", "150000")
+    get_settings.cache_clear()
+    yield
+    monkeypatch.delenv("GRANTS_SECOND_APPROVER_LIMIT_MINOR")
+    get_settings.cache_clear()
+
+
+def test_four_eyes_cannot_be_split_around_by_claiming_one_month_in_two_claims(people, world, limit_1500):
+    """Issue 11 point 7: seen failing before (one officer alone approved both claims of the month)."""
+    second = agreed_placement(people, "2026-01-12", "1800.00")
+    first_claim = claim(people, "2026-03", [_line(world["id"])])  # 1,000.00
+    second_claim = claim(people, "2026-03", [_line(second["id"])])  # 1,000.00: the month is 2,000.00
+    officer = Role.FINANCE_OFFICER
+    one = _ok(people.call(officer, "POST", f"{W}/{first_claim['id']}/approve", json={}))
+    assert one["status"] == "approved"  # 1,000.00 alone is under the limit
+    two = _ok(people.call(officer, "POST", f"{W}/{second_claim['id']}/approve", json={}))
+    assert two["status"] == "second_approval_due" and two["approved"] == "0.00"
+    again = people.call(officer, "POST", f"{W}/{second_claim['id']}/approve", json={})
+    assert again.status_code == 409 and again.json()["error"]["code"] == "already_approved_by_you"
+    done = _ok(people.call(Role.APPROVER, "POST", f"{W}/{second_claim['id']}/approve", json={}))
+    assert done["status"] == "approved" and done["approved"] == "1000.00"
+    april = claim(people, "2026-04", [_line(world["id"])])  # another month starts again from nothing
+    assert _ok(people.call(officer, "POST", f"{W}/{april['id']}/approve", json={}))["status"] == "approved"

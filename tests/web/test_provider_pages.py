@@ -38,7 +38,7 @@ def _line(code, **extra):
 
 
 def _form(*lines):
-    fields = {"period_start": "2026-03-01", "period_end": "2026-03-31"}
+    fields = {"period_start": "2026-03-01", "period_end": "2026-04-09"}
     for name in lines[0]:
         fields[name] = [line[name] for line in lines]
     return fields

@@ -10,10 +10,11 @@ from litestar.response import Redirect, Template
 
 from app.core import credentials
 from app.core.errors import GrantsError
+from app.core.rate_limits import RateLimited
 from app.core.settings import get_settings
 from app.http.api import session_cookie_header
 from app.http.auth_middleware import SESSION_COOKIE
-from app.http.guards import PUBLIC, allow_everyone_signed_in
+from app.http.guards import PUBLIC, allow_everyone_signed_in, client_address
 from app.web.i18n import gettext as _
 from app.web.kit import Area, field_text, form_of, page, safe_next
 
@@ -35,8 +36,13 @@ class SignInPages(Controller):
         email = field_text(form, "email", 254)
         try:
             _actor, secret = await credentials.login(
-                email, str(form.get("password", ""))[:200], get_settings().session_max_age_s
+                email,
+                str(form.get("password", ""))[:200],
+                get_settings().session_max_age_s,
+                client_address(request),
             )
+        except RateLimited:
+            raise  # the error page, with 429 and Retry-After
         except GrantsError:
             error = _("Wrong e-mail or password, or the account is locked. Check both and try again.")
             return page(request, "auth/login.html", 401, next=target, error=error, email=email)

@@ -1,14 +1,11 @@
-"""Demo data: one user per role, providers, employers, households with participants and children.
-
-Fictional people with a fixed random seed, so every demo looks the same. Safe to run twice: it stops
-if the demo admin exists.
-"""
+"""The demo's cast: one user per role (and the second people four eyes need), providers, employers,
+budgets, households with participants and children. Fictional people with a fixed random seed, so every
+demo looks the same; dates are counted from the day it is seeded."""
 
 from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.core.actor import Actor
@@ -19,6 +16,7 @@ from app.ledger import dimensions
 from app.ledger import service as ledger
 from app.ledger.operations import Kind, Operation, Target
 from app.registry import households, organisations, participants
+from app.registry.households import ChildView
 from app.registry.organisations import LicenceView
 from app.registry.personal import Address, ChildPersonal, Gender, ParticipantPersonal
 
@@ -107,51 +105,65 @@ EMPLOYERS = [
 class DemoLogin:
     role: str
     email: str
-    organisation: str | None
+    organisation: int | None  # index into organisations_of() of the user's organisation
+    look: str  # where this user finds the demo's work
+
+
+@dataclass(frozen=True)
+class Family:
+    household: str
+    participant: str
+    children: list[ChildView]
+
+
+# One user per role, and the second people four eyes need (a second approver, a releaser), with what each
+# finds in the demo. Organisations: 0 is the first childcare provider, 1 and 2 the first two employers.
+LOGINS = [
+    DemoLogin("caseworker", "caseworker", None, "Participants: search part of a name (try 'hadd'); vouchers"),
+    DemoLogin("provider", "provider", 0, "Claims: last month's waits (a line rejected); one was paid"),
+    DemoLogin("employer", "employer", 1, "Claims: last month's waits; Balance: an overpayment"),
+    DemoLogin("finance_officer", "finance.officer", None, "Approvals: a childcare claim and two wage claims"),
+    DemoLogin("approver", "approver", None, "Approvals: one you approved, waiting for a second approver"),
+    DemoLogin("approver", "approver.2", None, "Approvals: give the care homes' claim its second approval"),
+    DemoLogin("finance_officer", "finance.officer.2", None, "Payment runs: two you released, paid"),
+    DemoLogin("employer", "employer.2", 2, "Claims: the cohort's claim, waiting for a second approver"),
+    DemoLogin("budget_holder", "budget.holder", None, "Budget: committed, spent and paid per programme"),
+    DemoLogin("auditor", "auditor", None, "Ledger: verify, trial balance, account history; Audit log"),
+    DemoLogin("admin", "admin", None, "Users, tokens, providers with licences, employers"),
+]
+
+
+def month_start(today: dt.date, back: int) -> dt.date:
+    """The first day of the month `back` months before today's (negative: after)."""
+    months = today.year * 12 + today.month - 1 - back
+    return dt.date(months // 12, months % 12 + 1, 1)
+
+
+def demo_email(login: DemoLogin) -> str:
+    return f"{login.email}@{DEMO_DOMAIN}"
 
 
 async def demo_exists() -> bool:
     return await User.exists().where(User.email == f"admin@{DEMO_DOMAIN}")
 
 
-async def seed_demo(
-    progress: Callable[[str, int], None] = lambda _label, _n: None,
-) -> list[DemoLogin]:
-    """Create the demo data. `progress(label, n)` is told of each step, for a progress bar."""
-    rng = random.Random(20261126)
-    system = Actor.system("demo seed")
-    provider_ids = await _seed_providers(system)
-    employer_ids = await _seed_employers(system)
-    logins = await _seed_users(system, provider_ids[0], employer_ids[0])
-    await _seed_budgets(system)
-    progress("organisations, users and budgets", len(PROVIDERS) + len(EMPLOYERS) + len(logins))
-    for _ in range(30):
-        await _seed_household(system, rng)
-        progress("households", 1)
-    await _seed_wage_subsidy(system, employer_ids[0])
-    return logins
+async def seed_organisations(system: Actor, today: dt.date) -> list[str]:
+    """The providers, then the employers; returns their ids in that order."""
+    return await _seed_providers(system, today) + await _seed_employers(system)
 
 
-async def _seed_wage_subsidy(system: Actor, employer: str) -> None:
-    """The demo employer, verified, with one subsidised hire and its agreement committed."""
-    from app.registry.tables import Participant
-    from app.wage_subsidies import placements
-
-    await organisations.verify_employer(system, employer)
-    hired = await Participant.select(Participant.public_id).order_by(Participant.id).first()
-    hire = placements.PlacementIn(
-        employer, hired["public_id"], "Bakery assistant", dt.date(2026, 1, 12), 3_000, "1500.00"
-    )
-    placement = await placements.create_placement(system, hire)
-    terms = placements.AgreementIn("ESF-2026", dt.date(2026, 1, 5), True, False, False)
-    await placements.sign_agreement(system, placement["id"], terms)
+def organisations_of(ids: list[str]) -> dict[int, str]:
+    """LOGINS' organisation indexes to organisation ids (the first provider, the first two employers)."""
+    first_employer = len(PROVIDERS) + 1  # the providers and the transport operator come first
+    return {0: ids[0], 1: ids[first_employer], 2: ids[first_employer + 1]}
 
 
-async def _seed_providers(system: Actor) -> list[str]:
+async def _seed_providers(system: Actor, today: dt.date) -> list[str]:
     ids = []
+    licensed = (month_start(today, 24), month_start(today, -13) - dt.timedelta(days=1))
+    lapsed = (month_start(today, 48), licensed[0] - dt.timedelta(days=1))
     for i, name in enumerate(PROVIDERS):
-        start = dt.date(2025, 1, 1) if i < 3 else dt.date(2024, 1, 1)
-        until = dt.date(2027, 12, 31) if i < 3 else dt.date(2025, 12, 31)  # the last one has lapsed
+        start, until = licensed if i < 3 else lapsed  # the last one's licence has lapsed
         view = await organisations.create_provider(
             system,
             name=name,
@@ -166,7 +178,7 @@ async def _seed_providers(system: Actor) -> list[str]:
         name="Northside Community Transport",
         service="transport",
         contact_email=f"bookings@{DEMO_DOMAIN}",
-        licence=LicenceView("PSV-2025-0042", dt.date(2025, 1, 1), dt.date(2027, 12, 31)),
+        licence=LicenceView("PSV-2025-0042", *licensed),
     )
     ids.append(operator.id)
     return ids
@@ -182,24 +194,21 @@ async def _seed_employers(system: Actor) -> list[str]:
     return ids
 
 
-async def _seed_users(system: Actor, provider_id: str, employer_id: str) -> list[DemoLogin]:
-    logins = []
-    for role in Role:
-        organisation = {Role.PROVIDER: provider_id, Role.EMPLOYER: employer_id}.get(role)
-        email = f"{role.value.replace('_', '.')}@{DEMO_DOMAIN}"
+async def seed_users(system: Actor, organisations: dict[int, str]) -> None:
+    for login in LOGINS:
         await create_user(
             system,
-            email=email,
-            display_name=f"Demo {role.value.replace('_', ' ')}",
-            roles=frozenset({role}),
-            organisation=organisation,
+            email=demo_email(login),
+            display_name=f"Demo {login.email.replace('.', ' ')}",
+            roles=frozenset({Role(login.role)}),
+            organisation=organisations.get(login.organisation) if login.organisation is not None else None,
             password=DEMO_PASSWORD,
         )
-        logins.append(DemoLogin(role.value, email, organisation))
-    return logins
 
 
-async def _seed_budgets(system: Actor) -> None:
+async def seed_budgets(system: Actor, today: dt.date) -> None:
+    """The funds and programmes, and their budgets loaded at the start of the story's first year."""
+    loaded = month_start(today, 12).replace(month=1)
     for code, name in FUNDS:
         await dimensions.create(system, "fund", code, name, "EUR")
     for code, name in PROGRAMMES:
@@ -210,7 +219,7 @@ async def _seed_budgets(system: Actor) -> None:
             Target(fund, programme),
             amount,
             f"demo:budget:{fund}:{programme}",
-            dt.date(2026, 1, 1),
+            loaded,
             f"Budget {fund} for {programme}",
             "budget",
             f"{fund}/{programme}",
@@ -220,7 +229,7 @@ async def _seed_budgets(system: Actor) -> None:
     await ledger.apply(system, operations)
 
 
-async def _seed_household(system: Actor, rng: random.Random) -> None:
+async def seed_household(system: Actor, rng: random.Random, today: dt.date) -> Family:
     region, city = rng.choice(CITIES)
     household = await households.create_household(system, region)
     family = rng.choice(FAMILY)
@@ -233,10 +242,11 @@ async def _seed_household(system: Actor, rng: random.Random) -> None:
         address=Address(line1=f"{rng.randint(1, 200)} Cedar Road", city=city, postcode="", country="IE"),
         phone=f"+353 85 {rng.randint(100, 999)} {rng.randint(1000, 9999)}",
     )
-    await participants.register(system, personal, household.id)
+    participant = await participants.register(system, personal, household.id)
+    children = []
     for _ in range(rng.choice([0, 1, 1, 2, 3])):
-        born = dt.date.today() - dt.timedelta(days=rng.randint(120, 12 * 365))
-        await households.add_child(
+        born = today - dt.timedelta(days=rng.randint(120, 12 * 365))
+        child = await households.add_child(
             system,
             household.id,
             ChildPersonal(
@@ -246,3 +256,5 @@ async def _seed_household(system: Actor, rng: random.Random) -> None:
                 has_disability=rng.random() < 0.08,
             ),
         )
+        children.append(child)
+    return Family(household.id, participant.id, children)

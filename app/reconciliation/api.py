@@ -1,0 +1,96 @@
+"""HTTP API of reconciliation under /api/v1/reconciliation: import bank statements, run reconciliation,
+read the dashboard and the exception queue, and work exceptions (assign, resolve, approve or refuse a
+resolution that moves money). Thin: parse, guard, call."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.params import JSONBody, Parameter, QueryParameter
+
+from app.core.roles import Role
+from app.http.guards import allow, current_actor
+from app.http.params import Cursor, Limit
+from app.reconciliation import queries, resolutions, service
+from app.reconciliation.schemas import AssignIn, ReasonIn, ResolveIn, RunIn
+
+FINANCE = allow(Role.FINANCE_OFFICER)
+RUNNERS = allow(Role.FINANCE_OFFICER, Role.ADMIN)
+SECOND = allow(Role.FINANCE_OFFICER, Role.APPROVER)
+READERS = allow(Role.FINANCE_OFFICER, Role.APPROVER, Role.AUDITOR, Role.ADMIN, Role.BUDGET_HOLDER)
+ExceptionId = Annotated[str, Parameter(max_length=32, description="an exception, exc_…")]
+Filter = Annotated[str | None, QueryParameter(max_length=32)]
+
+
+class ReconciliationController(Controller):
+    path = "/api/v1/reconciliation"
+    tags = ["reconciliation"]
+
+    @post("/statements", opt=FINANCE, status_code=200)
+    async def import_statement(self, request: Request) -> dict[str, Any]:
+        """Import a camt.053 statement or camt.054 notification (the XML as the body) and match its
+        bookings. The same file again changes nothing; a bad file is refused, naming line and element."""
+        return await service.import_statement(current_actor(request), await request.body())
+
+    @post("/runs", opt=RUNNERS, status_code=200)
+    async def run(self, request: Request, data: JSONBody[RunIn]) -> dict[str, Any]:
+        """Match what is pending, run every named check, turn each difference into an exception."""
+        return await service.run(current_actor(request), data.as_of)
+
+    @get("/dashboard", opt=READERS)
+    async def dashboard(self, request: Request) -> dict[str, Any]:
+        """The latest run's checks (green or red, with drift) and the match rate."""
+        return await service.dashboard(current_actor(request))
+
+    @get("/exceptions", opt=READERS)
+    async def exceptions(
+        self,
+        request: Request,
+        queue_state: Annotated[str | None, QueryParameter(name="state", max_length=32)] = None,
+        kind: Filter = None,
+        severity: Filter = None,
+        assignee: Filter = None,
+        limit: Limit = 50,
+        starting_after: Cursor = None,
+    ) -> dict[str, Any]:
+        """The exception queue, newest first; state `unresolved` lists everything not resolved yet."""
+        return await queries.list_exceptions(
+            current_actor(request), state=queue_state, kind=kind, severity=severity, assignee=assignee,
+            limit=limit, starting_after=starting_after,
+        )  # fmt: skip
+
+    @get("/exceptions/{exception_id:str}", opt=READERS)
+    async def exception(self, request: Request, exception_id: ExceptionId) -> dict[str, Any]:
+        """One exception with its evidence, its booking and its matches."""
+        return await queries.get_exception(current_actor(request), exception_id)
+
+    @post("/exceptions/{exception_id:str}/assign", opt=FINANCE, status_code=200)
+    async def assign(
+        self, request: Request, exception_id: ExceptionId, data: JSONBody[AssignIn]
+    ) -> dict[str, Any]:
+        return await resolutions.assign(current_actor(request), exception_id, data.assignee, data.due_date)
+
+    @post("/exceptions/{exception_id:str}/resolve", opt=FINANCE, status_code=200)
+    async def resolve(
+        self, request: Request, exception_id: ExceptionId, data: JSONBody[ResolveIn]
+    ) -> dict[str, Any]:
+        """Resolve with a kind and a reason; one that moves money waits for a second person."""
+        return await resolutions.resolve(
+            current_actor(request), exception_id, data.resolution, data.reason, data.params
+        )
+
+    @post("/exceptions/{exception_id:str}/approve", opt=SECOND, status_code=200)
+    async def approve(self, request: Request, exception_id: ExceptionId) -> dict[str, Any]:
+        """The second person (not the proposer) carries out a resolution that moves money."""
+        return await resolutions.approve(current_actor(request), exception_id)
+
+    @post("/exceptions/{exception_id:str}/refuse", opt=SECOND, status_code=200)
+    async def refuse(
+        self, request: Request, exception_id: ExceptionId, data: JSONBody[ReasonIn]
+    ) -> dict[str, Any]:
+        """Refuse a proposed resolution: the exception goes back to the queue."""
+        return await resolutions.reject_proposal(current_actor(request), exception_id, data.reason)
+
+
+CONTROLLERS = [ReconciliationController]
