@@ -51,6 +51,15 @@ async def _database_pool(app: Litestar) -> AsyncIterator[None]:
             await close_pool()
 
 
+@asynccontextmanager
+async def _keys_match(app: Litestar) -> AsyncIterator[None]:
+    """Refuse to start with keys other than the database's (app/core/key_check.py)."""
+    from app.core.key_check import ensure_keys_match
+
+    await ensure_keys_match(record=False)
+    yield
+
+
 def _openapi() -> OpenAPIConfig:
     return OpenAPIConfig(
         title="Grants API",
@@ -103,7 +112,7 @@ def create_app() -> Litestar:
         template_config=site.template_config(),
         plugins=[HTMXPlugin()],
         openapi_config=_openapi(),
-        lifespan=[_database_pool],
+        lifespan=[_database_pool, _keys_match],
         response_cache_config=ResponseCacheConfig(),
         request_max_body_size=20 * 1024 * 1024,
     )

@@ -51,6 +51,21 @@ def reconcile_import(file: Path, email: str) -> None:
     )
 
 
+@reconcile.command("stripe")
+@AS_USER
+@friendly_errors
+def reconcile_stripe(email: str) -> None:
+    """List every Stripe run's transfers and match what is new (a reversed transfer is a return)."""
+    from app.reconciliation import stripe_side
+
+    result = run(stripe_side.import_transfers(_actor(email)))
+    click.echo(
+        f"{result['transfers']:,} transfer(s) in {result['runs']:,} run(s); {result['new_bookings']:,} new; "
+        f"matched {result.get('matched_bookings', 0):,}, "
+        f"exceptions opened {result.get('exceptions_opened', 0):,}"
+    )
+
+
 @reconcile.command("run")
 @click.option("--date", "as_of", default=None, help="Check the bank balance as of this date (default today).")
 @AS_USER
@@ -142,3 +157,36 @@ def reconcile_approve(exception_id: str, email: str) -> None:
 
     view = run(resolutions.approve(_actor(email), exception_id))
     click.echo(f"{view['id']}  {view['state']}  {view['resolution']}  {view['ledger_entry'] or ''}")
+
+
+@reconcile.command("export-exceptions")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@AS_USER
+@friendly_errors
+def reconcile_export(out: Path, email: str) -> None:
+    """Write every unresolved exception to a workbook, to fill in resolution, reason and params."""
+    from app.reconciliation import workbook
+
+    data = run(workbook.export_open(_actor(email)))
+    partial = out.with_suffix(out.suffix + ".part")
+    partial.write_bytes(data)
+    partial.replace(out)
+    click.echo(str(out))
+
+
+@reconcile.command("import-decisions")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Show what each row would do; change nothing.")
+@AS_USER
+@friendly_errors
+def reconcile_import_decisions(file: Path, dry_run: bool, email: str) -> None:
+    """Apply the decisions filled in a workbook, all or nothing."""
+    from app.reconciliation import workbook
+
+    result = run(workbook.import_decisions(_actor(email), file.read_bytes(), dry_run))
+    for change in result["changes"]:
+        second = "  (then a second person approves)" if change["needs_second_person"] else ""
+        click.echo(
+            f"row {change['row']}: {change['exception']} {change['resolution']}: {change['effect']}{second}"
+        )
+    click.echo(f"{'would apply' if dry_run else 'applied'} {result['decisions']} decision(s)")

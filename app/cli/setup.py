@@ -11,8 +11,12 @@ from app.core.settings import get_settings
 
 async def _init() -> None:
     from app.bootstrap import init_database
+    from app.core.key_check import refuse_new_keys_for_old_data
+    from app.core.migrate import migrate
 
     settings = get_settings()
+    await migrate()
+    await refuse_new_keys_for_old_data(settings)
     if write_key_file(settings):
         console.print(
             f"Generated an encryption key for personal data in [bold]{settings.secret_key_file}[/bold]. "

@@ -11,7 +11,7 @@ from app.cli.common import cli_actor, friendly_errors, parse_date, parse_month
 
 @click.group()
 def vouchers() -> None:
-    """Vouchers: expire the ones whose validity ended."""
+    """Vouchers: expire the ones whose claim deadline passed."""
 
 
 @vouchers.command("expire")
@@ -19,10 +19,11 @@ def vouchers() -> None:
     "--date",
     "date_text",
     default=None,
-    help="Expire vouchers whose validity ended before this date (default today).",
+    help="Expire vouchers whose claim deadline (validity end + 60 days) passed before this date.",
 )
 def vouchers_expire(date_text: str | None) -> None:
-    """Expire open vouchers whose validity ended and release their unclaimed value (run daily)."""
+    """Expire open vouchers whose validity ended more than the claim deadline ago, and release their
+    unclaimed value, and that of revoked vouchers whose deadline passed (run daily)."""
     from app.core.db import run_sync
     from app.vouchers.service import expire_due
 
@@ -30,7 +31,9 @@ def vouchers_expire(date_text: str | None) -> None:
     def run() -> None:
         when: dt.date = parse_date(date_text)
         count = run_sync(expire_due(cli_actor(), when))
-        click.echo(f"{count:,} voucher(s) expired; their unclaimed value is back in the available budget")
+        click.echo(
+            f"{count:,} voucher(s) expired or closed; their unclaimed value is back in the available budget"
+        )
 
     run()
 

@@ -3,7 +3,7 @@
 Hashing and verifying take ~50 ms of CPU each, on purpose. The async versions run them in a small,
 bounded thread pool (argon2-cffi releases the GIL), off the event loop: ten sign-ins in flight used to
 hold up every other request of the worker (GET /health went from 4 ms to 1.8 s). The pool's size
-(GRANTS_PASSWORD_THREADS, default 2) bounds the CPU that sign-ins can take; more wait their turn.
+(GRANTS_PASSWORD_THREADS, default half the cores) bounds the CPU that sign-ins can take; more wait their turn.
 """
 
 from __future__ import annotations

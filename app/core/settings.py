@@ -27,7 +27,7 @@ class Settings:
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
     rules_dir: Path = field(default_factory=lambda: DEFAULT_RULES_DIR)
     date_min_year: int = 1900
-    password_threads: int = 2
+    password_threads: int = 1
     login_per_address: int = 30  # sign-in attempts per client address per window
     login_per_account: int = 20  # sign-in attempts per e-mail address per window
     login_window_s: int = 60
@@ -75,7 +75,8 @@ def get_settings() -> Settings:
         ),
         rules_dir=Path(os.environ.get("GRANTS_RULES_DIR", DEFAULT_RULES_DIR)),
         date_min_year=int(os.environ.get("GRANTS_DATE_MIN_YEAR", 1900)),
-        password_threads=int(os.environ.get("GRANTS_PASSWORD_THREADS", 2)),
+        # Half the machine's cores by default: sign-ins never take all the CPU from other requests.
+        password_threads=int(os.environ.get("GRANTS_PASSWORD_THREADS", max(1, (os.cpu_count() or 2) // 2))),
         login_per_address=int(os.environ.get("GRANTS_LOGIN_PER_ADDRESS", 30)),
         login_per_account=int(os.environ.get("GRANTS_LOGIN_PER_ACCOUNT", 20)),
         login_window_s=int(os.environ.get("GRANTS_LOGIN_WINDOW_S", 60)),

@@ -89,6 +89,15 @@ class AuditHead(Table, tablename="audit_head"):
     last_hash = Varchar(length=64, default="0" * 64)
 
 
+class KeyCheck(Table, tablename="key_check"):
+    """A key check value per key (personal data, ledger): an HMAC of a fixed text under the key, so a
+    start or `grants init` with another key is refused instead of sealing new data under it."""
+
+    purpose = Varchar(length=20, unique=True)
+    check_value = Varchar(length=64)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
 class RateLimit(Table, tablename="rate_limit"):
     """A fixed-window counter per bucket (e.g. sign-ins from one address): shared by every worker and
     server, counted in one atomic statement (app/core/rate_limits.py)."""

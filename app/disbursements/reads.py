@@ -102,3 +102,12 @@ async def rejected_or_failed(sql: Sql) -> list[dict[str, Any]]:
     return await sql.fetch(
         f"SELECT {_COLUMNS} FROM payment_instruction WHERE state IN ('rejected', 'failed') ORDER BY public_id"
     )
+
+
+async def stripe_runs(sql: Sql) -> list[str]:
+    """Runs with instructions sent to Stripe (their transfers carry the run id as transfer_group)."""
+    rows = await sql.fetch(
+        "SELECT DISTINCT run FROM payment_instruction WHERE method = 'stripe' AND submitted_at IS NOT NULL "
+        "ORDER BY run"
+    )
+    return [r["run"] for r in rows]

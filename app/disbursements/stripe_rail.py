@@ -166,3 +166,15 @@ def metadata(obj: Any) -> dict[str, str]:
 
 def fully_reversed(transfer: Any) -> bool:
     return bool(transfer.reversed) or (transfer.amount_reversed or 0) >= transfer.amount
+
+
+async def transfers_of_run(sc: stripe.StripeClient, run: str) -> list[Any]:
+    """Every transfer of a run (its transfer_group), page by page."""
+    found: list[Any] = []
+    params: dict[str, Any] = {"transfer_group": run, "limit": 100}
+    while True:
+        page = await sc.v1.transfers.list_async(params)
+        found += list(page.data)
+        if not page.has_more or not page.data:
+            return found
+        params = {**params, "starting_after": page.data[-1].id}

@@ -111,7 +111,8 @@ def _known_query(handler: Any) -> set[str]:
             kwarg = parameter.kwarg_definition
             if name in skip or getattr(kwarg, "header", None) or getattr(kwarg, "cookie", None):
                 continue
-            query = getattr(kwarg, "query", None) or name
+            # Parameter(query="from") or QueryParameter(name="from") rename it
+            query = getattr(kwarg, "query", None) or getattr(kwarg, "name", None) or name
             known.add(query)
             if dt.date in (parameter.annotation, *get_args(parameter.annotation)):
                 dates.add(query)

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.params import JSONBody, Parameter, QueryParameter
 
 from app.core.roles import Role
 from app.http.guards import allow, current_actor
 from app.http.params import Cursor, Limit
-from app.reconciliation import queries, resolutions, service
+from app.reconciliation import queries, resolutions, service, stripe_side, workbook
 from app.reconciliation.schemas import AssignIn, ReasonIn, ResolveIn, RunIn
 
 FINANCE = allow(Role.FINANCE_OFFICER)
@@ -20,6 +20,7 @@ RUNNERS = allow(Role.FINANCE_OFFICER, Role.ADMIN)
 SECOND = allow(Role.FINANCE_OFFICER, Role.APPROVER)
 READERS = allow(Role.FINANCE_OFFICER, Role.APPROVER, Role.AUDITOR, Role.ADMIN, Role.BUDGET_HOLDER)
 ExceptionId = Annotated[str, Parameter(max_length=32, description="an exception, exc_…")]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 Filter = Annotated[str | None, QueryParameter(max_length=32)]
 
 
@@ -32,6 +33,11 @@ class ReconciliationController(Controller):
         """Import a camt.053 statement or camt.054 notification (the XML as the body) and match its
         bookings. The same file again changes nothing; a bad file is refused, naming line and element."""
         return await service.import_statement(current_actor(request), await request.body())
+
+    @post("/stripe", opt=FINANCE, status_code=200)
+    async def import_stripe(self, request: Request) -> dict[str, Any]:
+        """List every Stripe run's transfers through the SDK and match what is new (reversals are returns)."""
+        return await stripe_side.import_transfers(current_actor(request))
 
     @post("/runs", opt=RUNNERS, status_code=200)
     async def run(self, request: Request, data: JSONBody[RunIn]) -> dict[str, Any]:
@@ -59,6 +65,24 @@ class ReconciliationController(Controller):
             current_actor(request), state=queue_state, kind=kind, severity=severity, assignee=assignee,
             limit=limit, starting_after=starting_after,
         )  # fmt: skip
+
+    @get("/exceptions.xlsx", opt=READERS, media_type=XLSX)
+    async def export(self, request: Request) -> Response[bytes]:
+        """Every unresolved exception in a workbook, with empty resolution, reason and params columns."""
+        data = await workbook.export_open(current_actor(request))
+        return Response(
+            data, media_type=XLSX, headers={"Content-Disposition": 'attachment; filename="exceptions.xlsx"'}
+        )
+
+    @post("/exceptions/decisions", opt=FINANCE, status_code=200)
+    async def decisions(
+        self,
+        request: Request,
+        dry_run: Annotated[bool, QueryParameter(description="show, change nothing")] = True,
+    ) -> dict[str, Any]:
+        """Import the filled-in workbook (the body): each row's decision, all or nothing. `dry_run=true`
+        (the default) shows what each row would do."""
+        return await workbook.import_decisions(current_actor(request), await request.body(), dry_run)
 
     @get("/exceptions/{exception_id:str}", opt=READERS)
     async def exception(self, request: Request, exception_id: ExceptionId) -> dict[str, Any]:

@@ -62,7 +62,7 @@ async def assign(actor: Actor, exception_id: str, assignee: str, due_date: dt.da
         return queue.view(await queue.load(sql, exception_id))
 
 
-def _check_kind(row: dict[str, Any], kind: str, reason: str) -> None:
+def check_kind(row: dict[str, Any], kind: str, reason: str) -> None:
     if kind not in KINDS:
         raise ValidationFailed(
             "invalid_resolution", f"resolution must be one of {', '.join(KINDS)}", "resolution"
@@ -87,19 +87,19 @@ async def resolve(
         sql = Sql()
         row = await queue.load(sql, exception_id, lock=True)
         queue.require_state(row, "open", "assigned")
-        _check_kind(row, kind, reason)
-        plan = await _plan(sql, row, kind, params)
-        if plan["moves_money"]:
+        check_kind(row, kind, reason)
+        planned = await plan(sql, row, kind, params)
+        if planned["moves_money"]:
             proposal = {
                 "resolution": kind,
                 "reason": reason.strip(),
-                "params": plan["params"],
-                "effect": plan["effect"],
+                "params": planned["params"],
+                "effect": planned["effect"],
             }
             await queue.transition(actor, sql, row, "proposed", state="pending_resolution",
                                    proposal=json.dumps(proposal), proposed_by=actor.public_id)  # fmt: skip
         else:
-            await _execute(actor, sql, row, kind, plan["params"])
+            await _execute(actor, sql, row, kind, planned["params"])
             await _close(actor, sql, row, kind, reason.strip(), approved_by="")
         return queue.view(await queue.load(sql, exception_id))
 
@@ -154,7 +154,7 @@ async def _close(
 # --- what each resolution does -----------------------------------------------------------------
 
 
-async def _plan(sql: Sql, row: dict[str, Any], kind: str, params: dict[str, Any]) -> dict[str, Any]:
+async def plan(sql: Sql, row: dict[str, Any], kind: str, params: dict[str, Any]) -> dict[str, Any]:
     """Check a resolution can be carried out, fill in its defaults, and say whether it moves money."""
     if kind == "accepted":
         return {"moves_money": False, "params": {}, "effect": "nothing changes"}

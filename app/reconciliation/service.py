@@ -56,8 +56,8 @@ async def import_statement(actor: Actor, data: bytes) -> dict[str, Any]:
                 "entries": int(earlier["entries"]), "kind": earlier["kind"], "account": earlier["account"],
             }  # fmt: skip
         await statements.check_sequence(sql, statement)
-        summary = await statements.store(actor, sql, data, statement)
-        matched = await match_pending(actor, sql)
+        summary, fresh = await statements.store(actor, sql, data, statement)
+        matched = await match_pending(actor, sql, fresh)
         opened = await queue.record(actor, sql, matched.findings)
         after = {k: v for k, v in summary.items() if k != "statement"}
         await audit.record(
@@ -127,10 +127,7 @@ async def claimed_instructions(sql: Sql, ids: Sequence[str]) -> dict[str, str]:
     return out
 
 
-async def _inputs(
-    sql: Sql, rows: list[dict[str, Any]]
-) -> tuple[list[BookingIn], dict[str, InstructionIn], dict]:
-    bookings = [_booking_in(r) for r in rows]
+async def _inputs(sql: Sql, bookings: list[BookingIn]) -> tuple[dict[str, InstructionIn], dict]:
     named = {t.end_to_end_id for b in bookings for t in b.txs if t.end_to_end_id}
     found = {k: _instruction_in(v) for k, v in (await payments.by_ids(sql, sorted(named))).items()}
     messages = sorted({b.batch_message_id for b in bookings if b.batch_message_id and not b.txs})
@@ -146,20 +143,24 @@ async def _inputs(
         )
         for r in await payments.sent_by_bank_since(sql, since):
             found.setdefault(r["public_id"], _instruction_in(r))
-    return bookings, found, by_message
+    return found, by_message
 
 
-async def match_pending(actor: Actor, sql: Sql) -> matching.Outcome:
-    """Match every booking not yet decided; store the matches; settle what the bank shows paid."""
-    rows = await sql.fetch("SELECT * FROM recon_booking WHERE state = 'unmatched' ORDER BY id")
-    if not rows:
+async def match_pending(actor: Actor, sql: Sql, bookings: list[BookingIn] | None = None) -> matching.Outcome:
+    """Match every booking not yet decided (or the ones just imported); store the matches; settle what the
+    bank shows paid."""
+    if bookings is None:
+        rows = await sql.fetch("SELECT * FROM recon_booking WHERE state = 'unmatched' ORDER BY id")
+        bookings = [_booking_in(r) for r in rows]
+    if not bookings:
         return matching.Outcome([], [], {})
-    bookings, found, by_message = await _inputs(sql, rows)
+    found, by_message = await _inputs(sql, bookings)
     claimed = await claimed_instructions(sql, list(found))
     outcome = matching.match(bookings, found, claimed, config.tolerances(), by_message)
     await store_matches(actor, sql, outcome.matches)
     booked = {b.booking: b.booked for b in bookings}
-    await settle_paid(actor, sql, [lk for m in outcome.matches if not m.proposed for lk in m.links], booked)
+    confirmed = [lk for m in outcome.matches if not m.proposed for lk in m.links]
+    await settle_paid(actor, sql, confirmed, booked, found)
     await _set_booking_states(sql, outcome.booking_state)
     return outcome
 
@@ -184,10 +185,19 @@ async def store_matches(
 
 
 async def settle_paid(
-    actor: Actor, sql: Sql, links: Sequence[matching.Link], booked: dict[str, dt.date | None]
+    actor: Actor,
+    sql: Sql,
+    links: Sequence[matching.Link],
+    booked: dict[str, dt.date | None],
+    known: dict[str, InstructionIn] | None = None,
 ) -> int:
-    """Instructions still in transit that a booking shows paid are settled, dated the booking's day."""
-    when_of = {lk.instruction: booked.get(lk.booking) or today() for lk in links}
+    """Instructions still in transit that a booking shows paid are settled, dated the booking's day.
+    `known` (states read at matching) spares locking the many that the bank's pain.002 settled already."""
+    when_of = {
+        lk.instruction: booked.get(lk.booking) or today()
+        for lk in links
+        if known is None or lk.instruction not in known or known[lk.instruction].state in states.IN_TRANSIT
+    }
     rows = await moves.lock(sql, sorted(when_of))
     due = [r for r in rows if r["state"] in states.IN_TRANSIT and r["method"] == "sepa"]
     by_day: dict[dt.date, list[dict[str, Any]]] = defaultdict(list)

@@ -20,6 +20,7 @@ from app.core.errors import ValidationFailed
 from app.core.ids import new_ids
 from app.core.sql import Sql
 from app.reconciliation import camt, config
+from app.reconciliation.matching import BookingIn, Tx
 
 _OTHER_FAMILIES = frozenset({"CHRG", "INTR", "FEES", "TAXE"})
 BOOKING_COLUMNS = (
@@ -82,7 +83,7 @@ async def seen(sql: Sql, digest: str) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
-async def _known_identities(sql: Sql, identities: Sequence[str]) -> set[str]:
+async def known_identities(sql: Sql, identities: Sequence[str]) -> set[str]:
     known: set[str] = set()
     unique = sorted(set(identities))
     for i in range(0, len(unique), 20_000):
@@ -107,12 +108,31 @@ def _booking_row(
     )  # fmt: skip
 
 
-async def store(actor: Actor, sql: Sql, data: bytes, statement: camt.BankStatement) -> dict[str, Any]:
-    """Write the statement and its new booked entries (in the caller's transaction)."""
+def booking_in(public_id: str, statement: camt.BankStatement, e: camt.BankEntry) -> BookingIn:
+    """What matching needs of a new booking, straight from the file (no second read of what was written)."""
+    txs = tuple(Tx(t.end_to_end_id, t.amount_minor, t.name, t.return_reason) for t in e.txs)
+    name = next((t.name for t in e.txs if t.name), "")[:200]
+    return BookingIn(
+        public_id,
+        e.amount_minor,
+        statement.currency,
+        e.booked,
+        kind_of(e),
+        txs,
+        e.batch_message_id[:64],
+        name,
+    )
+
+
+async def store(
+    actor: Actor, sql: Sql, data: bytes, statement: camt.BankStatement
+) -> tuple[dict[str, Any], list[BookingIn]]:
+    """Write the statement and its new booked entries (in the caller's transaction); the new bookings
+    as matching reads them."""
     booked = [e for e in statement.entries if e.status in ("BOOK", "")]
     keys = [identity(statement, e) for e in booked]
     dupes_in_file = len(keys) - len(set(keys))
-    known = await _known_identities(sql, keys)
+    known = await known_identities(sql, keys)
     fresh, taken = [], set(known)
     for e, key in zip(booked, keys, strict=True):
         if key not in taken:
@@ -141,7 +161,7 @@ async def store(actor: Actor, sql: Sql, data: bytes, statement: camt.BankStateme
         ),
         count=len(fresh),
     )
-    return {
+    summary = {
         "statement": statement_public_id,
         "kind": statement.kind,
         "account": statement.iban,
@@ -153,3 +173,4 @@ async def store(actor: Actor, sql: Sql, data: bytes, statement: camt.BankStateme
         "repeated_in_file": dupes_in_file,
         "not_booked": len(statement.entries) - len(booked),
     }
+    return summary, [booking_in(i, statement, e) for i, (e, _) in zip(ids, fresh, strict=True)]

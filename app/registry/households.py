@@ -25,6 +25,7 @@ from app.registry.personal import (
     seal,
     to_plain,
     unseal,
+    unseal_for_view,
 )
 from app.registry.tables import Child, Household, Participant
 
@@ -47,6 +48,7 @@ class ChildView:
     created_at: dt.datetime
     updated_at: dt.datetime
     personal: dict[str, Any] | None
+    personal_unreadable: bool = False  # sealed under another key or damaged: shown, logged, not opened
 
 
 def _refuse_outsiders(actor: Actor, what: str) -> None:
@@ -125,12 +127,18 @@ _CHILD_COLUMNS = (
 
 
 def _child_view(actor: Actor, row: dict) -> ChildView:
+    personal, unreadable = (
+        unseal_for_view(CHILD, row["public_id"], row["personal"])
+        if may_see_personal(actor)
+        else (None, False)
+    )
     return ChildView(
         id=row["public_id"],
         household=row["household_public_id"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
-        personal=unseal(CHILD, row["public_id"], row["personal"]) if may_see_personal(actor) else None,
+        personal=personal,
+        personal_unreadable=unreadable,
     )
 
 

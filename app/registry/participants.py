@@ -27,6 +27,7 @@ from app.registry.personal import (
     seal,
     to_plain,
     unseal,
+    unseal_for_view,
 )
 from app.registry.tables import Household, Participant, ParticipantNameToken
 
@@ -43,6 +44,7 @@ class ParticipantView:
     created_at: dt.datetime
     updated_at: dt.datetime
     personal: dict[str, Any] | None  # None for roles that may not see personal data
+    personal_unreadable: bool = False  # sealed under another key or damaged: shown, logged, not opened
 
 
 _COLUMNS = (
@@ -61,13 +63,17 @@ def may_see_personal(actor: Actor) -> bool:
 
 
 def _view(actor: Actor, row: dict) -> ParticipantView:
+    personal, unreadable = (
+        unseal_for_view(KIND, row["public_id"], row["personal"]) if may_see_personal(actor) else (None, False)
+    )
     return ParticipantView(
         id=row["public_id"],
         household=row["household_public_id"],
         status=row["status"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
-        personal=unseal(KIND, row["public_id"], row["personal"]) if may_see_personal(actor) else None,
+        personal=personal,
+        personal_unreadable=unreadable,
     )
 
 

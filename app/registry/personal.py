@@ -7,6 +7,7 @@ record's `personal` column, bound to the record's public id.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated, Any, NamedTuple
@@ -23,6 +24,9 @@ Country = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}$", description="ISO 31
 PostCode = Annotated[str, msgspec.Meta(max_length=20)]
 Phone = Annotated[str, msgspec.Meta(max_length=40, pattern=r"^[0-9+()\- ]*$")]
 Email = Annotated[str, msgspec.Meta(max_length=254, pattern=r"^([^@\s]+@[^@\s]+\.[^@\s]+)?$")]
+
+
+log = logging.getLogger("grants.registry")
 
 OLDEST_BIRTH_DATE = dt.date(1900, 1, 1)
 
@@ -119,6 +123,16 @@ def merge(current: dict[str, Any], patch: msgspec.Struct, full_type: type[msgspe
 
 def seal(kind: str, public_id: str, values: dict[str, Any]) -> str:
     return get_vault().seal(values, f"{kind}:{public_id}")
+
+
+def unseal_for_view(kind: str, public_id: str, token: str) -> tuple[dict[str, Any] | None, bool]:
+    """(personal values, False), or (None, True) when the row does not open with this key: one such row
+    (sealed under another key, or damaged) is shown as unreadable and logged, never fails a whole list."""
+    try:
+        return unseal(kind, public_id, token), False
+    except (ValueError, TypeError) as exc:  # a wrong key, a damaged or foreign token
+        log.error("personal data of %s %s cannot be opened: %s", kind, public_id, exc)
+        return None, True
 
 
 def unseal(kind: str, public_id: str, token: str) -> dict[str, Any]:

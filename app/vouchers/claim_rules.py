@@ -65,6 +65,7 @@ class VoucherState:
     claimed: tuple[tuple[dt.date, dt.date], ...] = ()  # service periods already claimed (not rejected)
     mode: str = "provider"  # stipend vouchers are paid to the participant, never claimed
     kind: str = "childcare"  # childcare | transport: the service the voucher pays for
+    last_service_day: dt.date | None = None  # valid_until, or the day before its revocation
 
 
 @dataclass(frozen=True)
@@ -140,9 +141,16 @@ def _refusals(line: Line, state: VoucherState | None, context: Context, running:
 
 
 def _inactive(line: Line, state: VoucherState, context: Context, running: _Running) -> Refusal | None:
-    if state.status not in ("active", "partly_claimed"):
-        return Reason.VOUCHER_INACTIVE, f"the voucher is {state.status}"
-    return None
+    """Open vouchers are claimable; a revoked one only for service before its revocation (until that
+    service's claim deadline). A voucher past its validity stays open until its claim deadline passed."""
+    if state.status in ("active", "partly_claimed"):
+        return None
+    last = state.last_service_day
+    if state.status == "revoked" and last is not None and line.service_end <= last:
+        return None
+    if state.status == "revoked" and last is not None:
+        return Reason.VOUCHER_INACTIVE, f"the voucher was revoked from {last + dt.timedelta(days=1)}"
+    return Reason.VOUCHER_INACTIVE, f"the voucher is {state.status}"
 
 
 def _stipend(line: Line, state: VoucherState, context: Context, running: _Running) -> Refusal | None:

@@ -20,12 +20,12 @@ from app.core.sql import Sql
 from app.ledger import service as ledger
 from app.ledger.operations import expenditures
 from app.registry.tables import Provider, ProviderLicence
-from app.vouchers import codes, holders
+from app.vouchers import codes, holders, service
 from app.vouchers.claim_rules import Context, Judged, Line, Outcome, VoucherState, judge
 from app.vouchers.tables import Claim, ClaimLine
 
 SUBJECT = "voucher_claim"
-DEADLINE_DAYS = 60
+DEADLINE_DAYS = service.CLAIM_DEADLINE_DAYS
 MAX_LINES = 100_000
 
 
@@ -116,6 +116,7 @@ def _states(rows: list[dict[str, Any]], claimed: dict[str, list]) -> dict[str, V
             claimed=tuple(claimed.get(row["public_id"], ())),
             mode=row["mode"],
             kind=row["kind"],
+            last_service_day=service.last_service_day(row),
         )
         for row in rows
     }
@@ -308,8 +309,9 @@ async def _take_from_vouchers(sql: Sql, judged: list[Judged], states: dict[str, 
         left = states[voucher].remaining_minor - amount
         updates.append((amount, "exhausted" if left <= 0 else "partly_claimed", utcnow(), voucher))
     await sql.executemany(
-        "UPDATE voucher SET claimed_minor = claimed_minor + $1, status = $2, updated_at = $3 "
-        "WHERE public_id = $4",
+        # a revoked voucher stays revoked while service before its revocation is claimed
+        "UPDATE voucher SET claimed_minor = claimed_minor + $1, "
+        "status = CASE WHEN status = 'revoked' THEN status ELSE $2 END, updated_at = $3 WHERE public_id = $4",
         updates,
     )
 
@@ -469,7 +471,8 @@ async def _give_back(sql: Sql, lines: list[dict[str, Any]]) -> None:
         back[p["voucher"]] = back.get(p["voucher"], 0) + p["amount_accepted_minor"]
     await sql.executemany(
         "UPDATE voucher SET claimed_minor = claimed_minor - $1, "
-        "status = CASE WHEN claimed_minor - $1 = 0 THEN 'active' ELSE 'partly_claimed' END "
+        "status = CASE WHEN status IN ('revoked', 'expired') THEN status "
+        "WHEN claimed_minor - $1 = 0 THEN 'active' ELSE 'partly_claimed' END "
         "WHERE public_id = $2",
         [(amount, voucher) for voucher, amount in back.items()],
     )

@@ -19,7 +19,8 @@ from app.core import audit
 from app.core.actor import Actor
 from app.core.batching import collector_paused
 from app.core.crypto import get_vault
-from app.core.db import utcnow, write_transaction
+from app.core.db import as_date, utcnow, write_transaction
+from app.core.db import today as db_today
 from app.core.errors import Conflict, NotFound, ValidationFailed
 from app.core.ids import has_prefix, new_id, new_ids
 from app.core.money import format_minor, to_minor
@@ -36,6 +37,7 @@ from app.vouchers.tables import Voucher
 
 MAX_VALIDITY_DAYS = 366
 OPEN_STATUSES = ("active", "partly_claimed")
+CLAIM_DEADLINE_DAYS = 60  # providers claim within this many days of the service (docs/vouchers.md)
 
 
 @dataclass(frozen=True)
@@ -549,68 +551,117 @@ async def _locked(voucher_id: str) -> dict[str, Any]:
     return rows[0]
 
 
+def claim_deadline(last_service_day: dt.date) -> dt.date:
+    """The last day a provider may still claim service given on `last_service_day`."""
+    return last_service_day + dt.timedelta(days=CLAIM_DEADLINE_DAYS)
+
+
+def last_service_day(row: dict[str, Any]) -> dt.date:
+    """The last day of service a voucher pays for: the end of its validity, or the day before it was
+    revoked."""
+    valid_until = as_date(row["valid_until"])
+    revoked_on = row.get("revoked_on")
+    return min(valid_until, as_date(revoked_on) - dt.timedelta(days=1)) if revoked_on else valid_until
+
+
+def _still_claimable(row: dict[str, Any], today: dt.date) -> int:
+    """The most providers can still claim on the voucher, in time, for service it pays for: its value for
+    every period up to its last service day, less what was claimed; nothing once the deadline passed."""
+    last = last_service_day(row)
+    first = as_date(row["valid_from"])
+    if today > claim_deadline(last) or last < first:
+        return 0
+    payable = row["value_minor"] * periods(row["period"], first, last)
+    return max(0, min(_remaining(row), payable - row["claimed_minor"]))
+
+
 async def _release(
-    actor: Actor, rows: Sequence[dict[str, Any]], status: str, reason: str, when: dt.date
+    actor: Actor, rows: Sequence[dict[str, Any]], status: str, reason: str, when: dt.date, today: dt.date
 ) -> None:
-    """Close vouchers and give their unclaimed value back to the budget, in the caller's transaction."""
-    operations = []
+    """Set vouchers' status and give back to the budget what can no longer be claimed, in the caller's
+    transaction; what providers may still claim in time stays committed (expire_due releases it later)."""
+    operations, updates = [], []
     for row in rows:
-        remaining = row["total_minor"] - row["claimed_minor"] - row["released_minor"]
-        if remaining > 0:
+        release = _remaining(row) - _still_claimable(row, today)
+        released = row["released_minor"] + release
+        if release > 0:
             operations.append(
                 Operation(
                     Kind.RELEASE,
                     Target(row["fund"], row["programme"]),
-                    remaining,
-                    f"voucher:{row['public_id']}:release",
+                    release,
+                    f"voucher:{row['public_id']}:release:{released}",
                     when,
                     f"Voucher {row['public_id']} {status}",
                     "voucher",
                     row["public_id"],
                 )
             )
+        updates.append((status, reason, released, utcnow(), row["public_id"]))
     if operations:
         await ledger.apply(actor, operations)
-    sql = Sql()
-    await sql.executemany(
-        "UPDATE voucher SET status = $1, status_reason = $2, released_minor = total_minor - claimed_minor, "
-        "updated_at = $3 WHERE public_id = $4",
-        [(status, reason, utcnow(), row["public_id"]) for row in rows],
+    await Sql().executemany(
+        "UPDATE voucher SET status = $1, status_reason = $2, released_minor = $3, updated_at = $4 "
+        "WHERE public_id = $5",
+        updates,
     )
 
 
-async def revoke(actor: Actor, voucher_id: str, reason: str, when: dt.date) -> dict[str, Any]:
+async def revoke(
+    actor: Actor, voucher_id: str, reason: str, when: dt.date, today: dt.date | None = None
+) -> dict[str, Any]:
+    """Revoke from `when` on: service from that day is not paid; service before it may still be claimed
+    until its claim deadline, so that much stays committed and the rest is released now."""
     async with write_transaction():
         row = await _locked(voucher_id)
         if row["status"] not in OPEN_STATUSES:
             raise Conflict("voucher_closed", f"the voucher is already {row['status']}", "id")
-        await _release(actor, [row], "revoked", reason, when)
+        await Sql().execute("UPDATE voucher SET revoked_on = $1 WHERE public_id = $2", when, voucher_id)
+        await _release(actor, [{**row, "revoked_on": when}], "revoked", reason, when, today or db_today())
         await audit.record(
             actor,
             "voucher.revoke",
             "voucher",
             voucher_id,
             before={"status": row["status"]},
-            after={"status": "revoked", "reason": reason},
+            after={"status": "revoked", "reason": reason, "revoked_on": when.isoformat()},
         )
     return await get(voucher_id)
 
 
 async def expire_due(actor: Actor, today: dt.date) -> int:
-    """Expire every open voucher whose validity ended before `today`; release what was not claimed."""
+    """Expire every open voucher whose claim deadline passed (its validity ended more than the deadline
+    ago) and release what was not claimed; release the rest of revoked vouchers whose deadline passed.
+    Returns how many vouchers gave value back or expired."""
+    cutoff = today - dt.timedelta(days=CLAIM_DEADLINE_DAYS)  # a last service day before this is past
     async with write_transaction():
         sql = Sql()
         lock = " FOR UPDATE" if sql.postgres else ""
+        due = cutoff if sql.postgres else cutoff.isoformat()
         rows = await sql.fetch(
             f"SELECT * FROM voucher WHERE status IN ('active', 'partly_claimed') AND valid_until < $1{lock}",
-            today,
+            due,
         )
+        revoked = await sql.fetch(
+            "SELECT * FROM voucher WHERE status = 'revoked' "
+            f"AND total_minor - claimed_minor - released_minor > 0{lock}"
+        )
+        revoked = [r for r in revoked if last_service_day(r) < cutoff]
         if rows:
-            await _release(actor, rows, "expired", "its validity ended", today)
-            await audit.record(
-                actor, "voucher.expire", "voucher_batch", today.isoformat(), after={"vouchers": len(rows)}
+            await _release(
+                actor, rows, "expired", "its validity ended and its claim deadline passed", today, today
             )
-    return len(rows)
+        for row in revoked:
+            await _release(actor, [row], "revoked", row["status_reason"], today, today)
+        if rows or revoked:
+            await audit.record(
+                actor,
+                "voucher.expire",
+                "voucher_batch",
+                today.isoformat(),
+                after={"vouchers": len(rows), "revoked_released": len(revoked)},
+            )
+    return len(rows) + len(revoked)
 
 
 async def find_by_code(code_text: str, holder_birth_date: dt.date) -> dict[str, Any]:

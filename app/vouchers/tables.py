@@ -30,6 +30,7 @@ class Voucher(Table, tablename="voucher"):
     released_minor = BigInt(default=0)
     status = Varchar(length=20, default="active", index=True)
     status_reason = Text(default="")
+    revoked_on = Date(null=True, default=None)  # service from this day on is not paid; earlier service is
     code_index = Varchar(length=64, unique=True)  # keyed hash of the code
     code_sealed = Text()
     holder_check = Varchar(length=64)  # keyed hash of voucher id + the holder's date of birth

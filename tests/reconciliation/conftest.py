@@ -17,3 +17,14 @@ def payment_settings(monkeypatch):
     monkeypatch.setenv("GRANTS_STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET)
     monkeypatch.setenv("GRANTS_PAYMENT_APPROVAL_BANDS", "1000000:2")
     monkeypatch.delenv("GRANTS_RECON_ACCOUNTS", raising=False)
+
+
+@pytest.fixture
+def fake_stripe():
+    from app.disbursements import stripe_rail
+    from app.disbursements.stripe_fake import FakeStripe
+
+    fake = FakeStripe()
+    stripe_rail.use_http_client(fake)
+    yield fake
+    stripe_rail.use_http_client(None)

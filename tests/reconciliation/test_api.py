@@ -47,6 +47,10 @@ def test_a_return_resolved_through_the_api(people, tmp_path):
 
     final = _ok(people.call(Role.FINANCE_OFFICER, "POST", f"{R}/runs", json={}))
     assert final["ok"], [c for c in final["checks"] if not c["ok"]]
+    sheet = people.call(Role.AUDITOR, "GET", f"{R}/exceptions.xlsx")
+    assert sheet.status_code == 200 and sheet.content[:2] == b"PK"
+    dry = _ok(people.call(Role.FINANCE_OFFICER, "POST", f"{R}/exceptions/decisions", content=sheet.content))
+    assert dry == {"dry_run": True, "decisions": 0, "changes": []}
     board = _ok(people.call(Role.AUDITOR, "GET", f"{R}/dashboard"))
     assert board["last_run"]["ok"] and board["match_rate"]["matched"] == 2
     detail = _ok(people.call(Role.AUDITOR, "GET", f"{R}/exceptions/{exc}"))
@@ -64,6 +68,9 @@ def test_wrong_roles_are_refused(people):
         (Role.APPROVER, "POST", f"{R}/exceptions/exc_x/resolve"),
         (Role.AUDITOR, "POST", f"{R}/exceptions/exc_x/approve"),
         (Role.BUDGET_HOLDER, "POST", f"{R}/exceptions/exc_x/refuse"),
+        (Role.PROVIDER, "GET", f"{R}/exceptions.xlsx"),
+        (Role.ADMIN, "POST", f"{R}/stripe"),
+        (Role.AUDITOR, "POST", f"{R}/exceptions/decisions"),
     ]
     for role, method, path in cases:
         assert people.call(role, method, path, json={}).status_code == 403, (role, path)

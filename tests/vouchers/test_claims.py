@@ -389,3 +389,57 @@ def test_the_second_approver_limit_counts_the_providers_month_across_claims(
     finally:
         monkeypatch.delenv("GRANTS_SECOND_APPROVER_LIMIT_MINOR")
         get_settings.cache_clear()
+
+
+def _claim_on(people, voucher: dict, day: dt.date, start: str, end: str, days: int, amount: str):
+    provider = people.make(Role.PROVIDER)
+    from app.core.credentials import actor_for_token
+
+    actor = run(actor_for_token(provider.token))
+    item = claims.LineIn(
+        voucher["code"],
+        dt.date(2024, 5, 10),
+        dt.date.fromisoformat(start),
+        dt.date.fromisoformat(end),
+        days,
+        amount,
+    )
+    first, last = dt.date.fromisoformat(start).replace(day=1), dt.date.fromisoformat(end)
+    return run(claims.submit(actor, first, last, [item], day))["lines"][0]
+
+
+def test_expiry_keeps_the_value_claimable_until_the_claim_deadline(people):
+    """Issue 11 point 5: seen failing before (the expiry job released the value the day after validity,
+    and an in-time claim for May was rejected voucher_inactive)."""
+    voucher = _voucher(people)  # valid 2 March to 24 May, 3,120.00
+    assert run(service.expire_due(SYSTEM, dt.date(2026, 5, 25))) == 0
+    assert _position()["committed"] == 312_000  # still committed: May may still be claimed
+    line = _claim_on(people, voucher, dt.date(2026, 6, 20), "2026-05-18", "2026-05-22", 5, "260.00")
+    assert (line["outcome"], line["reason"]) == ("accepted", None)
+    assert run(service.expire_due(SYSTEM, dt.date(2026, 7, 23))) == 0  # the last day to claim 24 May
+    assert run(service.expire_due(SYSTEM, dt.date(2026, 7, 24))) == 1
+    after = run(service.get(voucher["id"]))
+    assert after["status"] == "expired" and after["released"] == "2860.00"
+    assert _position()["committed"] == 26_000  # only the claim awaiting approval
+    late = _claim_on(people, voucher, dt.date(2026, 7, 24), "2026-05-11", "2026-05-15", 5, "260.00")
+    assert late["reason"] == "voucher_inactive"
+
+
+def test_revocation_keeps_service_before_it_claimable_until_its_deadline(people):
+    voucher = _voucher(people)
+    revoked = run(
+        service.revoke(SYSTEM, voucher["id"], "moved away", dt.date(2026, 4, 6), dt.date(2026, 4, 10))
+    )
+    # service from 2 March to 5 April (5 weeks started, 1,300.00) may still be claimed; the rest goes back
+    assert revoked["status"] == "revoked" and revoked["released"] == "1820.00"
+    assert _position()["committed"] == 130_000
+    march = _claim_on(people, voucher, dt.date(2026, 4, 20), "2026-03-02", "2026-03-27", 20, "1040.00")
+    assert (march["outcome"], march["accepted"]) == ("accepted", "1040.00")
+    april = _claim_on(people, voucher, dt.date(2026, 4, 20), "2026-04-06", "2026-04-10", 5, "260.00")
+    assert april["reason"] == "voucher_inactive"
+    assert run(service.get(voucher["id"]))["status"] == "revoked"
+    assert run(service.expire_due(SYSTEM, dt.date(2026, 6, 4))) == 0  # 5 April's deadline
+    assert run(service.expire_due(SYSTEM, dt.date(2026, 6, 5))) == 1
+    after = run(service.get(voucher["id"]))
+    assert after["released"] == "2080.00" and after["remaining"] == "0.00"
+    assert _position()["committed"] == 104_000  # the March claim, awaiting approval

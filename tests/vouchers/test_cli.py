@@ -44,6 +44,8 @@ def test_expire_command_reports_the_count(tmp_path):
     world = run(_world(10_000_000))
     rows = [f"{run(_decision(world['participant']))},ESF,2026-03-02,2026-05-24,{world['child']}"]
     CliRunner().invoke(main, ["vouchers", "issue-batch", "--input", _csv(tmp_path, rows)])
-    result = CliRunner().invoke(main, ["vouchers", "expire", "--date", "2026-06-01"])
+    early = CliRunner().invoke(main, ["vouchers", "expire", "--date", "2026-06-01"])
+    assert early.exit_code == 0 and "0 voucher(s)" in early.output  # still claimable for May's service
+    result = CliRunner().invoke(main, ["vouchers", "expire", "--date", "2026-07-24"])
     assert result.exit_code == 0 and "1 voucher(s) expired" in result.output
     assert _position()["committed"] == 0

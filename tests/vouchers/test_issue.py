@@ -229,7 +229,8 @@ def test_revoking_and_expiring_release_what_was_not_claimed(people):
     again = people.call(Role.CASEWORKER, "POST", f"{V}/{first['id']}/revoke", json={"reason": "twice"})
     assert again.status_code == 409
     assert run(service.expire_due(SYSTEM, dt.date(2026, 5, 24))) == 0  # still valid that day
-    assert run(service.expire_due(SYSTEM, dt.date(2026, 5, 25))) == 1
+    assert run(service.expire_due(SYSTEM, dt.date(2026, 7, 23))) == 0  # May's service may still be claimed
+    assert run(service.expire_due(SYSTEM, dt.date(2026, 7, 24))) == 1  # the claim deadline has passed
     assert people.call(Role.AUDITOR, "GET", f"{V}/{second['id']}").json()["status"] == "expired"
     assert _position() == {"available": 10_000_000, "committed": 0}
     assert run(service.expire_due(SYSTEM, dt.date(2026, 6, 1))) == 0

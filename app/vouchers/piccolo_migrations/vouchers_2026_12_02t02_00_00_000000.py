@@ -3,14 +3,15 @@ of the household (rules/childcare_voucher.yaml), and issues one voucher for each
 
 The column-level UNIQUE on voucher.decision is dropped (PostgreSQL: its constraint; SQLite cannot drop a
 constraint, so the table is rebuilt from its own DDL without it) and a unique index on
-(decision, child) replaces it. Raw SQL: composite unique constraints break SQLite (STACK-NOTES), and
-Piccolo's migration state is not told (app/vouchers/tables.py documents the index; an auto migration
-that proposes altering `decision` must have that step removed).
+(decision, child) replaces it. Raw SQL: composite unique constraints break SQLite (STACK-NOTES). The
+column's change is also recorded as an alter_column, so Piccolo's auto migrations know `decision` is no
+longer unique, but that step does not run (the raw step did the work on both engines).
 """
 
 import re
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from piccolo.columns.column_types import Varchar
 from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine
 
@@ -40,8 +41,27 @@ async def _sqlite_rebuild(engine) -> None:
         await engine.run_ddl(index["sql"])
 
 
+class _StateOnlyAlter(MigrationManager):
+    """Records the column alteration for Piccolo's migration state without running its DDL (Piccolo
+    would run ALTER TABLE … DROP CONSTRAINT, which SQLite does not have)."""
+
+    async def _run_alter_columns(self, backwards: bool = False) -> None:
+        return None
+
+
 async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="vouchers", description=DESCRIPTION)
+    manager = _StateOnlyAlter(migration_id=ID, app_name="vouchers", description=DESCRIPTION)
+    manager.alter_column(
+        table_class_name="Voucher",
+        tablename="voucher",
+        column_name="decision",
+        db_column_name="decision",
+        params={"unique": False},
+        old_params={"unique": True},
+        column_class=Varchar,
+        old_column_class=Varchar,
+        schema=None,
+    )
 
     async def run():
         engine = engine_finder()
