@@ -81,6 +81,7 @@ def test_a_run_through_the_pages(client, people, tmp_path):
     assert "approved, waiting for release" in twice.text
     released = _post(client, releaser, f"{run_path}/release")
     assert "The run was released" in released.text and "Download file 1" in released.text
+    assert all(f"Test {key}" in released.text for key in ("prep", "appr1", "appr2", "rel"))  # who did what
 
     run_id = run_path.rsplit("/", 1)[1]
     download = client.get(f"{run_path}/files/1", headers=releaser.headers)
@@ -132,7 +133,7 @@ def test_bank_details_changed_by_the_payee_and_confirmed_by_a_second_person(clie
     )
 
     waiting = client.get("/payments/details", headers=finance.headers)
-    assert people.provider_org in waiting.text
+    assert people.provider_org in waiting.text and "Test provider" in waiting.text
     detail_id = run(details.pending_changes())[0]["id"]
     confirmed = _post(client, approver, f"/payments/details/{detail_id}/confirm")
     assert "The payment details were confirmed" in confirmed.text and "No changes wait" in confirmed.text

@@ -22,6 +22,7 @@ from app.core.actor import Actor
 from app.core.db import today
 from app.core.errors import GrantsError, NotFound
 from app.core.roles import Role
+from app.core.users import get_user
 from app.disbursements import details, rails, release, runs, sepa, status_import
 from app.http.guards import allow, current_actor
 from app.ledger import dimensions
@@ -321,11 +322,23 @@ async def _run_page(request: Request, run_id: str, message: str = "", status_cod
         "payments/run.html",
         status_code,
         run=view,
+        people=await _people([view["created_by"], *view["approved_by"], view["released_by"] or ""]),
         can=_can(actor, view),
         message=message,
         done=_done(request),
         **_words(),
     )
+
+
+async def _people(user_ids: list[str]) -> dict[str, str]:
+    """The names of the few people a page mentions (preparer, approvers, releaser), by user id."""
+    names = {}
+    for user_id in sorted({u for u in user_ids if u}):
+        try:
+            names[user_id] = (await get_user(user_id)).display_name
+        except NotFound:
+            names[user_id] = user_id  # a system actor
+    return names
 
 
 def _can(actor: Actor, run: dict[str, Any]) -> dict[str, bool]:
@@ -367,6 +380,7 @@ async def _pending_page(request: Request, message: str = "", status_code: int = 
         "payments/details.html",
         status_code,
         changes=changes,
+        people=await _people([c["created_by"] for c in changes]),
         message=message,
         done=_done(request),
         **_words(),
