@@ -478,7 +478,11 @@ def check_reader(actor: Actor) -> None:
         raise NotFound("payment run")
 
 
-async def get_run(actor: Actor, run_id: str, with_instructions: bool = False) -> dict[str, Any]:
+async def get_run(
+    actor: Actor, run_id: str, with_instructions: bool = False, instruction_limit: int | None = None
+) -> dict[str, Any]:
+    """A run; `with_instructions` adds its instructions (the first `instruction_limit`, by id, when
+    given: a page shows a few hundred of a run of ten thousand)."""
     check_reader(actor)
     async with write_transaction():
         sql = Sql()
@@ -521,7 +525,10 @@ async def get_run(actor: Actor, run_id: str, with_instructions: bool = False) ->
             for f in files
         ]
         if with_instructions:
-            inst = await sql.fetch("SELECT * FROM payment_instruction WHERE run = $1 ORDER BY id", run_id)
+            limit = "" if instruction_limit is None else f" LIMIT {int(instruction_limit)}"
+            inst = await sql.fetch(
+                f"SELECT * FROM payment_instruction WHERE run = $1 ORDER BY id{limit}", run_id
+            )
             view["instruction_list"] = await _instruction_views(sql, inst)
     return view
 

@@ -177,3 +177,14 @@ def test_a_stripe_run_released_and_settled_through_the_pages(client, people, fak
     assert "Stripe Connect" in released.text and len(fake_stripe.transfers) == 1
     refreshed = _post(client, preparer, f"{run_path}/refresh")
     assert "The Stripe transfers were checked again" in refreshed.text and ">paid<" in refreshed.text
+
+
+def test_a_big_run_lists_its_first_payments_and_says_so(client, people, monkeypatch):
+    monkeypatch.setattr("app.web.pages.payments.RUN_PAGE_PAYMENTS", 2)
+    payees = run(providers(3))
+    run(approved_claims(payees, 1, 10_000))
+    for payee in payees:
+        run(confirmed_bank(payee))
+    made = _post(client, people.make(Role.FINANCE_OFFICER), "/payments/runs", {"pay_date": "2030-01-15"})
+    assert "The first 2 of 3 payments are shown" in made.text
+    assert made.text.count("<td><code>pin_") == 2

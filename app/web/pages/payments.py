@@ -39,6 +39,7 @@ DETAIL_STAFF = frozenset({Role.FINANCE_OFFICER, Role.ADMIN, Role.CASEWORKER})
 PAYEES = frozenset({Role.PROVIDER, Role.EMPLOYER})
 RUN_STATUSES = ("pending_approval", "approved", "releasing", "released", "cancelled")
 PAGE_SIZE = 25
+RUN_PAGE_PAYMENTS = 500  # a run's page lists this many payments; the API and the bank files have them all
 MAX_REPORT_BYTES = 20 * 1024 * 1024
 RunId = Annotated[str, Parameter(max_length=32)]
 PayeeId = Annotated[str, Parameter(max_length=32)]
@@ -316,7 +317,7 @@ async def _runs_page(
 
 async def _run_page(request: Request, run_id: str, message: str = "", status_code: int = 200) -> Template:
     actor = current_actor(request)
-    view = await runs.get_run(actor, run_id, with_instructions=True)
+    view = await runs.get_run(actor, run_id, with_instructions=True, instruction_limit=RUN_PAGE_PAYMENTS)
     return page(
         request,
         "payments/run.html",
