@@ -5,6 +5,7 @@ import os
 from piccolo.conf.apps import AppConfig
 
 from app.core.tables import (
+    AdminRequest,
     ApiToken,
     Approval,
     AuditEvent,
@@ -31,6 +32,7 @@ APP_CONFIG = AppConfig(
         Approval,
         IdempotencyRecord,
         KeyCheck,
+        AdminRequest,
     ],
     migration_dependencies=[],
     commands=[],

@@ -89,6 +89,21 @@ class AuditHead(Table, tablename="audit_head"):
     last_hash = Varchar(length=64, default="0" * 64)
 
 
+class AdminRequest(Table, tablename="admin_request"):
+    """A change one admin asked for that a second admin must confirm (app/core/admin_requests.py): giving
+    someone a role that sees personal data, or a token for another user."""
+
+    public_id = Varchar(length=32, unique=True)  # areq_…
+    kind = Varchar(length=20)  # grant_roles | create_token
+    subject = Varchar(length=32, index=True)  # the user (usr_…)
+    payload = Text(default="{}")  # JSON: the roles, or the token's name and expiry
+    requested_by = Varchar(length=32)
+    requested_at = Timestamptz(default=TimestamptzNow())
+    status = Varchar(length=12, default="pending", index=True)  # pending | confirmed
+    confirmed_by = Varchar(length=32, default="")
+    confirmed_at = Timestamptz(null=True, default=None)
+
+
 class KeyCheck(Table, tablename="key_check"):
     """A key check value per key (personal data, ledger): an HMAC of a fixed text under the key, so a
     start or `grants init` with another key is refused instead of sealing new data under it."""

@@ -9,8 +9,9 @@ import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.params import JSONBody, Parameter
 
-from app.core import audit, credentials, users
+from app.core import admin_requests, audit, credentials, users
 from app.core.actor import Actor
+from app.core.admin_requests import AdminRequestView
 from app.core.credentials import TokenView
 from app.core.db import raw
 from app.core.errors import ValidationFailed
@@ -193,31 +194,62 @@ class UsersController(Controller):
         return ListOf(data=page.rows, has_more=page.has_more)
 
     @post("/", opt=allow(Role.ADMIN))
-    async def create_user(self, request: Request, data: JSONBody[UserCreateIn]) -> UserView:
-        return await users.create_user(
-            current_actor(request),
+    async def create_user(
+        self, request: Request, data: JSONBody[UserCreateIn]
+    ) -> Response[UserView | AdminRequestView]:
+        """Create a user. A role that sees personal data is not given at once: the user is made without
+        it and a request opened (202) that another admin confirms at /api/v1/admin-requests."""
+        actor = current_actor(request)
+        roles = frozenset(data.roles)
+        held_back = admin_requests.personal_roles_added(frozenset(), roles)
+        if not admin_requests.needs_second_admin(actor):
+            held_back = frozenset()
+        view = await users.create_user(
+            actor,
             email=data.email,
             display_name=data.display_name,
-            roles=frozenset(data.roles),
+            roles=roles - held_back,
             organisation=data.organisation,
             password=data.password,
+            held_back=held_back,
         )
+        if not held_back:
+            return Response(view, status_code=201)
+        pending = await admin_requests.open_request(
+            actor, "grant_roles", view.id, {"roles": sorted(r.value for r in held_back)}
+        )
+        return Response(pending, status_code=202)
 
     @get("/{user_id:str}", opt=allow(Role.ADMIN, Role.AUDITOR))
     async def get_user(self, user_id: UserId) -> UserView:
         return await users.get_user(user_id)
 
     @patch("/{user_id:str}", opt=allow(Role.ADMIN))
-    async def update_user(self, request: Request, user_id: UserId, data: JSONBody[UserUpdateIn]) -> UserView:
+    async def update_user(
+        self, request: Request, user_id: UserId, data: JSONBody[UserUpdateIn]
+    ) -> Response[UserView | AdminRequestView]:
+        """Change a user. Adding a role that sees personal data opens a request (202) for a second admin."""
         if data.display_name is None and data.roles is None and data.active is None:
             raise ValidationFailed("empty_update", "send at least one field to change", None)
-        return await users.update_user(
-            current_actor(request),
+        actor = current_actor(request)
+        roles = frozenset(data.roles) if data.roles is not None else None
+        held_back: frozenset[Role] = frozenset()
+        if roles is not None and admin_requests.needs_second_admin(actor):
+            current = frozenset(Role(r) for r in (await users.get_user(user_id)).roles)
+            held_back = admin_requests.personal_roles_added(current, roles)
+        view = await users.update_user(
+            actor,
             user_id,
             display_name=data.display_name,
-            roles=frozenset(data.roles) if data.roles is not None else None,
+            roles=roles - held_back if roles is not None else None,
             active=data.active,
         )
+        if not held_back:
+            return Response(view, status_code=200)
+        pending = await admin_requests.open_request(
+            actor, "grant_roles", user_id, {"roles": sorted(r.value for r in held_back)}
+        )
+        return Response(pending, status_code=202)
 
     @put("/{user_id:str}/password", opt=allow(Role.ADMIN), status_code=200)
     async def reset_password(
@@ -234,17 +266,42 @@ class UsersController(Controller):
     @post("/{user_id:str}/tokens", opt=allow(Role.ADMIN))
     async def create_token(
         self, request: Request, user_id: UserId, data: JSONBody[TokenIn]
-    ) -> TokenCreatedOut:
-        token, secret = await credentials.create_token(
-            current_actor(request), user_id, data.name, data.expires_in_days
-        )
-        return TokenCreatedOut(token=token, secret=secret)
+    ) -> Response[TokenCreatedOut | AdminRequestView]:
+        """A token for another user: opens a request (202) that a second admin confirms; the confirming
+        admin receives the secret. Your own tokens: POST /api/v1/me/tokens."""
+        actor = current_actor(request)
+        if admin_requests.needs_second_admin(actor) and user_id != actor.public_id:
+            await users.get_user(user_id)
+            details = {"name": data.name, "expires_in_days": data.expires_in_days}
+            return Response(
+                await admin_requests.open_request(actor, "create_token", user_id, details), status_code=202
+            )
+        token, secret = await credentials.create_token(actor, user_id, data.name, data.expires_in_days)
+        return Response(TokenCreatedOut(token=token, secret=secret), status_code=201)
 
     @delete("/{user_id:str}/tokens/{token_id:str}", opt=allow(Role.ADMIN), status_code=200)
     async def revoke_token(
         self, request: Request, user_id: UserId, token_id: Annotated[str, Parameter(max_length=40)]
     ) -> TokenView:
         return await credentials.revoke_token(current_actor(request), user_id, token_id)
+
+
+class AdminRequestController(Controller):
+    path = "/api/v1/admin-requests"
+    tags = ["users"]
+
+    @get("/", opt=allow(Role.ADMIN, Role.AUDITOR))
+    async def list_requests(
+        self, status: Annotated[str | None, Parameter(pattern="^(pending|confirmed)$")] = None
+    ) -> ListOf[AdminRequestView]:
+        """Requests for a second admin: roles that see personal data, tokens for other users."""
+        return ListOf(data=await admin_requests.list_requests(status), has_more=False)
+
+    @post("/{request_id:str}/confirm", opt=allow(Role.ADMIN), status_code=200)
+    async def confirm(self, request: Request, request_id: Annotated[str, Parameter(max_length=40)]) -> dict:
+        """Confirm another admin's request; it is carried out now (a token's secret is shown once here)."""
+        done, result = await admin_requests.confirm(current_actor(request), request_id)
+        return {"request": done, "result": result}
 
 
 class AuditController(Controller):
@@ -277,6 +334,13 @@ class AuditController(Controller):
         return ListOf(data=page.rows, has_more=page.has_more)
 
 
-CONTROLLERS = [HealthController, AuthController, MeController, UsersController, AuditController]
+CONTROLLERS = [
+    HealthController,
+    AuthController,
+    MeController,
+    UsersController,
+    AdminRequestController,
+    AuditController,
+]
 
 __all__ = ["CONTROLLERS", "dt"]

@@ -8,9 +8,11 @@ import re
 # The input patterns the schemas use, each with what to write.
 PATTERNS = {
     r"^\d{4}-(0[1-9]|1[0-2])$": "write the month as 2026-03",
+    r"^[0-9]{4}-(0[1-9]|1[0-2])$": "write the month as 2026-03",
+    r"^[0-9]{1,13}(\.[0-9]{1,3})?$": "write the amount with digits and a dot, e.g. 150.00",
+    r"^-?[0-9]{1,13}(\.[0-9]{1,3})?$": "write the amount with digits and a dot, e.g. 150.00 or -150.00",
     r"^[A-Z]{3}$": "write the currency as its 3-letter code, e.g. EUR",
     r"^[A-Z]{2}$": "write the country as its 2-letter code, e.g. GB",
-    r"^(stripe|sepa)$": "write stripe or sepa",
     r"^\d{1,13}(\.\d{1,3})?$": "write the amount with digits and a dot, e.g. 150.00",
     r"^[0-9]{4}$": "write the account code as 4 digits, e.g. 1010",
     r"^[A-Z][A-Z0-9-]{1,31}$": "write a code of capital letters, digits and -, e.g. ESF-2026",
@@ -63,9 +65,23 @@ _WHERE = re.compile(r" - at `\$[^`]*`$")
 UNKNOWN_PATTERN = "is not written the way this field needs (see its description and example)"
 
 
+_CHOICES = re.compile(r"^\^\(([a-z_|]+)\)\$$")
+
+
+def pattern_in_words(pattern: str) -> str | None:
+    """What to write for a schema's pattern: a known one, or `^(a|b|c)$` as a choice of words."""
+    if pattern in PATTERNS:
+        return PATTERNS[pattern]
+    choices = _CHOICES.match(pattern)
+    if choices:
+        *first, last = choices.group(1).split("|")
+        return f"write {', '.join(first)} or {last}" if first else f"write {last}"
+    return None
+
+
 def _pattern_in_words(shown: str) -> str:
     # The decoder shows the pattern as a repr, with each backslash doubled.
-    return PATTERNS.get(shown.replace("\\\\", "\\"), UNKNOWN_PATTERN)
+    return pattern_in_words(shown.replace("\\\\", "\\")) or UNKNOWN_PATTERN
 
 
 def in_words(message: str) -> str:

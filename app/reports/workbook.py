@@ -137,11 +137,9 @@ def _summary_sheet(sheet, report: Report, formats: _Formats) -> None:
     for col, (name, _) in enumerate(SUMMARY_COLUMNS):
         sheet.write(0, col, name, formats.header)
     as_of_month = report.as_of.replace(day=1)
-    first_rows: dict[str, int] = {}
     positions = sorted(report.positions, key=lambda p: (p.currency, p.fund, p.programme))
     first = first_months(report.facts)
     for i, p in enumerate(positions, start=1):
-        first_rows.setdefault(p.currency, i)
         _summary_row(sheet, i, p, _months_elapsed(first, p.fund, p.programme, as_of_month), formats)
     row = len(positions) + 1
     for currency in sorted({p.currency for p in positions}):

@@ -20,6 +20,7 @@ from app.eligibility import schemas as elig
 from app.http import api as core_api
 from app.http.input_guard import _known_query
 from app.ledger import schemas as led
+from app.reconciliation import schemas as rec
 from app.registry import schemas as reg
 from app.vouchers import schemas as vch
 from app.wage_subsidies import schemas as wage
@@ -175,6 +176,10 @@ EXAMPLES: dict[type, dict[str, Any]] = {
     },
     pay.RunIn: {"pay_date": "2030-01-15", "programme": "CHILDCARE", "currency": "EUR"},
     pay.ReasonIn: {"reason": "not this month"},
+    rec.RunIn: {"as_of": "2030-01-15"},
+    rec.AssignIn: {"assignee": "usr_0000000000000000", "due_date": "2030-01-31"},
+    rec.ResolveIn: {"resolution": "accepted", "reason": "explained by the bank", "params": {}},
+    rec.ReasonIn: {"reason": "not this one"},
     pay.PaymentDetailIn: {
         "method": "sepa",
         "stripe_account": "",

@@ -95,6 +95,7 @@ def test_the_page_sign_in_is_limited_too(client):
         response = post_form(client, "/login", {"email": f"x{i}@example.org", "password": "whatever-pw"})
     assert response.status_code == 429
     assert "Retry-After" in response.headers
+    assert "Too many attempts" in response.text
 
 
 def test_a_window_that_has_passed_starts_again():

@@ -8,7 +8,7 @@ USERS = "/api/v1/users"
 
 
 def _create(people, **body):
-    payload = {"email": "new.person@example.org", "display_name": "New Person", "roles": ["caseworker"]}
+    payload = {"email": "new.person@example.org", "display_name": "New Person", "roles": ["approver"]}
     return people.call(Role.ADMIN, "POST", USERS, json=payload | body)
 
 
@@ -83,6 +83,8 @@ def test_list_filters_by_role_and_auditor_reads(people):
 def test_admin_issues_a_machine_token_for_a_user(people, client):
     user = _create(people).json()
     response = people.call(Role.ADMIN, "POST", f"{USERS}/{user['id']}/tokens", json={"name": "sync"})
-    assert response.status_code == 201
-    secret = response.json()["secret"]
+    assert response.status_code == 202  # a token for another user waits for a second admin
+    second = people.make(Role.ADMIN, key="admin_two")
+    confirmed = client.post(f"/api/v1/admin-requests/{response.json()['id']}/confirm", headers=second.headers)
+    secret = confirmed.json()["result"]["secret"]
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).json()["id"] == user["id"]

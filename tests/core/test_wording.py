@@ -48,3 +48,18 @@ def test_api_refusals_carry_no_regex_or_rfc(people):
     assert (
         query.status_code == 400 and "regex" not in query.text and "write the month as 2026-03" in query.text
     )
+
+
+def test_every_pattern_in_the_api_has_words(app):
+    """A new pattern in a schema needs its words in app/http/wording.py (or is a choice like ^(a|b)$)."""
+    import json
+
+    from app.http.wording import pattern_in_words
+
+    spec = json.dumps(app.openapi_schema.to_schema())
+    patterns = {
+        json.loads(f'"{p}"') for p in __import__("re").findall(r'"pattern": "((?:[^"\\]|\\.)*)"', spec)
+    }
+    assert patterns, "the OpenAPI has patterns to check"
+    missing = sorted(p for p in patterns if pattern_in_words(p) is None)
+    assert not missing, f"say in words what to write for: {missing}"
