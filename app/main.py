@@ -31,7 +31,7 @@ from app.registry import api as registry_api
 from app.reports import api as reports_api
 from app.vouchers import api as vouchers_api
 from app.wage_subsidies import api as wage_subsidies_api
-from app.web import pages, reconciliation_pages, site
+from app.web import pages, site
 
 WEB_DIR = Path(__file__).parent / "web"
 VENDOR = "/static/vendor/swagger-ui"
@@ -97,7 +97,6 @@ def create_app() -> Litestar:
             *reconciliation_api.CONTROLLERS,
             *reports_api.CONTROLLERS,
             *pages.controllers(),
-            *reconciliation_pages.CONTROLLERS,
             static,
         ],
         guards=[role_guard],

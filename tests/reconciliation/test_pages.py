@@ -14,9 +14,8 @@ from tests.support import post_form, run
 
 def _sign_in(client, people, role: Role, key: str | None = None):
     person = people.make(role, key=key)
-    response = post_form(
-        client, "/login", {"email": person.email, "password": "correct horse battery"}, follow_redirects=False
-    )
+    response = post_form(client, "/login", {"email": person.email, "password": "correct horse battery"},
+                         follow_redirects=False)  # fmt: skip
     assert response.status_code == 303, response.text
 
 
@@ -36,9 +35,11 @@ def test_a_finance_officer_resolves_a_return_and_an_auditor_reads_the_checks(app
         assert queue.status_code == 200 and exc["id"] in queue.text
         page = officer.get(f"/reconciliation/exceptions/{exc['id']}")
         assert 'name="resolution"' in page.text and "AC04" in page.text
-        empty = post_form(officer, f"/reconciliation/exceptions/{exc['id']}/resolve", {"resolution": "reissued", "reason": " "})  # fmt: skip
+        empty = post_form(officer, f"/reconciliation/exceptions/{exc['id']}/resolve",
+                          {"resolution": "reissued", "reason": " "})  # fmt: skip
         assert empty.status_code == 400 and "say why" in empty.text
-        done = post_form(officer, f"/reconciliation/exceptions/{exc['id']}/resolve", {"resolution": "reissued", "reason": "new IBAN"})  # fmt: skip
+        done = post_form(officer, f"/reconciliation/exceptions/{exc['id']}/resolve",
+                         {"resolution": "reissued", "reason": "new IBAN"})  # fmt: skip
         assert done.status_code == 200 and "Awaiting a second person" in done.text
         assert "Approve and carry out" not in done.text  # not for the proposer
 
@@ -62,7 +63,8 @@ def test_a_finance_officer_resolves_a_return_and_an_auditor_reads_the_checks(app
         assert 'data-check="bank_balance"' in board.text
         page = auditor.get(f"/reconciliation/exceptions/{exc['id']}")
         assert "frozen at resolution" in page.text and 'name="resolution"' not in page.text
-        refused = post_form(auditor, f"/reconciliation/exceptions/{exc['id']}/resolve", {"resolution": "accepted", "reason": "x"})  # fmt: skip
+        refused = post_form(auditor, f"/reconciliation/exceptions/{exc['id']}/resolve",
+                            {"resolution": "accepted", "reason": "x"})  # fmt: skip
         assert refused.status_code == 403
 
     with TestClient(app, base_url="http://testserver.local") as provider:

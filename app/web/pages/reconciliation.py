@@ -18,6 +18,8 @@ from app.core.errors import GrantsError
 from app.core.roles import Role
 from app.http.guards import allow, current_actor
 from app.reconciliation import queries, queue, resolutions, service
+from app.web.i18n import N_
+from app.web.kit import Area, Card
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 READERS = allow(Role.FINANCE_OFFICER, Role.APPROVER, Role.AUDITOR, Role.ADMIN, Role.BUDGET_HOLDER)
@@ -148,4 +150,16 @@ class ReconciliationPages(Controller):
             actor, exception_id, data.get("reason", "")))  # fmt: skip
 
 
-CONTROLLERS = [ReconciliationPages]
+AREA = Area(
+    name="reconciliation",
+    controllers=[ReconciliationPages],
+    cards=[
+        Card(
+            N_("Reconciliation"),
+            "/reconciliation/",
+            N_("Checks of the ledger against the bank, and the exception queue"),
+            READERS["roles"],
+            order=40,
+        )
+    ],
+)
