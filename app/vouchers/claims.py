@@ -577,3 +577,14 @@ async def statement_rows(actor: Actor, date_from: dt.date, date_to: dt.date) -> 
         )
         for r in rows
     ]
+
+
+async def status_counts(actor: Actor) -> dict[str, int]:
+    """How many of the provider's claims are in each status (for its start page)."""
+    from app.core.db import raw
+
+    rows = await raw(
+        "SELECT status, COUNT(*) AS n FROM voucher_claim WHERE provider = {} GROUP BY status",
+        _provider_of(actor),
+    )
+    return {r["status"]: int(r["n"]) for r in rows}

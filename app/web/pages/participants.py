@@ -1,0 +1,111 @@
+"""Caseworkers' participant pages: search, register, view."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.datastructures import FormMultiDict
+from litestar.params import Parameter
+from litestar.response import Redirect, Template
+
+from app.core import audit
+from app.core.actor import Actor
+from app.core.errors import GrantsError
+from app.core.roles import Role
+from app.http.guards import allow, current_actor
+from app.registry import participants
+from app.registry.personal import Gender, ParticipantPersonal
+from app.web.i18n import N_
+from app.web.kit import Area, Card, field_text, form_of, is_htmx, page
+
+
+class ParticipantPages(Controller):
+    path = "/participants"
+    opt = allow(Role.CASEWORKER)
+    include_in_schema = False
+
+    @get("/")
+    async def index(
+        self, request: Request, q: Annotated[str | None, Parameter(max_length=40)] = None
+    ) -> Template:
+        rows, error = await _search(current_actor(request), q)
+        template = "participants/rows.html" if is_htmx(request) else "participants/index.html"
+        return page(request, template, rows=rows, q=q or "", error=error, genders=list(Gender))
+
+    @post("/", status_code=200)
+    async def register(self, request: Request) -> Template | Redirect:
+        actor = current_actor(request)
+        form = await form_of(request)
+        try:
+            view = await participants.register(actor, _personal_from_form(form))
+        except (GrantsError, msgspec.ValidationError) as exc:
+            message = exc.message if isinstance(exc, GrantsError) else str(exc)
+            rows, _ = await _search(actor, None)
+            return page(
+                request,
+                "participants/index.html",
+                400,
+                rows=rows,
+                q="",
+                error=None,
+                form_error=message,
+                form=dict(form.items()),
+                genders=list(Gender),
+            )
+        return Redirect(path=f"/participants/{view.id}", status_code=303)
+
+    @get("/{participant_id:str}")
+    async def detail(
+        self, request: Request, participant_id: Annotated[str, Parameter(max_length=40)]
+    ) -> Template:
+        view = await participants.get(current_actor(request), participant_id)
+        events = await audit.list_events(20, None, entity_id=participant_id)
+        return page(request, "participants/detail.html", p=view, events=events.rows)
+
+
+async def _search(actor: Actor, q: str | None) -> tuple[list, str | None]:
+    try:
+        found = await participants.search(actor, limit=50, id_prefix=q or None)
+    except GrantsError as exc:
+        return [], exc.message
+    return found.rows, None
+
+
+def _personal_from_form(form: FormMultiDict) -> ParticipantPersonal:
+    """The form's flat fields as the same struct the API validates."""
+    address = None
+    if field_text(form, "address_line1"):
+        address = {
+            "line1": field_text(form, "address_line1"),
+            "city": field_text(form, "address_city"),
+            "postcode": field_text(form, "address_postcode"),
+            "country": field_text(form, "address_country").upper(),
+        }
+    raw = {
+        "given_name": field_text(form, "given_name"),
+        "family_name": field_text(form, "family_name"),
+        "date_of_birth": field_text(form, "date_of_birth"),
+        "gender": field_text(form, "gender"),
+        "national_id": field_text(form, "national_id") or None,
+        "address": address,
+        "phone": field_text(form, "phone"),
+        "email": field_text(form, "email", 254),
+    }
+    return msgspec.convert(raw, ParticipantPersonal, strict=False)
+
+
+AREA = Area(
+    name="participants",
+    controllers=[ParticipantPages],
+    cards=[
+        Card(
+            N_("Participants"),
+            "/participants",
+            N_("Find, register and update participants"),
+            frozenset({Role.CASEWORKER}),
+            order=10,
+        )
+    ],
+)
