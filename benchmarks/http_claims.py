@@ -32,9 +32,12 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.append(str(Path(__file__).resolve().parent))  # after the standard library: http.py is here
+# Run as a script, this folder comes first on sys.path, and benchmarks/http.py would shadow the
+# standard library's `http` (which httpx imports): the folder goes last instead.
+HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE] + [str(HERE)]
 
-from services import World, admin, case_for, url_for
+from services import World, admin, case_for, url_for  # noqa: E402 (after the path fix)
 
 CHILD_BIRTH = dt.date(2024, 5, 10)
 
