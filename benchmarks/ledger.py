@@ -29,9 +29,12 @@ from pathlib import Path
 import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# Run as a script, this folder comes first on sys.path, and benchmarks/http.py would shadow the
+# standard library's `http` (which httpx imports): the folder goes last instead.
+HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE] + [str(HERE)]
 
-from roundtrips import counting
+from roundtrips import counting  # noqa: E402 (after the path fix)
 
 ADMIN_URL = os.environ.get("GRANTS_BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 DAY = dt.date(2026, 10, 15)

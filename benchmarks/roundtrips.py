@@ -14,8 +14,9 @@ _METHODS = ("execute", "executemany", "fetch", "fetchrow", "fetchval", "copy_rec
 
 
 @contextmanager
-def counting() -> Iterator[Counter]:
-    """counts["total"] and one count per method, for the statements sent inside the block."""
+def counting(statements: list[str] | None = None) -> Iterator[Counter]:
+    """counts["total"] and one count per method, for the statements sent inside the block; each
+    statement's text is appended to `statements` if given."""
     counts: Counter = Counter()
     originals = {name: getattr(asyncpg.Connection, name) for name in _METHODS}
 
@@ -23,6 +24,8 @@ def counting() -> Iterator[Counter]:
         def send(self, *args, **kwargs):
             counts[name] += 1
             counts["total"] += 1
+            if statements is not None:
+                statements.append(" ".join(str(args[0] if args else name).split()))
             return original(self, *args, **kwargs)
 
         return send

@@ -75,8 +75,10 @@ async def empty_all_tables() -> None:
     await core_append_only.install(engine(), [audit_chain.SPEC])
     await seed_reference_data()
     from app.eligibility.service import forget_known_versions
+    from app.ledger.dimensions import forget_currencies
 
     forget_known_versions()
+    forget_currencies()
 
 
 async def row_counts() -> dict[str, int]:

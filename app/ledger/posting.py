@@ -9,9 +9,11 @@ One call posts a batch of drafts (one or a hundred thousand) in one transaction:
 6. apply every draft to the balances in order, refusing the first that takes a guarded balance past zero;
 7. chain-hash, insert entries and postings, write the new balances and the new head.
 
-On PostgreSQL a single entry costs six round trips (begin, lock, checks, accounts, one write statement,
-commit); large batches go in with COPY, postings then entries, each row made (fingerprinted, chain-hashed)
-while the server stores the rows sent before it.
+On PostgreSQL a single entry in one fund is posted in one round trip by ledger_post_one() (post_one.py),
+which takes these steps on the server; its outcomes are turned here into the same refusals. A batch costs
+five round trips (begin, lock, checks and accounts, one write statement, commit); large batches go in with
+COPY, postings then entries, each row made (fingerprinted, chain-hashed) while the server stores the rows
+sent before it.
 """
 
 from __future__ import annotations

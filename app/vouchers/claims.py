@@ -446,8 +446,6 @@ async def _settle(
         "voucher_claim",
         claim_id,
     )
-    if operations:
-        await ledger.apply(actor, operations)
     await sql.executemany(
         "UPDATE voucher_claim_line SET amount_approved_minor = amount_accepted_minor "
         "WHERE claim = $1 AND line_no = $2",
@@ -462,6 +460,8 @@ async def _settle(
         total,
         claim_id,
     )
+    if operations:  # last: the ledger head stays locked from the posting to the commit, no longer
+        await ledger.apply(actor, operations)
 
 
 async def _give_back(sql: Sql, lines: list[dict[str, Any]]) -> None:
