@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install system-deps demo serve test test-sqlite test-postgres lint format clean
+.PHONY: install system-deps browser-deps demo serve test test-sqlite test-postgres test-browser lint format messages clean
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 
@@ -41,14 +41,25 @@ demo: install
 serve: install
 	$(BIN)/grants serve --host $(HOST) --port $(PORT)
 
-## The whole suite, on SQLite and on PostgreSQL (127.0.0.1:5432, user postgres)
-test: install system-deps lint test-sqlite test-postgres
+## Debian's Chromium for the browser tests (Playwright drives it; it downloads no browser of its own)
+browser-deps:
+	@command -v chromium >/dev/null || { \
+	  echo "installing chromium (apt-get)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
+
+## The whole suite, on SQLite and on PostgreSQL (127.0.0.1:5432, user postgres), then the browser tests
+test: install system-deps lint test-sqlite test-postgres test-browser
 
 test-sqlite: install system-deps
 	GRANTS_TEST_DB=sqlite $(BIN)/pytest -q
 
 test-postgres: install system-deps
 	GRANTS_TEST_DB=postgres $(BIN)/pytest -q
+
+## Journeys in a real Chromium against a live server, on both databases (tests/e2e, docs/pages.md)
+test-browser: install browser-deps
+	GRANTS_TEST_DB=sqlite $(BIN)/pytest -q tests/e2e
+	GRANTS_TEST_DB=postgres $(BIN)/pytest -q tests/e2e
 
 lint: install
 	$(BIN)/ruff check .
@@ -58,6 +69,13 @@ lint: install
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+## After changing page texts: collect them into the catalogues (then translate the new French ones)
+messages: install
+	$(BIN)/pybabel -q extract -F babel.cfg -k N_ --no-location --sort-output --omit-header \
+	  -o app/web/locales/messages.pot .
+	$(BIN)/pybabel -q update -i app/web/locales/messages.pot -d app/web/locales \
+	  --ignore-obsolete --no-fuzzy-matching --ignore-pot-creation-date -w 110
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -12,9 +12,7 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.htmx import HTMXPlugin
-from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
-from litestar.template.config import TemplateConfig
 
 from app.core.db import close_pool, is_postgres, start_pool
 from app.core.settings import get_settings
@@ -27,13 +25,14 @@ from app.http.error_handlers import EXCEPTION_HANDLERS
 from app.http.guards import PUBLIC, role_guard
 from app.http.idempotency import IdempotencyMiddleware
 from app.http.input_guard import InputGuardMiddleware
+from app.http.security_headers import add_security_headers
 from app.ledger import api as ledger_api
 from app.reconciliation import api as reconciliation_api
 from app.registry import api as registry_api
 from app.reports import api as reports_api
 from app.vouchers import api as vouchers_api
 from app.wage_subsidies import api as wage_subsidies_api
-from app.web import pages
+from app.web import pages, site
 
 WEB_DIR = Path(__file__).parent / "web"
 VENDOR = "/static/vendor/swagger-ui"
@@ -98,17 +97,20 @@ def create_app() -> Litestar:
             *disbursements_api.CONTROLLERS,
             *reconciliation_api.CONTROLLERS,
             *reports_api.CONTROLLERS,
-            *pages.CONTROLLERS,
+            *pages.controllers(),
             static,
         ],
         guards=[role_guard],
-        middleware=[
+        middleware=[  # outermost first
             InputGuardMiddleware(),
             AuthenticationMiddleware(),
             IdempotencyMiddleware(),
-        ],  # outermost first
+            site.LanguageMiddleware(),
+            site.form_token_middleware(),
+        ],
+        before_send=[add_security_headers],
         exception_handlers=EXCEPTION_HANDLERS,
-        template_config=TemplateConfig(directory=WEB_DIR / "templates", engine=JinjaTemplateEngine),
+        template_config=site.template_config(),
         plugins=[HTMXPlugin()],
         openapi_config=_openapi(),
         lifespan=[_database_pool, _keys_match],

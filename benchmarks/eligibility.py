@@ -11,8 +11,10 @@ Figures:
   rounded), and the peak memory the evaluation allocates (tracemalloc, separate run);
 - the flat case: --cases generated cases through benchmarks/childcare_flat.yaml (the childcare rule as it
   was before households, kept so these figures compare with earlier runs): cases/s and peak memory; the
-  same rule written by hand in numpy (the anchor; both must agree on every case) and the evaluator's
-  speed as a ratio to it, with its inputs checked and without (--profile: where the time goes);
+  same rule written by hand in numpy and as OpenFisca formulas (benchmarks/openfisca_anchor.py, when
+  OpenFisca-Core is installed: an optional benchmark dependency), the anchors, each agreeing with the
+  evaluator on every case, and the evaluator's speed as a ratio to each (to numpy with its inputs
+  checked and without; --profile: where the time goes);
 - one flat case at a time in process, JSON inputs parsed and the full explanation built: cases/s (best
   of three rounds of --single cases, like the caseload figures); one household of four the same way;
 - one household through the HTTP API of a live server (`grants serve`, on a scratch PostgreSQL database,
@@ -42,6 +44,12 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+# Run as a script, this folder comes first on sys.path, and benchmarks/http.py would shadow the
+# standard library's `http` (which httpx imports): the folder goes last instead.
+HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE] + [str(HERE)]
+
+import openfisca_anchor  # noqa: E402 (the path first)
 
 ADMIN_URL = os.environ.get("GRANTS_BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 DAY = dt.date(2026, 3, 2)
@@ -174,12 +182,15 @@ def batch_figures(n: int) -> dict[str, float]:
     frame = caseload(n)
     evaluator.decide(frame.head(1000), DAY)  # warm up (builds lookup tables once)
     parsed = parse_frame(evaluator.rule, frame)
-    # The evaluator and its anchor take turns, so a change in the machine's load falls on both.
-    (best, result), (numpy_best, by_hand), (deciding, _) = _best_of_rounds(
+    # The evaluator and its anchors take turns, so a change in the machine's load falls on all.
+    runs = [
         lambda: evaluator.decide(frame, DAY),
         lambda: childcare_by_hand(frame, DAY),
         lambda: evaluator.decide_parsed(parsed, DAY),
-    )
+    ]
+    if openfisca_anchor.available():
+        runs.append(lambda: openfisca_anchor.childcare_openfisca(frame, DAY))
+    (best, result), (numpy_best, by_hand), (deciding, _), *openfisca = _best_of_rounds(*runs)
     tracemalloc.start()
     evaluator.decide(frame, DAY)
     peak = tracemalloc.get_traced_memory()[1] / 2**20
@@ -195,7 +206,22 @@ def batch_figures(n: int) -> dict[str, float]:
         f"evaluator / numpy = {numpy_best / best:.2f}x (inputs checked), "
         f"{numpy_best / deciding:.2f}x (deciding only, inputs already checked: {n / deciding:,.0f} cases/s)"
     )
+    figures = {}
+    if openfisca:
+        openfisca_best, simulated = openfisca[0]
+        _agree(result, simulated, n)
+        print(
+            f"  the same rule as OpenFisca formulas: {n / openfisca_best:,.0f} cases/s; agrees on all "
+            f"{n:,} cases; evaluator / OpenFisca = {openfisca_best / best:.2f}x (target >= 1)"
+        )
+        figures = {
+            "openfisca_cases_per_s": round(n / openfisca_best),
+            "batch_vs_openfisca": round(openfisca_best / best, 3),
+        }
+    else:
+        print("  OpenFisca anchor skipped: pip install 'OpenFisca-Core==46.0.1' (or -e '.[bench]')")
     return {
+        **figures,
         "batch_cases_per_s": round(n / best),
         "batch_seconds": round(best, 4),
         "batch_peak_mib": round(peak, 1),
@@ -513,9 +539,8 @@ def main() -> None:
     print(f"load average (1 min) at the end: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     print()
     print(
-        "targets: households >= 1,000,000/s and < 2048 MiB; flat batch >= 3,000,000 cases/s (OpenFisca "
-        "measured 2.9 million/s for this rule's shape, issue 4), >= 0.5x the rule by hand in numpy, and "
-        "< 1024 MiB; flat single >= 30,000 cases/s; API p50 < 5 ms"
+        "targets: households >= 1,000,000/s and < 2048 MiB; flat batch >= 1x OpenFisca in the same run, "
+        ">= 0.5x the rule by hand in numpy, and < 1024 MiB; flat single >= 30,000 cases/s; API p50 < 5 ms"
     )
     print(json.dumps(figures))
 

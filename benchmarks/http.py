@@ -7,7 +7,10 @@ Scenarios (each a function registered with @scenario, run against a server with 
 - health_during_sign_ins: GET /health while 10 sign-in attempts are always in flight (argon2 runs in a
   bounded thread pool, off the event loop; the target is p50 under 20 ms);
 - evaluate_1_worker / evaluate_4_workers: POST /api/v1/eligibility/programmes/transport_voucher/evaluate
-  (store=false) throughput with 16 requests in flight.
+  (store=false) throughput with 16 requests in flight;
+- claims_1_worker / claims_4_workers: claim submission, then claim approval, at 20 concurrent clients:
+  throughput, p50 and p95 (benchmarks/http_claims.py; the target is a 4-worker submission p95 under
+  100 ms).
 The sign-in rate limits are raised for the run (they would answer 429 without hashing, which is not what
 is measured). Keep runs short on a shared machine. The last line is one JSON object.
 
@@ -43,6 +46,7 @@ import asyncpg
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
+HERE = Path(__file__).resolve().parent
 ADMIN_URL = os.environ.get("GRANTS_BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 PASSWORD = "bench-password-1"  # noqa: S105 (a scratch database's user)
 EVALUATE = "/api/v1/eligibility/programmes/transport_voucher/evaluate"
@@ -67,6 +71,7 @@ class Context:
     email: str
     seconds: float
     client: httpx.AsyncClient = field(init=False)
+    env: dict[str, str] = field(default_factory=dict)  # the server's environment (its database)
 
     def auth(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
@@ -159,6 +164,24 @@ async def evaluate_4(ctx: Context) -> dict:
     return await _throughput(ctx)
 
 
+async def _claims(ctx: Context) -> dict:
+    sys.path.append(str(HERE))  # after the standard library (see above)
+    from http_claims import scenario_for_http
+
+    return await scenario_for_http(ctx.base, ctx.env)
+
+
+@scenario("claims_1_worker", workers=1)
+async def claims_1(ctx: Context) -> dict:
+    """Claim submission, then approval, at 20 concurrent clients (benchmarks/http_claims.py)."""
+    return await _claims(ctx)
+
+
+@scenario("claims_4_workers", workers=4)
+async def claims_4(ctx: Context) -> dict:
+    return await _claims(ctx)
+
+
 # --- set-up -----------------------------------------------------------------------------------
 
 
@@ -211,7 +234,7 @@ async def _run_group(env: dict[str, str], workers: int, names: list[str], token:
     figures = {}
     try:
         for name in names:
-            ctx = Context(base, token, "bench@example.org", seconds)
+            ctx = Context(base, token, "bench@example.org", seconds, env=env)
             async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=64)) as client:
                 ctx.client = client
                 figures[name] = await SCENARIOS[name][1](ctx)

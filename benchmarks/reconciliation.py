@@ -30,6 +30,9 @@ from pathlib import Path
 
 import asyncpg
 
+# The repository root, not this folder: a benchmark named like a standard module (benchmarks/http.py)
+# would shadow it.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 ADMIN_URL = os.environ.get("GRANTS_BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")

@@ -79,6 +79,15 @@ def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: objec
         pytest.mark.anyio(obj)
 
 
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """The browser tests (tests/e2e) run in a pytest run of their own (`make test-browser`): their sync
+    Playwright keeps an event loop running that the async tests of a shared run would trip over."""
+    if collection_path.name == "e2e" and collection_path.parent == Path(__file__).parent:
+        asked = any("e2e" in Path(arg.split("::")[0]).parts for arg in config.args)
+        return None if asked else True
+    return None
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if item.get_closest_marker("postgres_only") and DB_KIND != "postgres":
@@ -92,9 +101,9 @@ def anyio_backend() -> str:
 
 @pytest.fixture(autouse=True)
 def clean_database() -> Iterator[None]:
-    from tests.support import empty_all_tables
+    from tests.support import empty_all_tables, run
 
-    asyncio.run(empty_all_tables())
+    run(empty_all_tables())
     yield
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -11,13 +14,39 @@ from app.bootstrap import seed_reference_data
 from app.core import append_only as core_append_only
 from app.core import audit_chain
 from app.core.actor import Actor
-from app.core.db import engine, is_postgres
-from app.core.db import run_sync as run
+from app.core.db import engine, is_postgres, run_sync
 from app.core.roles import Role
 from app.ledger import append_only
 
 T = TypeVar("T")
 SYSTEM = Actor.system("tests")
+
+
+def run(awaitable: Awaitable[T]) -> T:
+    """Run a coroutine to completion from a test. Inside a running event loop (the browser tests' sync
+    Playwright keeps one in the main thread) it runs in a worker thread with a loop of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return run_sync(awaitable)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(run_sync, awaitable).result()
+
+
+def csrf_token(client: TestClient) -> str:
+    """The form token of this client's browser: its CSRF cookie, set by the first page it opens."""
+    from app.web.site import CSRF_COOKIE
+
+    if CSRF_COOKIE not in client.cookies:
+        client.get("/login")
+    return client.cookies[CSRF_COOKIE]
+
+
+def post_form(client: TestClient, path: str, data: dict[str, Any] | None = None, **kwargs: Any):
+    """POST a page form as a browser does: with the CSRF token and our own Origin."""
+    headers = {"Origin": str(client.base_url).rstrip("/"), **kwargs.pop("headers", {})}
+    fields = {**(data or {}), "_csrf_token": csrf_token(client)}
+    return client.post(path, data=fields, headers=headers, **kwargs)
 
 
 def all_tables() -> list:
@@ -46,8 +75,10 @@ async def empty_all_tables() -> None:
     await core_append_only.install(engine(), [audit_chain.SPEC])
     await seed_reference_data()
     from app.eligibility.service import forget_known_versions
+    from app.ledger.dimensions import forget_currencies
 
     forget_known_versions()
+    forget_currencies()
 
 
 async def row_counts() -> dict[str, int]:

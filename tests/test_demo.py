@@ -55,7 +55,7 @@ def test_the_demo_puts_work_in_every_queue_and_its_ledger_verifies(demo):
     me = demo("employer", "/api/v1/me")
     balance = demo("employer", f"/api/v1/employers/{me['organisation']}/balance")
     overpayment = balance["overpayments"][0]
-    assert overpayment["status"] == "open" and overpayment["outstanding"] == "600.00"
+    assert overpayment["status"] == "recovering" and overpayment["outstanding"] == "600.00"
 
     paid_runs = demo("finance.officer.2", "/api/v1/payment-runs")["data"]
     assert len(paid_runs) == 2

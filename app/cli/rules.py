@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 console = Console(stderr=True)
-CHUNK_ROWS = 200_000
+CHUNK_ROWS = 50_000  # small enough that the progress bar moves every second or so, big enough to vectorise
 
 
 @click.group()
@@ -352,17 +352,20 @@ def rules_simulate(
         raise ValidationFailed("no_amount", f"{programme} has no amount output to total", "programme")
     totals = {"before": [0, 0], "after": [0, 0]}
     rejected = 0
-    for chunk in _caseload_chunks(compiled, input_file):
-        for label, resolved in (("before", baseline), ("after", scenario)):
-            if compiled.rule.members is None:
-                result = compiled.caseload.decide(chunk, as_of, resolved)
-            else:
-                result = compiled.caseload.decide_members(chunk, as_of, resolved)
-            totals[label][0] += int(result.columns["eligible"].sum())
-            totals[label][1] += int(result.columns["amount"].sum())
-        rejected += len(
-            result.errors.drop_duplicates(["row"] + (["source"] if "source" in result.errors else []))
-        )
+    with _progress() as progress:
+        task = progress.add_task(f"Simulating {programme} (rows read)", total=_count_rows(input_file))
+        for chunk in _caseload_chunks(compiled, input_file):
+            for label, resolved in (("before", baseline), ("after", scenario)):
+                if compiled.rule.members is None:
+                    result = compiled.caseload.decide(chunk, as_of, resolved)
+                else:
+                    result = compiled.caseload.decide_members(chunk, as_of, resolved)
+                totals[label][0] += int(result.columns["eligible"].sum())
+                totals[label][1] += int(result.columns["amount"].sum())
+            rejected += len(
+                result.errors.drop_duplicates(["row"] + (["source"] if "source" in result.errors else []))
+            )
+            progress.update(task, advance=len(chunk))
     frequency = _frequency(compiled, as_of)
     table = Table(title=f"{programme} on {as_of.isoformat()}: " + ", ".join(settings))
     for heading in ("", "before", "after", "change"):

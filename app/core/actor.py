@@ -16,6 +16,7 @@ class Actor:
     organisation_id: int | None = None
     organisation_public_id: str | None = None
     organisation_kind: str | None = None
+    language: str | None = None  # the user's chosen language for pages; None: the browser's
 
     @classmethod
     def system(cls, label: str = "system") -> Actor:

@@ -43,7 +43,7 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
 
 
 _ACTOR_SQL = """
-    SELECT u.id AS user_id, u.public_id, u.email, u.display_name, u.roles, u.active,
+    SELECT u.id AS user_id, u.public_id, u.email, u.display_name, u.roles, u.active, u.language,
            o.id AS organisation_id, o.public_id AS organisation_public_id, o.kind AS organisation_kind,
            c.id AS credential_id, c.expires_at, {extra} AS last_used_at
     FROM {table} c
@@ -62,6 +62,7 @@ def _actor(row: dict) -> Actor:
         organisation_id=row["organisation_id"],
         organisation_public_id=row["organisation_public_id"],
         organisation_kind=row["organisation_kind"],
+        language=row["language"],
     )
 
 
@@ -158,6 +159,22 @@ async def _count_failure(user_id: int, now: dt.datetime) -> None:
 
 async def logout(secret: str) -> None:
     await WebSession.delete().where(WebSession.token_hash == _digest(secret))
+
+
+async def end_sessions_and_tokens(user_id: int, keep_session_secret: str | None = None) -> tuple[int, int]:
+    """Sign the user out everywhere (except the browser that keeps `keep_session_secret`) and revoke
+    every API token: after a password change or reset, whoever knew the old password or took a
+    token with it loses access. Returns (sessions ended, tokens revoked). Runs in the caller's transaction."""
+    sessions = WebSession.delete().where(WebSession.user == user_id)
+    if keep_session_secret:
+        sessions = sessions.where(WebSession.token_hash != _digest(keep_session_secret))
+    ended = await sessions.returning(WebSession.id)
+    revoked = await (
+        ApiToken.update({ApiToken.revoked_at: utcnow()})
+        .where((ApiToken.user == user_id) & ApiToken.revoked_at.is_null())
+        .returning(ApiToken.id)
+    )
+    return len(ended), len(revoked)
 
 
 async def actor_for_session(secret: str) -> Actor | None:

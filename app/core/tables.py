@@ -38,6 +38,7 @@ class User(Table, tablename="app_user"):
     locked_until = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     last_login_at = Timestamptz(null=True, default=None)
+    language = Varchar(length=10, null=True, default=None)  # pages' language; None: the browser's
 
 
 class ApiToken(Table, tablename="api_token"):

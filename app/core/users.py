@@ -5,15 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from app.core import audit
+from app.core import audit, credentials
 from app.core.actor import Actor
 from app.core.db import raw, write_transaction
-from app.core.errors import Conflict, NotFound, ValidationFailed
+from app.core.errors import Conflict, NotFound, Unauthenticated, ValidationFailed
 from app.core.ids import new_id
 from app.core.pagination import Page, paginate
-from app.core.passwords import hash_password, password_problem
+from app.core.passwords import hash_password, hash_password_async, password_problem, verify_password_async
 from app.core.roles import Role, check_role_combination, format_roles, parse_roles
 from app.core.tables import Organisation, User
+
+LANGUAGE_CODES = frozenset({"en", "fr"})  # the page catalogues in app/web/locales
 
 
 @dataclass(frozen=True)
@@ -169,19 +171,46 @@ async def update_user(
     return after
 
 
-async def set_password(actor: Actor, public_id: str, password: str) -> None:
+async def set_password(
+    actor: Actor, public_id: str, password: str, keep_session_secret: str | None = None
+) -> None:
+    """Set a new password (the user's own change, or an admin's reset). Every other session of the user
+    ends and every API token is revoked, in the same transaction (docs/security.md)."""
     if problem := password_problem(password):
         raise ValidationFailed("weak_password", f"password {problem}", "password")
+    password_hash = await hash_password_async(password)  # argon2 off the event loop, outside the transaction
     async with write_transaction():
         await get_user(public_id)
+        user_id = (await User.select(User.id).where(User.public_id == public_id).first())["id"]
         await User.update(
             {
-                User.password_hash: hash_password(password),
+                User.password_hash: password_hash,
                 User.failed_logins: 0,
                 User.locked_until: None,
             }
-        ).where(User.public_id == public_id)
-        await audit.record(actor, "user.set_password", "user", public_id, note="password changed")
+        ).where(User.id == user_id)
+        sessions, tokens = await credentials.end_sessions_and_tokens(user_id, keep_session_secret)
+        note = f"password changed; {sessions} other sessions ended, {tokens} tokens revoked"
+        await audit.record(actor, "user.set_password", "user", public_id, note=note)
+
+
+async def change_own_password(
+    actor: Actor, current_password: str, new_password: str, keep_session_secret: str | None = None
+) -> None:
+    """The signed-in user's own change: the current password must be right."""
+    row = await User.select(User.password_hash).where(User.public_id == actor.public_id).first()
+    if row is None or not await verify_password_async(row["password_hash"], current_password):
+        raise Unauthenticated("invalid_credentials", "the current password is wrong", "current_password")
+    await set_password(actor, actor.public_id, new_password, keep_session_secret)
+
+
+async def set_language(actor: Actor, language: str | None) -> None:
+    """The language the user's pages are shown in; None follows the browser."""
+    if language is not None and language not in LANGUAGE_CODES:
+        raise ValidationFailed("unknown_language", "choose one of the languages offered", "language")
+    async with write_transaction():
+        await User.update({User.language: language}).where(User.public_id == actor.public_id)
+        await audit.record(actor, "user.set_language", "user", actor.public_id, after={"language": language})
 
 
 async def actor_for_email(email: str) -> Actor:

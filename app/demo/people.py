@@ -119,17 +119,19 @@ class Family:
 # One user per role, and the second people four eyes need (a second approver, a releaser), with what each
 # finds in the demo. Organisations: 0 is the first childcare provider, 1 and 2 the first two employers.
 LOGINS = [
-    DemoLogin("caseworker", "caseworker", None, "Participants: search part of a name (try 'hadd'); vouchers"),
-    DemoLogin("provider", "provider", 0, "Claims: last month's waits (a line rejected); one was paid"),
-    DemoLogin("employer", "employer", 1, "Claims: last month's waits; Balance: an overpayment"),
-    DemoLogin("finance_officer", "finance.officer", None, "Approvals: a childcare claim and two wage claims"),
-    DemoLogin("approver", "approver", None, "Approvals: one you approved, waiting for a second approver"),
-    DemoLogin("approver", "approver.2", None, "Approvals: give the care homes' claim its second approval"),
-    DemoLogin("finance_officer", "finance.officer.2", None, "Payment runs: two you released, paid"),
-    DemoLogin("employer", "employer.2", 2, "Claims: the cohort's claim, waiting for a second approver"),
-    DemoLogin("budget_holder", "budget.holder", None, "Budget: committed, spent and paid per programme"),
-    DemoLogin("auditor", "auditor", None, "Ledger: verify, trial balance, account history; Audit log"),
-    DemoLogin("admin", "admin", None, "Users, tokens, providers with licences, employers"),
+    DemoLogin("caseworker", "caseworker", None, "/participants: search part of a name (try 'hadd')"),
+    DemoLogin("provider", "provider", 0, "/provider/claims: one waits (a line rejected), one paid"),
+    DemoLogin("employer", "employer", 1, "/employer/claims: one waits; /employer/balance: overpaid"),
+    DemoLogin(
+        "finance_officer", "finance.officer", None, "/approvals: a childcare claim and two wage claims"
+    ),
+    DemoLogin("approver", "approver", None, "/approvals: one you approved, waiting for a second approver"),
+    DemoLogin("approver", "approver.2", None, "/approvals: give the care homes' claim its second approval"),
+    DemoLogin("finance_officer", "finance.officer.2", None, "/api/v1/payment-runs: two you released, paid"),
+    DemoLogin("employer", "employer.2", 2, "/employer/claims: waiting for a second approver"),
+    DemoLogin("budget_holder", "budget.holder", None, "/budget: committed, spent and paid per programme"),
+    DemoLogin("auditor", "auditor", None, "/ledger: verify, trial balance, accounts; /audit"),
+    DemoLogin("admin", "admin", None, "/admin/users and /admin/organisations"),
 ]
 
 

@@ -478,7 +478,11 @@ def check_reader(actor: Actor) -> None:
         raise NotFound("payment run")
 
 
-async def get_run(actor: Actor, run_id: str, with_instructions: bool = False) -> dict[str, Any]:
+async def get_run(
+    actor: Actor, run_id: str, with_instructions: bool = False, instruction_limit: int | None = None
+) -> dict[str, Any]:
+    """A run; `with_instructions` adds its instructions (the first `instruction_limit`, by id, when
+    given: a page shows a few hundred of a run of ten thousand)."""
     check_reader(actor)
     async with write_transaction():
         sql = Sql()
@@ -521,7 +525,10 @@ async def get_run(actor: Actor, run_id: str, with_instructions: bool = False) ->
             for f in files
         ]
         if with_instructions:
-            inst = await sql.fetch("SELECT * FROM payment_instruction WHERE run = $1 ORDER BY id", run_id)
+            limit = "" if instruction_limit is None else f" LIMIT {int(instruction_limit)}"
+            inst = await sql.fetch(
+                f"SELECT * FROM payment_instruction WHERE run = $1 ORDER BY id{limit}", run_id
+            )
             view["instruction_list"] = await _instruction_views(sql, inst)
     return view
 
@@ -584,6 +591,33 @@ async def payments_for_payee(actor: Actor, payee: str, limit: int = 100) -> list
         views = await _instruction_views(sql, rows)
     for view in views:
         view["status"] = PAYEE_STATUS[view["state"]]
+    return views
+
+
+async def ended_instructions(actor: Actor, limit: int = 100) -> list[dict[str, Any]]:
+    """Instructions the bank rejected, Stripe failed or that came back (returned), newest first, each with
+    the follow-up instructions that pay its payables again (`followed_by`: id, run and state), so finance
+    sees what failed and whether it has been paid since."""
+    check_reader(actor)
+    async with write_transaction():
+        sql = Sql()
+        rows = await sql.fetch(
+            f"SELECT * FROM payment_instruction WHERE state {sql.any_(1, 'text')} ORDER BY id DESC LIMIT $2",
+            sorted(states.RETRIED_AFTER),
+            limit,
+        )
+        views = await _instruction_views(sql, rows)
+        follow_ups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        if rows:
+            for r in await sql.fetch(
+                "SELECT DISTINCT l.retry_of, i.public_id, i.run, i.state FROM payment_line l "
+                "JOIN payment_instruction i ON i.public_id = l.instruction "
+                f"WHERE l.retry_of IS NOT NULL AND l.retry_of {sql.any_(1, 'text')} ORDER BY i.public_id",
+                [r["public_id"] for r in rows],
+            ):
+                follow_ups[r["retry_of"]].append({"id": r["public_id"], "run": r["run"], "state": r["state"]})
+    for view in views:
+        view["followed_by"] = follow_ups.get(view["id"], [])
     return views
 
 

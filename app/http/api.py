@@ -15,12 +15,11 @@ from app.core.actor import Actor
 from app.core.admin_requests import AdminRequestView
 from app.core.credentials import TokenView
 from app.core.db import raw
-from app.core.errors import Unauthenticated, ValidationFailed
-from app.core.passwords import verify_password_async
+from app.core.errors import ValidationFailed
 from app.core.roles import Role
 from app.core.schemas import Email, Input, ListOf, Output, Password, ShortText, text_for
 from app.core.settings import get_settings
-from app.core.tables import ApiToken, User
+from app.core.tables import ApiToken
 from app.core.users import UserView
 from app.http.auth_middleware import SESSION_COOKIE
 from app.http.guards import PUBLIC, allow, allow_everyone_signed_in, client_address, current_actor
@@ -172,11 +171,12 @@ class MeController(Controller):
 
     @put("/password", status_code=200)
     async def change_password(self, request: Request, data: JSONBody[PasswordChangeIn]) -> dict:
-        actor = current_actor(request)
-        row = await User.select(User.password_hash).where(User.public_id == actor.public_id).first()
-        if row is None or not await verify_password_async(row["password_hash"], data.current_password):
-            raise Unauthenticated("invalid_credentials", "current password is wrong", "current_password")
-        await users.set_password(actor, actor.public_id, data.new_password)
+        """Change your own password. Every other session of yours ends and all your API tokens are
+        revoked (the browser that asks stays signed in)."""
+        keep = request.cookies.get(SESSION_COOKIE) if request.scope.get("auth") == "session" else None
+        await users.change_own_password(
+            current_actor(request), data.current_password, data.new_password, keep
+        )
         return {"changed": True}
 
 

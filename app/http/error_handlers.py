@@ -26,6 +26,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from app.core.errors import ErrorDetail, GrantsError
 from app.core.rate_limits import RateLimited
+from app.http.wording import in_words
 
 log = logging.getLogger("grants.errors")
 
@@ -33,6 +34,7 @@ _FIELD_IN_MESSAGE = re.compile(r"field `([^`]+)`")
 _PATH_IN_MESSAGE = re.compile(r" - at `\$\.?([^`]*)`")
 _MISSING_PARAMETER = re.compile(r"Missing required \w+ parameter '([^']+)'")
 
+_CSRF_FAILED = "CSRF token verification failed"  # Litestar's CSRF middleware says this
 _TYPES = {401: "authentication_error", 403: "permission_error", 404: "invalid_request_error"}
 _CODES = {
     400: "bad_request",
@@ -102,7 +104,7 @@ def on_validation(request: Request, exc: ValidationException) -> Response:
     details = [
         ErrorDetail(
             "invalid_value" if "missing" not in i.get("message", "") else "missing_field",
-            i.get("message", "invalid value"),
+            in_words(i.get("message", "invalid value")),
             _param_from_validation(i),
         )
         for i in items
@@ -111,7 +113,7 @@ def on_validation(request: Request, exc: ValidationException) -> Response:
     if not details:
         missing = _MISSING_PARAMETER.search(exc.detail or "")
         code = "missing_parameter" if missing else "invalid_request"
-        details = [ErrorDetail(code, exc.detail, missing.group(1) if missing else None)]
+        details = [ErrorDetail(code, in_words(exc.detail or ""), missing.group(1) if missing else None)]
     first = details[0]
     message = f"{first.message} (at {first.param})" if first.param else first.message
     return _respond(request, 400, _envelope(400, first.code, message, first.param, details))
@@ -132,6 +134,8 @@ def on_http_error(request: Request, exc: HTTPException) -> Response:
     message = exc.detail or "request refused"
     if isinstance(exc, NotAuthorizedException):
         message = exc.detail or "sign in first"
+    elif isinstance(exc, PermissionDeniedException) and exc.detail == _CSRF_FAILED:
+        message = "the form has expired or was not sent from this site: reload the page and send it again"
     elif isinstance(exc, PermissionDeniedException):
         message = exc.detail or "your role does not allow this"
     if status >= 500:

@@ -72,7 +72,7 @@ def _api_key(actor: Actor, key: str) -> str:
 
 async def _currency(fund: str) -> str:
     try:
-        return (await dimensions.get("fund", fund)).currency
+        return await dimensions.currency_of("fund", fund)
     except NotFound:
         raise ValidationFailed("unknown_fund", f"no fund {fund!r}", "fund") from None
 

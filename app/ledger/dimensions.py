@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from app.core import audit
 from app.core.actor import Actor
-from app.core.db import write_transaction
+from app.core.db import engine, write_transaction
 from app.core.errors import NotFound, ValidationFailed
 from app.core.ids import new_id
 from app.core.money import check_currency
@@ -60,6 +60,27 @@ async def get(kind: str, code: str) -> DimensionView:
     if row is None:
         raise NotFound(kind, "code")
     return _view(row)
+
+
+# Funds and programmes are never edited or deleted, so a currency read from committed data stays true:
+# kept per process, it spares the API a round trip per posting (recording a payment, loading a budget).
+_CURRENCIES: dict[tuple[str, str], str] = {}
+
+
+async def currency_of(kind: str, code: str) -> str:
+    """The currency of a fund or programme; NotFound if there is none with this code."""
+    known = _CURRENCIES.get((kind, code))
+    if known is not None:
+        return known
+    currency = (await get(kind, code)).currency
+    if engine().current_transaction.get() is None:  # committed: no rollback can take it back
+        _CURRENCIES[(kind, code)] = currency
+    return currency
+
+
+def forget_currencies() -> None:
+    """For tests that empty the database and make funds again, perhaps in other currencies."""
+    _CURRENCIES.clear()
 
 
 async def list_all(kind: str) -> list[DimensionView]:

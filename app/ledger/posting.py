@@ -9,9 +9,11 @@ One call posts a batch of drafts (one or a hundred thousand) in one transaction:
 6. apply every draft to the balances in order, refusing the first that takes a guarded balance past zero;
 7. chain-hash, insert entries and postings, write the new balances and the new head.
 
-On PostgreSQL a single entry costs six round trips (begin, lock, checks, accounts, one write statement,
-commit); large batches go in with COPY, postings then entries, each row made (fingerprinted, chain-hashed)
-while the server stores the rows sent before it.
+On PostgreSQL a single entry in one fund is posted in one round trip by ledger_post_one() (post_one.py),
+which takes these steps on the server; its outcomes are turned here into the same refusals. A batch costs
+five round trips (begin, lock, checks and accounts, one write statement, commit); large batches go in with
+COPY, postings then entries, each row made (fingerprinted, chain-hashed) while the server stores the rows
+sent before it.
 """
 
 from __future__ import annotations
@@ -24,10 +26,11 @@ from typing import Any, NamedTuple
 from app.core.actor import Actor
 from app.core.batching import collector_paused
 from app.core.crypto import get_ledger_key
-from app.core.db import utcnow, write_transaction
+from app.core.db import is_postgres, utcnow, write_transaction
 from app.core.money import MAX_BALANCE
 from app.core.sql import Sql
 from app.ledger import chart as c
+from app.ledger import post_one
 from app.ledger.entries import PostedEntry, PostedLeg, entry_public_id, load_entries
 from app.ledger.errors import LedgerRefusal, Refusal
 from app.ledger.hashing import (
@@ -90,8 +93,97 @@ async def post(actor: Actor, drafts: Sequence[Draft]) -> list[PostedEntry]:
     """Post every draft or none. Raises LedgerRefusal naming the first draft refused (its index)."""
     if not drafts:
         return []
+    if len(drafts) == 1 and _one_fund(drafts[0]) and is_postgres():
+        return [await _post_one(actor, drafts[0])]
     with collector_paused(len(drafts) >= COPY_FROM):
         return await _post(actor, drafts)
+
+
+def _one_fund(draft: Draft) -> bool:
+    """One fund is one currency: no per-currency balance to check once accounts are known (a journal
+    across funds of different currencies takes the batch path, which checks it)."""
+    legs = draft.legs
+    return all(leg.account.fund == legs[0].account.fund for leg in legs) if legs else False
+
+
+# --- one entry on PostgreSQL: one round trip (app/ledger/post_one.py) --------------------------
+
+
+async def _post_one(actor: Actor, draft: Draft) -> PostedEntry:
+    """The batch path's steps for one entry, run by the server in one statement; its outcomes become
+    the batch path's refusals, word for word."""
+    _check_drafts([draft])
+    now, legs = utcnow(), draft.legs
+    keys = [leg.account for leg in legs]
+    row = await post_one.call(
+        draft.idempotency_key,
+        fingerprint(draft),
+        draft.kind.value,
+        draft.effective_date,
+        draft.description,
+        draft.reference_type,
+        draft.reference_id,
+        draft.reverses,
+        actor.public_id,
+        now,
+        micros(now),
+        [k.code for k in keys],
+        [k.fund for k in keys],
+        [k.programme for k in keys],
+        [k.party for k in keys],
+        [leg.amount for leg in legs],
+        [_GUARDED.get(k.code, 0) for k in keys],
+        MAX_BALANCE,
+        get_ledger_key(),
+    )
+    outcome = row["outcome"]
+    if outcome == "posted":
+        posted = tuple(
+            PostedLeg(account_id, key.code, key.fund, key.programme, key.party, leg.amount, currency)
+            for key, leg, account_id, currency in zip(
+                keys, legs, row["account_ids"], row["leg_currencies"], strict=True
+            )
+        )
+        return _posted_entry(row["entry_seq"], draft, now, actor.public_id, posted)
+    if outcome == "existing":
+        previous = _earlier_result(
+            [draft], {draft.idempotency_key: {"detail": row["detail"], "id": row["entry_seq"]}}
+        )
+        return (await load_entries(previous))[0]
+    raise _refusal_of(draft, row)
+
+
+def _refusal_of(draft: Draft, row: dict[str, Any]) -> LedgerRefusal:
+    """The refusal the batch path gives for what the function found (it raises it from the same code)."""
+    outcome, drafts = row["outcome"], [draft]
+    try:
+        if outcome == "closed":
+            _refuse_closed(drafts, {draft.effective_date.isoformat()[:7]})
+        elif outcome == "reverse":
+            seq = row["entry_seq"]
+            by = "" if row["leg_balance"] is None else str(row["leg_balance"])
+            _refuse_bad_reversals(drafts, {} if seq is None else {seq: {"name": row["detail"], "detail": by}})
+        elif outcome in ("unknown_fund", "unknown_programme", "currency_mismatch"):
+            mismatch = outcome == "currency_mismatch"  # only then are the two currencies given
+            fund_currency, programme_currency = row["leg_currencies"] if mismatch else ("", "")
+            fund = None if outcome == "unknown_fund" else (0, fund_currency)
+            programme = None if outcome == "unknown_programme" else (0, programme_currency)
+            key = draft.legs[row["leg_index"]].account
+            return _dimension_refusal(0, key, fund, programme) or _unknown(outcome)
+        elif outcome == "out_of_range":
+            return _out_of_range(drafts, 0, draft.legs[row["leg_index"]].account)
+        elif outcome == "overdrawn":
+            index = row["leg_index"]
+            key = draft.legs[index].account
+            account = _Account(0, key.code, 0, row["leg_currencies"][index])
+            return _overdrawn(drafts, 0, key, account, {0: row["leg_balance"]})
+    except LedgerRefusal as refusal:
+        return refusal
+    raise _unknown(outcome)
+
+
+def _unknown(outcome: str) -> RuntimeError:
+    return RuntimeError(f"ledger_post_one gave an outcome posting does not know: {outcome!r}")
 
 
 async def _post(actor: Actor, drafts: Sequence[Draft]) -> list[PostedEntry]:
@@ -294,6 +386,10 @@ async def _accounts(sql: Sql, drafts: Sequence[Draft], rows: list[dict]) -> dict
     """Every account the drafts touch, with its balance; opens the ones that do not exist yet."""
     keys = {leg.account for d in drafts for leg in d.legs}
     found, dims = _read_accounts(rows, keys)
+    if any(("fund", k.fund) not in dims or ("programme", k.programme) not in dims for k in keys):
+        # The accounts query pairs funds with programmes, so one unknown programme hides its fund
+        # too: read each on its own before saying which is unknown (a refusal: the round trip is spare).
+        dims.update(await _dimensions(sql, keys))
     _refuse_unknown_dimensions(drafts, dims)
     missing = sorted(k for k in keys if k not in found)
     if missing:
@@ -314,6 +410,18 @@ async def _accounts(sql: Sql, drafts: Sequence[Draft], rows: list[dict]) -> dict
         query, args = _accounts_query(sql, keys, first=1)
         found, _ = _read_accounts(await sql.fetch(query, *args), keys)
     return found
+
+
+async def _dimensions(sql: Sql, keys: set[AccountKey]) -> dict:
+    """The funds and programmes the keys name, each on its own: (kind, code) -> (id, currency)."""
+    rows = await sql.fetch(
+        f"SELECT 'fund' AS what, code, id, currency FROM ledger_fund WHERE code {sql.any_(1, 'text')} "
+        f"UNION ALL SELECT 'programme', code, id, currency FROM ledger_programme "
+        f"WHERE code {sql.any_(2, 'text')}",
+        sorted({k.fund for k in keys}),
+        sorted({k.programme for k in keys}),
+    )
+    return {(r["what"], r["code"]): (r["id"], r["currency"]) for r in rows}
 
 
 def _accounts_query(sql: Sql, keys: set[AccountKey], first: int) -> tuple[str, list[Any]]:
@@ -353,20 +461,27 @@ def _refuse_unknown_dimensions(drafts: Sequence[Draft], dims: dict) -> None:
                 dims.get(("fund", leg.account.fund)),
                 dims.get(("programme", leg.account.programme)),
             )
-            if fund is None:
-                raise LedgerRefusal(Refusal.UNKNOWN_FUND, f"no fund {leg.account.fund!r}", "fund", i)
-            if programme is None:
-                raise LedgerRefusal(
-                    Refusal.UNKNOWN_PROGRAMME, f"no programme {leg.account.programme!r}", "programme", i
-                )
-            if fund[1] != programme[1]:
-                raise LedgerRefusal(
-                    Refusal.CURRENCY_MISMATCH,
-                    f"fund {leg.account.fund} is in {fund[1]} but programme {leg.account.programme} in "
-                    f"{programme[1]}",
-                    "programme",
-                    i,
-                )
+            refusal = _dimension_refusal(i, leg.account, fund, programme)
+            if refusal is not None:
+                raise refusal
+
+
+def _dimension_refusal(
+    i: int, key: AccountKey, fund: tuple[int, str] | None, programme: tuple[int, str] | None
+) -> LedgerRefusal | None:
+    """Refuses a leg whose fund or programme (id, currency) is unknown, or whose currencies differ."""
+    if fund is None:
+        return LedgerRefusal(Refusal.UNKNOWN_FUND, f"no fund {key.fund!r}", "fund", i)
+    if programme is None:
+        return LedgerRefusal(Refusal.UNKNOWN_PROGRAMME, f"no programme {key.programme!r}", "programme", i)
+    if fund[1] != programme[1]:
+        return LedgerRefusal(
+            Refusal.CURRENCY_MISMATCH,
+            f"fund {key.fund} is in {fund[1]} but programme {key.programme} in {programme[1]}",
+            "programme",
+            i,
+        )
+    return None
 
 
 def _refuse_mixed_currencies(drafts: Sequence[Draft], accounts: dict[AccountKey, _Account]) -> None:
@@ -517,22 +632,7 @@ class _Chain:
                 legs.text,
             )
             digest = mac(prev, body)
-            self.entries.append(
-                PostedEntry(
-                    f"je_{seq}",
-                    seq,
-                    kind,
-                    date,
-                    draft.description,
-                    draft.reference_type,
-                    draft.reference_id,
-                    None if draft.reverses is None else f"je_{draft.reverses}",
-                    draft.idempotency_key,
-                    now,
-                    by,
-                    legs.legs,
-                )
-            )
+            self.entries.append(_posted_entry(seq, draft, now, by, legs.legs))
             yield (
                 seq,
                 draft.idempotency_key,
@@ -554,6 +654,23 @@ class _Chain:
     @property
     def new_head(self) -> tuple[int, str, int]:
         return self.head.seq + len(self.drafts), self.last_hash, self.last_posting_id
+
+
+def _posted_entry(seq: int, draft: Draft, now: Any, by: str, legs: tuple[PostedLeg, ...]) -> PostedEntry:
+    return PostedEntry(
+        f"je_{seq}",
+        seq,
+        draft.kind.value,
+        draft.effective_date,
+        draft.description,
+        draft.reference_type,
+        draft.reference_id,
+        None if draft.reverses is None else f"je_{draft.reverses}",
+        draft.idempotency_key,
+        now,
+        by,
+        legs,
+    )
 
 
 async def _assert_references(sql: Sql, after_posting: int) -> None:

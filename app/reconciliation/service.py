@@ -56,8 +56,9 @@ async def import_statement(actor: Actor, data: bytes) -> dict[str, Any]:
                 "entries": int(earlier["entries"]), "kind": earlier["kind"], "account": earlier["account"],
             }  # fmt: skip
         await statements.check_sequence(sql, statement)
-        summary, fresh = await statements.store(actor, sql, data, statement)
-        matched = await match_pending(actor, sql, fresh)
+        summary, fresh, write_bookings = await statements.store(actor, sql, data, statement)
+        matched = await match_pending(actor, sql, fresh, set_states=False)
+        await write_bookings(matched.booking_state)
         opened = await queue.record(actor, sql, matched.findings)
         after = {k: v for k, v in summary.items() if k != "statement"}
         await audit.record(
@@ -146,7 +147,9 @@ async def _inputs(sql: Sql, bookings: list[BookingIn]) -> tuple[dict[str, Instru
     return found, by_message
 
 
-async def match_pending(actor: Actor, sql: Sql, bookings: list[BookingIn] | None = None) -> matching.Outcome:
+async def match_pending(
+    actor: Actor, sql: Sql, bookings: list[BookingIn] | None = None, set_states: bool = True
+) -> matching.Outcome:
     """Match every booking not yet decided (or the ones just imported); store the matches; settle what the
     bank shows paid."""
     if bookings is None:
@@ -161,7 +164,8 @@ async def match_pending(actor: Actor, sql: Sql, bookings: list[BookingIn] | None
     booked = {b.booking: b.booked for b in bookings}
     confirmed = [lk for m in outcome.matches if not m.proposed for lk in m.links]
     await settle_paid(actor, sql, confirmed, booked, found)
-    await _set_booking_states(sql, outcome.booking_state)
+    if set_states:
+        await _set_booking_states(sql, outcome.booking_state)
     return outcome
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from app.core.actor import Actor
@@ -126,9 +126,9 @@ def booking_in(public_id: str, statement: camt.BankStatement, e: camt.BankEntry)
 
 async def store(
     actor: Actor, sql: Sql, data: bytes, statement: camt.BankStatement
-) -> tuple[dict[str, Any], list[BookingIn]]:
-    """Write the statement and its new booked entries (in the caller's transaction); the new bookings
-    as matching reads them."""
+) -> tuple[dict[str, Any], list[BookingIn], Callable[[dict[str, str]], Awaitable[None]]]:
+    """Write the statement (in the caller's transaction); return the new booked entries as matching reads
+    them, and the writer of those bookings, to call with their states once matched."""
     booked = [e for e in statement.entries if e.status in ("BOOK", "")]
     keys = [identity(statement, e) for e in booked]
     dupes_in_file = len(keys) - len(set(keys))
@@ -152,15 +152,19 @@ async def store(
           len(statement.entries), len(fresh), hashlib.sha256(data).hexdigest(), actor.public_id, utcnow())],
     )  # fmt: skip
     ids = new_ids("bkg", len(fresh))
-    await sql.insert_many(
-        "recon_booking",
-        BOOKING_COLUMNS,
-        (
-            _booking_row(i, statement_public_id, statement, e, key)
-            for i, (e, key) in zip(ids, fresh, strict=True)
-        ),
-        count=len(fresh),
-    )
+
+    async def write_bookings(state_of: dict[str, str]) -> None:
+        """Written once matched, each with its state: no second pass over 100,000 fresh rows."""
+        await sql.insert_many(
+            "recon_booking",
+            BOOKING_COLUMNS,
+            (
+                (*_booking_row(i, statement_public_id, statement, e, key)[:-1], state_of.get(i, "unmatched"))
+                for i, (e, key) in zip(ids, fresh, strict=True)
+            ),
+            count=len(fresh),
+        )
+
     summary = {
         "statement": statement_public_id,
         "kind": statement.kind,
@@ -173,4 +177,8 @@ async def store(
         "repeated_in_file": dupes_in_file,
         "not_booked": len(statement.entries) - len(booked),
     }
-    return summary, [booking_in(i, statement, e) for i, (e, _) in zip(ids, fresh, strict=True)]
+    return (
+        summary,
+        [booking_in(i, statement, e) for i, (e, _) in zip(ids, fresh, strict=True)],
+        write_bookings,
+    )

@@ -47,3 +47,10 @@ def _row(number: int, cells: dict[str, str], currency: str, problems: Problems) 
         cells["amount"],
         number,
     )
+
+
+def line_from_cells(
+    number: int, cells: dict[str, str], problems: Problems, currency: str = "EUR"
+) -> LineIn | None:
+    """One claim line from its cells (a CSV line or a row of the claim form); problems as for a file."""
+    return _row(number, cells, currency, problems)

@@ -446,8 +446,6 @@ async def _settle(
         "voucher_claim",
         claim_id,
     )
-    if operations:
-        await ledger.apply(actor, operations)
     await sql.executemany(
         "UPDATE voucher_claim_line SET amount_approved_minor = amount_accepted_minor "
         "WHERE claim = $1 AND line_no = $2",
@@ -462,6 +460,8 @@ async def _settle(
         total,
         claim_id,
     )
+    if operations:  # last: the ledger head stays locked from the posting to the commit, no longer
+        await ledger.apply(actor, operations)
 
 
 async def _give_back(sql: Sql, lines: list[dict[str, Any]]) -> None:
@@ -577,3 +577,14 @@ async def statement_rows(actor: Actor, date_from: dt.date, date_to: dt.date) -> 
         )
         for r in rows
     ]
+
+
+async def status_counts(actor: Actor) -> dict[str, int]:
+    """How many of the provider's claims are in each status (for its start page)."""
+    from app.core.db import raw
+
+    rows = await raw(
+        "SELECT status, COUNT(*) AS n FROM voucher_claim WHERE provider = {} GROUP BY status",
+        _provider_of(actor),
+    )
+    return {r["status"]: int(r["n"]) for r in rows}

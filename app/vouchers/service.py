@@ -469,8 +469,6 @@ async def _issue_many(
         progress("writing vouchers")
         rows = _rows(plans, batch_id, actor.public_id, utcnow(), issued)
         await Sql().insert_many("voucher", _COLUMNS, rows, len(plans))
-        progress("committing in the ledger")
-        await ledger.apply(actor, [_commitment(p) for p in plans])
         if batch_id:
             await audit.record(
                 actor, "voucher.batch_issue", "voucher_batch", batch_id, after={"vouchers": len(plans)}
@@ -479,6 +477,8 @@ async def _issue_many(
             await audit.record(
                 actor, "voucher.issue", "voucher", plans[0].public_id, after=_audit_values(plans[0])
             )
+        progress("committing in the ledger")  # last: the head stays locked until the commit
+        await ledger.apply(actor, [_commitment(p) for p in plans])
     return issued
 
 

@@ -43,7 +43,7 @@ def _row(number: int, cells: dict[str, str], currency: str, problems: Problems) 
     end = date_cell(number, "end_date", cells["end_date"], problems) if cells["end_date"] else None
     if len(problems) > before:
         return None
-    return PayrollIn(cells["placement"], cells["gross_wage_paid"], hours, employed in YES, end, kind)
+    return PayrollIn(cells["placement"], cells["gross_wage_paid"], hours, employed in YES, end, kind, number)
 
 
 def _hours(number: int, value: str, problems: Problems) -> int:
@@ -55,3 +55,10 @@ def _hours(number: int, value: str, problems: Problems) -> int:
         problems.add("invalid_hours", number, "hours_worked", f"{value!r} is not hours from 0 to {MAX_HOURS}")
         return 0
     return int(hours * 100)
+
+
+def line_from_cells(
+    number: int, cells: dict[str, str], problems: Problems, currency: str = "EUR"
+) -> PayrollIn | None:
+    """One payroll line from its cells (a CSV line or a row of the claim form); problems as for a file."""
+    return _row(number, cells, currency, problems)

@@ -283,13 +283,14 @@ async def sign_agreement(actor: Actor, placement_id: str, data: AgreementIn) -> 
             **facts,
         }
         await Agreement.insert(Agreement(**row))
-        await ledger.apply_one(actor, _commitment(row))
         await Sql().execute(
             "UPDATE wage_placement SET status = 'agreed', updated_at = $1 WHERE public_id = $2",
             utcnow(),
             placement_id,
         )
         await audit.record(actor, "agreement.sign", "agreement", row["public_id"], after=_plain(row))
+        # Last: the ledger head stays locked from the posting to the commit, no longer.
+        await ledger.apply_one(actor, _commitment(row))
     return await get_placement(actor, placement_id)
 
 

@@ -195,7 +195,7 @@ async def _raise_overpayment(
                 disallowed,
                 receivable,
                 0,
-                "open" if receivable else "recovered",
+                "recovering" if receivable else "disallowed",
                 why,
                 utcnow(),
             )
@@ -228,7 +228,7 @@ async def offset_against(
         room = approved
         open_rows = await sql.fetch(
             "SELECT * FROM wage_overpayment WHERE employer = $1 AND fund = $2 AND programme = $3 "
-            "AND status = 'open' ORDER BY id",
+            "AND status = 'recovering' ORDER BY id",
             employer,
             fund,
             programme,
@@ -273,7 +273,7 @@ async def _recover(
     await sql.execute(
         "UPDATE wage_overpayment SET recovered_minor = $1, status = $2 WHERE public_id = $3",
         recovered,
-        "recovered" if recovered >= row["receivable_minor"] else "open",
+        "recovered" if recovered >= row["receivable_minor"] else "recovering",
         row["public_id"],
     )
     await sql.insert_many(

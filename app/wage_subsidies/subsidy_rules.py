@@ -86,9 +86,20 @@ class RuleFigures:
     bonus_minor: int
     required_minimum_minor: int
     rate: str = ""  # the month's share of the wage, as the rule gives it (e.g. "0.7")
+    for_days_minor: int = 0  # the rule's amount for the days employed (its part-month policy)
 
 
-Figures = Callable[[AgreementState, int, dt.date, int], RuleFigures]
+@dataclass(frozen=True)
+class Payroll:
+    """What a payroll line says of the month, as the rule takes it (None: the contract wage, whole month)."""
+
+    wage_paid_monthly_minor: int  # as a whole month's wage, for the contracted hours
+    days_employed: int
+    days_in_month: int
+    still_employed: bool
+
+
+Figures = Callable[..., RuleFigures]
 
 
 @dataclass
@@ -193,9 +204,11 @@ def _judge_wage(
     if ("wage", number) in running.claimed[state.id]:
         return _rejected(line, number, 0, Reason.ALREADY_CLAIMED, f"month {number} was already claimed")
     days = (span[1] - span[0]).days + 1
-    month_days = month_bounds(month_start)[1].day
-    equivalent = pro_rata(line.gross_wage_minor, month_days, days)  # the wage for a whole month
-    checked = figures(state, number, month_bounds(month_start)[1], equivalent)
+    month_end = month_bounds(month_start)[1]
+    month_days = month_end.day
+    equivalent = pro_rata(line.gross_wage_minor, month_days, days)  # the wage paid, for a whole month
+    still = span[1] == month_end
+    checked = figures(state, number, month_end, equivalent, Payroll(equivalent, days, month_days, still))
     if "minimum_wage" in checked.failed:
         required = format_minor(checked.required_minimum_minor, currency)
         shown = format_minor(equivalent, currency)
@@ -210,17 +223,17 @@ def _judge_wage(
         return _rejected(
             line, number, days, Reason.RULE_NOT_MET, checked.reasons[0] if checked.reasons else ""
         )
-    whole_month, reason, message = checked.amount_minor, None, ""
+    amount, reason, message = checked.for_days_minor, None, ""
     allowed_hours = -(-state.contracted_hours * days // 7)
     if line.hours_worked > allowed_hours:
         considered = pro_rata(equivalent, allowed_hours, line.hours_worked)
-        whole_month = figures(state, number, month_bounds(month_start)[1], considered).amount_minor
+        payroll = Payroll(considered, days, month_days, still)
+        amount = figures(state, number, month_end, considered, payroll).for_days_minor
         reason = Reason.HOURS_ABOVE
         message = (
             f"hours above the contract ({allowed_hours / 100:g} for {days} days) are not subsidised; "
             "the wage was counted for the contracted hours"
         )
-    amount = pro_rata(whole_month, days, month_days)
     return _capped(line, state, number, days, amount, reason, message, running, currency)
 
 
@@ -330,8 +343,9 @@ def still_claimable(state: AgreementState, end_date: dt.date, figures: Figures) 
         if span is None:
             continue
         month_end = month_bounds(first)[1]
-        whole = figures(state, number, month_end, state.contract_wage_minor).amount_minor
-        total += pro_rata(whole, (span[1] - span[0]).days + 1, month_end.day)
+        days = (span[1] - span[0]).days + 1
+        at_contract = Payroll(state.contract_wage_minor, days, month_end.day, span[1] == month_end)
+        total += figures(state, number, month_end, state.contract_wage_minor, at_contract).for_days_minor
     for milestone in BONUS_MILESTONES:
         due = anniversary(state.hire_date, milestone)
         if ("bonus", milestone) not in state.claimed and due <= end_date:
@@ -342,17 +356,36 @@ def still_claimable(state: AgreementState, end_date: dt.date, figures: Figures) 
 # --- the rule ------------------------------------------------------------------------------------
 
 
-def rule_figures(state: AgreementState, number: int, as_of: dt.date, monthly_wage_minor: int) -> RuleFigures:
-    """The wage_subsidy rule for one month of employment at a given monthly wage, as in force on `as_of`."""
+def rule_figures(
+    state: AgreementState,
+    number: int,
+    as_of: dt.date,
+    monthly_wage_minor: int,
+    payroll: Payroll | None = None,
+) -> RuleFigures:
+    """The wage_subsidy rule for one month of employment, as in force on `as_of`: at the contract wage for
+    a whole month, or for a payroll line (the wage paid, the days employed, whether still employed at the
+    month's end). The rule decides the wage subsidised and the part-month policy; this never overrides
+    its conditions."""
     from app.eligibility.service import decide
 
     currency = state.rule_inputs.get("currency", "EUR")
     case = {
         **{k: v for k, v in state.rule_inputs.items() if k != "currency"},
         "month_number": number,
-        "gross_monthly_wage": format_minor(monthly_wage_minor, currency),
+        "gross_monthly_wage": format_minor(state.contract_wage_minor, currency),
         "still_employed": True,
     }
+    if payroll is not None:
+        case |= {
+            "payroll_claim": True,
+            "wage_paid_monthly": format_minor(payroll.wage_paid_monthly_minor, currency),
+            "days_employed": payroll.days_employed,
+            "days_in_month": payroll.days_in_month,
+            "still_employed": payroll.still_employed,
+        }
+    elif monthly_wage_minor != state.contract_wage_minor:
+        case["gross_monthly_wage"] = format_minor(monthly_wage_minor, currency)
     _, decided = decide(RULE, case, as_of)
     failed = tuple(decided.failed)
     reasons = tuple(
@@ -367,4 +400,5 @@ def rule_figures(state: AgreementState, number: int, as_of: dt.date, monthly_wag
         bonus_minor=to_minor(decided.outputs["retention_bonus"], currency),
         required_minimum_minor=to_minor(str(required), currency),
         rate=str(decided.outputs.get("subsidy_rate", "")),
+        for_days_minor=to_minor(decided.outputs.get("amount_for_days", decided.outputs["amount"]), currency),
     )

@@ -15,7 +15,7 @@ from typing import Any
 from app.core import approvals, audit
 from app.core.actor import Actor
 from app.core.db import as_date, raw, write_transaction
-from app.core.errors import Forbidden, ValidationFailed
+from app.core.errors import ErrorDetail, Forbidden, ValidationFailed
 from app.core.ids import has_prefix, new_id
 from app.core.money import format_minor, to_minor
 from app.core.sql import Sql
@@ -43,6 +43,22 @@ class PayrollIn:
     still_employed: bool = True
     end_date: dt.date | None = None
     kind: str = "wage"  # wage | bonus
+    file_line: int | None = None  # the line of the uploaded CSV (header = 1); None for the JSON API
+
+
+CSV_COLUMN = {"gross_wage": "gross_wage_paid"}  # JSON field -> CSV column, where they differ
+
+
+def _where(item: PayrollIn, index: int, field: str) -> str:
+    """Where a problem is: `line N.column` in an uploaded file, `lines[i].field` in a JSON request."""
+    if item.file_line is not None:
+        return f"line {item.file_line}.{CSV_COLUMN.get(field, field)}"
+    return f"lines[{index}].{field}"
+
+
+def _line_number(item: PayrollIn, index: int) -> int:
+    """The claim's line number: the file's line for an upload, the position (from 1) for the API."""
+    return item.file_line if item.file_line is not None else index + 1
 
 
 def _employer_of(actor: Actor) -> str:
@@ -52,28 +68,50 @@ def _employer_of(actor: Actor) -> str:
 
 
 def _check_items(items: Sequence[PayrollIn], first: dt.date, last: dt.date, currency: str) -> list[int]:
-    """Amounts in minor units; every malformed line named (nothing is recorded when one is)."""
+    """Amounts in minor units; every malformed line named, all at once (nothing is recorded when one is)."""
     if not items or len(items) > MAX_LINES:
         raise ValidationFailed("invalid_lines", f"a claim has 1 to {MAX_LINES:,} lines", "lines")
+    problems: list[ErrorDetail] = []
     wages = []
     for i, item in enumerate(items):
-        wage = to_minor(item.gross_wage, currency, f"lines[{i}].gross_wage")
-        if wage < 0:
-            raise ValidationFailed("invalid_amount", "a wage cannot be negative", f"lines[{i}].gross_wage")
+        wages.append(_wage(item, i, currency, problems))
         if item.still_employed and item.end_date is not None:
-            raise ValidationFailed(
-                "end_date_while_employed",
-                "give end_date only when still_employed is false",
-                f"lines[{i}].end_date",
+            problems.append(
+                ErrorDetail(
+                    "end_date_while_employed",
+                    "give end_date only when still_employed is false",
+                    _where(item, i, "end_date"),
+                )
             )
         if not item.still_employed and (item.end_date is None or not first <= item.end_date <= last):
-            raise ValidationFailed(
-                "invalid_end_date",
-                f"when still_employed is false, end_date is the last day employed, within {first} to {last}",
-                f"lines[{i}].end_date",
+            problems.append(
+                ErrorDetail(
+                    "invalid_end_date",
+                    "when still_employed is false, end_date is the last day employed, "
+                    f"within {first} to {last}",
+                    _where(item, i, "end_date"),
+                )
             )
-        wages.append(wage)
+    if problems:
+        raise ValidationFailed(
+            problems[0].code,
+            f"{len(problems)} problem(s) in the claim; first: {problems[0].message}",
+            problems[0].param,
+            details=problems,
+        )
     return wages
+
+
+def _wage(item: PayrollIn, index: int, currency: str, problems: list[ErrorDetail]) -> int:
+    where = _where(item, index, "gross_wage")
+    try:
+        wage = to_minor(item.gross_wage, currency, where)
+    except ValidationFailed as exc:
+        problems.append(ErrorDetail(exc.code, exc.message, where))
+        return 0
+    if wage < 0:
+        problems.append(ErrorDetail("invalid_amount", "a wage cannot be negative", where))
+    return wage
 
 
 async def _lock_agreements(sql: Sql, employer: str, placement_refs: list[str]) -> list[dict[str, Any]]:
@@ -123,7 +161,9 @@ async def submit(
                 item.still_employed,
                 item.end_date,
             )
-            for n, (item, wage) in enumerate(zip(items, wages, strict=True), start=1)
+            for n, item, wage in (
+                (_line_number(it, i), it, w) for i, (it, w) in enumerate(zip(items, wages, strict=True))
+            )
         ]
         judged = judge(lines, states, first, rule_figures, currency)
         claim_id = new_id("wcl")
@@ -452,3 +492,12 @@ async def statement_rows(actor: Actor, date_from: dt.date, date_to: dt.date) -> 
         )
         for r in rows
     ]
+
+
+async def status_counts(actor: Actor) -> dict[str, int]:
+    """How many of the employer's claims are in each status (for its start page)."""
+    rows = await raw(
+        "SELECT status, COUNT(*) AS n FROM wage_claim WHERE employer = {} GROUP BY status",
+        _employer_of(actor),
+    )
+    return {r["status"]: int(r["n"]) for r in rows}

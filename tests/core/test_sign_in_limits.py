@@ -15,7 +15,7 @@ from app.core.rate_limits import RateLimited
 from app.core.roles import Role
 from app.core.settings import get_settings
 from app.core.tables import User
-from tests.support import run
+from tests.support import post_form, run
 
 LOGIN = "/api/v1/auth/login"
 RIGHT = "correct horse battery"
@@ -92,9 +92,10 @@ def test_sign_ins_per_address_are_limited(client):
 def test_the_page_sign_in_is_limited_too(client):
     limit = get_settings().login_per_address
     for i in range(limit + 1):
-        response = client.post("/login", data={"email": f"x{i}@example.org", "password": "whatever-pw"})
+        response = post_form(client, "/login", {"email": f"x{i}@example.org", "password": "whatever-pw"})
     assert response.status_code == 429
     assert "Retry-After" in response.headers
+    assert "Too many attempts" in response.text
 
 
 def test_a_window_that_has_passed_starts_again():

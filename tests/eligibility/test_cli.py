@@ -206,6 +206,9 @@ def test_rules_simulate_shows_headcount_and_cost_before_and_after(tmp_path):
         "2026-03-02",
     )
     summary = json.loads(result.output.strip().splitlines()[-1])
+    assert (
+        "Simulating childcare_voucher (rows read)" in result.output and "7/7" in result.output
+    )  # member rows
     # The third household (2,350.00 against a 2,300.00 limit) becomes eligible at 2,530.00.
     assert summary["eligible_before"] == 2 and summary["eligible_after"] == 3
     # Before: 260.00 + 87.50. After, with limits of 2,970.00 and 2,530.00: 260.00 + 100.00 (20% band)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.ledger.hashing import canonical, canonical_postings, canonical_with_postings, request_hash
@@ -49,6 +49,7 @@ def _plain(draft: Draft) -> str:
     return request_hash(parts)
 
 
+@settings(deadline=None)  # a busy machine is not a failure
 @given(st.lists(drafts, max_size=6), st.data())
 def test_batch_fingerprints_equal_the_plain_definition(batch, data):
     if batch:  # repeats, as in a real batch, exercise the shared pieces
@@ -56,6 +57,7 @@ def test_batch_fingerprints_equal_the_plain_definition(batch, data):
     assert list(fingerprints(batch)) == [_plain(d) for d in batch]
 
 
+@settings(deadline=None)
 @given(st.lists(st.tuples(st.integers(), st.integers(), st.sampled_from(["EUR", "USD"])), max_size=4), text)
 def test_canonical_text_is_the_same_with_the_postings_made_first(postings, key):
     args = (7, key, "commit", "2026-03-02", "d", "voucher", "vch_1", None, "system", 123)

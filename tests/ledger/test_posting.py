@@ -138,3 +138,20 @@ async def test_an_unpaid_amount_found_not_due_is_disallowed():
     with pytest.raises(LedgerRefusal):  # never more than is owed to the party
         await do(Kind.DISALLOW, 1_301, PROVIDER)
     assert (await queries.trial_balance()).balanced
+
+
+async def test_an_unknown_programme_is_named_as_such_in_a_batch():
+    """The accounts query pairs funds with programmes: an unknown programme used to be reported as an
+    unknown fund (seen failing: unknown_fund)."""
+    from app.ledger import service
+    from app.ledger.operations import Target
+    from tests.ledger.helpers import op
+    from tests.support import SYSTEM
+
+    await setup_dimensions()
+    await do(Kind.BUDGET_LOAD, 100)
+    unknown = Target(FUND, "NOPE")
+    with pytest.raises(LedgerRefusal) as refused:
+        await service.apply(SYSTEM, [op(Kind.COMMIT, 5, target=unknown), op(Kind.COMMIT, 6, target=unknown)])
+    assert refused.value.refusal is Refusal.UNKNOWN_PROGRAMME
+    assert (refused.value.param, refused.value.index) == ("programme", 0)

@@ -1,9 +1,11 @@
 """Hypothesis stateful test of wage subsidies on the real database.
 
-Any sequence of monthly claims (wages and bonuses, some reporting the employment's end), approvals,
-rejections, payments, separations and repayments must keep: what is approved for an agreement never above
-its maximum; the overpayments outstanding equal to the employer's receivables in the ledger; the ledger's
-commitments equal to what the agreements still hold; the ledger verifying.
+Any sequence of monthly claims (wages and bonuses, some reporting the employment's end), approvals (whole
+or partial), one month split into several claims, rejections, payments, separations and repayments must
+keep: what is approved for an agreement never above its maximum; what one approver alone approved for the
+employer's month never above the second-approver limit (issue 11 point 7); the overpayments outstanding
+equal to the employer's receivables in the ledger; the ledger's commitments equal to what the agreements
+still hold; the ledger verifying.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import json
+import os
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -18,9 +22,11 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from app.core.actor import Actor
 from app.core.approvals import UNDECIDED
-from app.core.db import close_pool, is_postgres, start_pool
+from app.core.db import close_pool, is_postgres, start_pool, write_transaction
 from app.core.errors import GrantsError
 from app.core.roles import Role
+from app.core.settings import get_settings
+from app.core.sql import Sql
 from app.core.tables import Organisation
 from app.ledger import dimensions, queries
 from app.ledger import service as ledger
@@ -37,6 +43,7 @@ from tests.wage_subsidies.test_journey import participant_async
 TODAY = dt.date(2028, 6, 1)
 HIRES = (dt.date(2026, 1, 12), dt.date(2026, 3, 2))
 FINANCE = [Actor(None, f"usr_fin{i}", f"finance {i}", frozenset({Role.FINANCE_OFFICER})) for i in (1, 2)]
+LIMIT_MINOR = 150_000  # a second approver above 1,500.00: two placements' month together are above it
 
 
 class WageSubsidyMachine(RuleBasedStateMachine):
@@ -57,9 +64,13 @@ class WageSubsidyMachine(RuleBasedStateMachine):
         if is_postgres():
             self.run(close_pool())
         self.loop.close()
+        os.environ.pop("GRANTS_SECOND_APPROVER_LIMIT_MINOR", None)
+        get_settings.cache_clear()
 
     @initialize()
     def start(self) -> None:
+        os.environ["GRANTS_SECOND_APPROVER_LIMIT_MINOR"] = str(LIMIT_MINOR)
+        get_settings.cache_clear()
         self.run(empty_all_tables())
         if is_postgres():
             self.run(start_pool(1, 2))
@@ -117,6 +128,17 @@ class WageSubsidyMachine(RuleBasedStateMachine):
                     self.run(wage_claims.approve(approver, claim["id"], None, TODAY))
         self.pay(1)
 
+    @rule(month=st.integers(0, 8), approver=st.integers(0, 1))
+    def one_month_split_into_two_claims(self, month, approver) -> None:
+        """Each placement's month in its own claim, both approved by the same officer: the second must
+        wait for another approver once the month's total is above the limit."""
+        first = dt.date(2026 + month // 12, 1 + month % 12, 1)
+        with contextlib.suppress(GrantsError, LedgerRefusal):
+            for placement in self.placements:
+                item = wage_claims.PayrollIn(placement, "1800.00", 16_000)
+                claim = self.run(wage_claims.submit(self.clerk, first, [item], TODAY))
+                self.attempt(wage_claims.approve(FINANCE[approver], claim["id"], None, TODAY))
+
     def _open_claims(self) -> list[str]:
         rows = self.run(WageClaim.select(WageClaim.public_id).where(WageClaim.status.is_in(UNDECIDED)))
         return [r["public_id"] for r in rows]
@@ -157,7 +179,7 @@ class WageSubsidyMachine(RuleBasedStateMachine):
 
     @rule(share=st.sampled_from([1, 2]))
     def repay(self, share) -> None:
-        rows = self.run(Overpayment.select().where(Overpayment.status == "open"))
+        rows = self.run(Overpayment.select().where(Overpayment.status == "recovering"))
         for row in rows[:1]:
             outstanding = row["receivable_minor"] - row["recovered_minor"]
             amount = f"{max(outstanding // share, 1) / 100:.2f}"
@@ -174,6 +196,25 @@ class WageSubsidyMachine(RuleBasedStateMachine):
         for row in self.run(Agreement.select()):
             assert 0 <= row["expended_minor"] <= row["max_total_minor"]
             assert row["expended_minor"] + row["released_minor"] <= row["max_total_minor"]
+
+    @invariant()
+    def one_approver_alone_never_approves_a_month_above_the_limit(self) -> None:
+        async def single_approver_months() -> dict[str, int]:
+            async with write_transaction():
+                rows = await Sql().fetch(
+                    "SELECT c.period_start, c.approved_minor, a.approvals FROM wage_claim c "
+                    "JOIN approval a ON a.subject_id = c.public_id "
+                    "WHERE c.status IN ('approved', 'partly_approved')"
+                )
+            months: dict[str, int] = {}
+            for row in rows:
+                if len(json.loads(row["approvals"])) == 1:
+                    key = str(row["period_start"])[:7]
+                    months[key] = months.get(key, 0) + row["approved_minor"]
+            return months
+
+        for month, alone in self.run(single_approver_months()).items():
+            assert alone <= LIMIT_MINOR, (month, alone)
 
     @invariant()
     def overpayments_outstanding_equal_the_receivables(self) -> None:

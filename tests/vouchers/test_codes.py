@@ -16,6 +16,7 @@ from app.vouchers.codes import (
     check_character,
     display,
     new_code,
+    new_codes,
     normalise,
 )
 
@@ -61,3 +62,17 @@ def test_bad_characters_and_lengths_are_explained():
         normalise("O" + new_code()[1:])
     with pytest.raises(InvalidCode, match="has 14 characters, this has 13"):
         normalise(new_code()[:-1])
+
+
+def test_the_check_character_works_as_docs_vouchers_md_says():
+    """The documented offline check (weights 1 to 14, sum divisible by 31) agrees with the code's."""
+    alphabet = "23456789ABCDEFGHJKLMNPQRSTVWXYZ"
+
+    def documented_valid(text: str) -> bool:
+        code = text.replace("-", "").replace(" ", "").upper()
+        return len(code) == 14 and sum((i + 1) * alphabet.index(c) for i, c in enumerate(code)) % 31 == 0
+
+    assert documented_valid("K7QM-3XHD-9PTA-WX")
+    for code in new_codes(200):
+        assert documented_valid(code)
+        assert documented_valid(code[:-1] + alphabet[(alphabet.index(code[-1]) + 1) % 31]) is False

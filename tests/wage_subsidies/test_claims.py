@@ -67,6 +67,7 @@ def test_the_payroll_csv_is_judged_like_the_api_and_a_bad_one_is_refused_whole(p
     response = people.client.post(f"{W}/csv?period=2026-03", content=good.encode(), headers=headers)
     assert response.status_code == 201, response.text
     assert [ln["reason"] for ln in response.json()["lines"]] == [None, "already_claimed"]
+    assert [ln["line"] for ln in response.json()["lines"]] == [2, 3]  # the file's lines
     assert response.json()["source"] == "csv"
     before = run(row_counts())
     bad = (
@@ -84,6 +85,14 @@ def test_the_payroll_csv_is_judged_like_the_api_and_a_bad_one_is_refused_whole(p
         "line 3.still_employed",
         "line 3.end_date",
     ]
+    after_parsing = (  # problems found after the cells were read: named by file line, all at once
+        "placement,kind,gross_wage_paid,hours_worked,still_employed,end_date\n"
+        f"{world['id']},wage,1800.00,160,yes,2026-04-10\n"
+        f"{world['id']},wage,900.00,80,no,2026-05-02\n"
+    )
+    late = people.client.post(f"{W}/csv?period=2026-04", content=after_parsing.encode(), headers=headers)
+    assert late.status_code == 400
+    assert [d["param"] for d in late.json()["error"]["details"]] == ["line 2.end_date", "line 3.end_date"]
     header = people.client.post(f"{W}/csv?period=2026-04", content=b"a,b\n1,2\n", headers=headers)
     assert header.status_code == 400 and header.json()["error"]["code"] == "invalid_header"
     latin = good.replace("wage,1800", "wage,18\xe900").encode("latin-1")
@@ -192,6 +201,11 @@ def test_an_unpaid_month_after_the_end_is_disallowed_and_a_paid_one_repaid(peopl
     )
     assert (balance["owed_to_employer"], balance["owed_by_employer"]) == ("0.00", "0.00")
     assert balance["overpayments"][0]["disallowed"] == "1000.00"
+    # issue 11 point 8 (seen failing before: `recovered`, with no recoveries): never paid, so disallowed
+    assert (balance["overpayments"][0]["status"], balance["overpayments"][0]["recoveries"]) == (
+        "disallowed",
+        [],
+    )
     unclaimed = 64_516 + 100_000 + 100_000  # January to March may still be claimed late
     assert _position() == {
         "available": 5_000_000 - unclaimed,
@@ -220,6 +234,7 @@ def test_an_unpaid_month_after_the_end_is_disallowed_and_a_paid_one_repaid(peopl
         "overpayments"
     ][1]
     assert (overpayment["receivable"], overpayment["outstanding"]) == ("900.00", "900.00")
+    assert overpayment["status"] == "recovering"
     url = f"/api/v1/overpayments/{overpayment['id']}/repayment"
     too_much = people.call(Role.FINANCE_OFFICER, "POST", url, json={"amount": "900.01"})
     assert too_much.status_code == 400 and too_much.json()["error"]["param"] == "amount"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.wage_subsidies.subsidy_rules import (
@@ -137,3 +137,81 @@ def test_pro_rata_rounds_half_away_and_never_exceeds_the_whole(amount, days, of_
     assert 0 <= got <= amount
     if expected is not None:
         assert abs(got - expected) <= 1
+
+
+# --- issue 11: the rule decides the wage subsidised and the part-month policy ---------------------
+
+
+def test_a_line_paid_above_the_contract_wage_is_subsidised_on_the_contract_wage():
+    """Issue 11 point 2: seen failing before (a contract of 1,200.00 claimed at 1,400.00 paid 980.00)."""
+    contract = AgreementState("agr_a", D(2026, 1, 12), None, 12, 4_000, 120_000, 1_000_000, INPUTS)
+    february = one(line(wage=140_000), D(2026, 2, 1), contract)  # month 2 at 70%
+    assert february.accepted_minor == 84_000  # the schedule's 840.00, not 980.00
+    below = one(line(wage=130_000), D(2026, 2, 1))  # a contract of 1,800.00 paid 1,300.00: the wage paid
+    assert below.accepted_minor == 91_000
+
+
+def test_the_part_month_policy_is_the_rule_files(tmp_path, monkeypatch):
+    """Issue 11 point 1: the claims engine pays what the rule file says for the month employment ends.
+    Seen failing before: the code paid the month pro rata whatever the rule said."""
+    import shutil
+
+    from app.core.settings import DEFAULT_RULES_DIR, get_settings
+
+    leaving = line(wage=90_000, hours=8_000, employed=False, end=D(2026, 4, 15))
+    assert one(leaving, D(2026, 4, 1)).accepted_minor == 50_000  # the shipped rule: pro rata
+    rules = tmp_path / "rules"
+    shutil.copytree(DEFAULT_RULES_DIR, rules)
+    text = (rules / "wage_subsidy.yaml").read_text()
+    pro_rata_policy = "    expr: round(monthly_subsidy * days_employed / days_in_month)"
+    assert pro_rata_policy in text
+    complete_months = (
+        "    expr: if still_employed then round(monthly_subsidy * days_employed / days_in_month) else 0"
+    )
+    (rules / "wage_subsidy.yaml").write_text(text.replace(pro_rata_policy, complete_months))
+    monkeypatch.setenv("GRANTS_RULES_DIR", str(rules))
+    get_settings.cache_clear()
+    try:
+        assert one(leaving, D(2026, 4, 1)).accepted_minor == 0  # complete months only: nothing for April
+        assert one(line(), D(2026, 3, 1)).accepted_minor == 100_000  # a whole month is unchanged
+    finally:
+        monkeypatch.delenv("GRANTS_RULES_DIR")
+        get_settings.cache_clear()
+
+
+@settings(deadline=None, max_examples=60)  # the rule is decided in process: a first call loads it
+@given(
+    contract=st.integers(125_000, 300_000),
+    paid=st.integers(0, 400_000),
+    hours=st.integers(0, 30_000),
+    month=st.integers(1, 12),
+    end_day=st.one_of(st.none(), st.integers(0, 400)),
+)
+def test_a_month_is_never_paid_above_the_rules_schedule_nor_for_time_after_the_separation(
+    contract, paid, hours, month, end_day
+):
+    """For any contract, payroll line and separation date: the amount paid for a month never exceeds the
+    rule's schedule for that month (at the contract wage, for the days employed), and nothing is paid for
+    a month after the separation."""
+    from app.wage_subsidies.subsidy_rules import Payroll, employed_span, month_bounds
+
+    hire = D(2026, 1, 12)
+    end = hire + dt.timedelta(days=end_day) if end_day is not None else None
+    state = AgreementState("agr_a", hire, end, 12, 4_000, contract, 10_000_000, INPUTS)
+    first = D(2026 + (month - 1) // 12, (month - 1) % 12 + 1, 1)
+    in_month = end is not None and first <= end <= month_bounds(first)[1]
+    judged = one(
+        line(wage=paid, hours=hours, employed=not in_month, end=end if in_month else None), first, state
+    )
+    span = employed_span(hire, (end,), first)
+    if span is None:  # the whole month after the separation (or before the hire)
+        assert judged.accepted_minor == 0
+        return
+    days = (span[1] - span[0]).days + 1
+    month_end = month_bounds(first)[1]
+    scheduled = rule_figures(state, judged.month_number or 1, month_end, contract)
+    at_contract = Payroll(contract, days, month_end.day, span[1] == month_end)
+    for_days = rule_figures(state, judged.month_number or 1, month_end, contract, at_contract)
+    assert judged.accepted_minor <= scheduled.amount_minor
+    assert judged.accepted_minor <= for_days.for_days_minor
+    assert judged.employed_days <= days

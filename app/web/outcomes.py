@@ -1,0 +1,177 @@
+"""Outcomes, refusals and payments said in words, for the pages of providers and employers: each claim
+line's outcome and reason, each problem of a form or file with where it is, what was paid this month."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from decimal import Decimal
+
+from app.core.actor import Actor
+from app.core.db import today
+from app.core.errors import ErrorDetail
+from app.disbursements import runs
+from app.web.i18n import N_, current_language, money
+from app.web.i18n import gettext as _
+
+OUTCOMES = {"accepted": N_("accepted"), "reduced": N_("reduced"), "rejected": N_("rejected")}
+
+STATUSES = {
+    "submitted": N_("waiting for approval"),
+    "second_approval_due": N_("waiting for a second approver"),
+    "approved": N_("approved"),
+    "partly_approved": N_("partly approved"),
+    "rejected": N_("rejected"),
+    "paid": N_("paid"),
+    "proposed": N_("proposed"),
+    "agreed": N_("agreed"),
+    "active": N_("active"),
+    "ended": N_("ended"),
+    "open": N_("being recovered"),
+    "recovered": N_("recovered"),
+}
+
+# Why a claim line was reduced or rejected: voucher claims ...
+VOUCHER_REASONS = {
+    "unknown_voucher": N_("no voucher has this code"),
+    "child_mismatch": N_("the date of birth does not match the voucher's holder"),
+    "voucher_inactive": N_("the voucher is no longer active"),
+    "voucher_for_another_provider": N_("the voucher was issued for another provider"),
+    "voucher_paid_as_stipend": N_("this voucher is paid to the participant as a stipend"),
+    "voucher_not_for_this_service": N_("this kind of voucher cannot be claimed for your service"),
+    "invalid_service_dates": N_("the service dates are reversed or fewer than the days attended"),
+    "outside_claim_period": N_("the service dates must lie in the claim's period"),
+    "outside_voucher_validity": N_("the service dates are outside the voucher's validity"),
+    "period_in_future": N_("the service period has not ended yet"),
+    "submitted_after_deadline": N_("the claim came after the deadline"),
+    "provider_not_licensed": N_("your licence does not cover these dates"),
+    "already_claimed": N_("these days of this voucher were already claimed"),
+    "voucher_exhausted": N_("nothing remains on the voucher"),
+    "exceeds_rate_for_attendance": N_("capped at the voucher's rate for the attendance"),
+    "exceeds_remaining_value": N_("capped at the value left on the voucher"),
+}
+# ... and employers' payroll claims.
+WAGE_REASONS = {
+    "no_active_agreement": N_("no active agreement for this placement"),
+    "period_outside_agreement": N_("the month is outside the agreement's subsidised months"),
+    "already_claimed": N_("this month was already claimed"),
+    "after_employment_ended": N_("the employment had ended before this month"),
+    "wage_below_minimum": N_("the wage paid is below the minimum the programme requires"),
+    "subsidy_rule_not_met": N_("the subsidy rule's conditions are not met"),
+    "hours_above_contract": N_("capped at the contracted hours"),
+    "bonus_not_due": N_("the retention bonus is not due yet"),
+    "exceeds_agreement_remaining": N_("capped at what is left of the agreement's maximum"),
+}
+REASONS = {"voucher": VOUCHER_REASONS, "wage": WAGE_REASONS}
+
+# What is wrong with a form field or a file cell, by refusal code.
+PROBLEMS = {
+    "invalid_date": N_("write the date as 2026-03-31"),
+    "invalid_days": N_("write a number of days from 0 to 31"),
+    "invalid_amount": N_("write the amount as a number, e.g. 150.00"),
+    "too_many_decimals": N_("write the amount with at most 2 decimals, e.g. 150.25"),
+    "missing_value": N_("this is empty"),
+    "wrong_column_count": N_("this line has the wrong number of columns"),
+    "invalid_encoding": N_("the file is not UTF-8 text: save it as CSV UTF-8 and upload it again"),
+    "empty_claim": N_("the file has a header but no lines"),
+    "no_lines": N_("fill in at least one line"),
+    "no_file": N_("choose the CSV file to upload"),
+    "invalid_period": N_("the period ends before it starts"),
+    "invalid_month": N_("write the month as 2026-03"),
+    "invalid_placement": N_("choose the placement (its id starts with plc_)"),
+    "invalid_kind": N_("write wage or bonus"),
+    "invalid_hours": N_("write the hours worked as a number, e.g. 152.5"),
+    "invalid_boolean": N_("write yes or no"),
+}
+
+FIELDS = {
+    "voucher_code": N_("voucher code"),
+    "child_birth_date": N_("child's date of birth"),
+    "service_start": N_("first day of service"),
+    "service_end": N_("last day of service"),
+    "days_attended": N_("days attended"),
+    "amount": N_("amount"),
+    "period_start": N_("first day of the period"),
+    "period_end": N_("last day of the period"),
+    "file": N_("file"),
+    "month": N_("month"),
+    "placement": N_("placement"),
+    "gross_wage_paid": N_("gross wage paid"),
+    "hours_worked": N_("hours worked"),
+    "kind": N_("kind"),
+    "still_employed": N_("still employed"),
+    "end_date": N_("last day of employment"),
+    "from": N_("from"),
+    "to": N_("to"),
+}
+
+_WHERE = re.compile(r"^line (\d+)(?:\.(\w+))?$")
+_LOCATION_PREFIX = re.compile(r"^line \d+(?:, column \w+)?: ")
+
+
+def outcome_in_words(outcome: str) -> str:
+    return _(OUTCOMES.get(outcome, outcome))
+
+
+def status_in_words(status: str) -> str:
+    return _(STATUSES.get(status, status.replace("_", " ")))
+
+
+def reason_in_words(reason: str | None, message: str = "", kind: str = "voucher") -> str:
+    """The reason a line of a voucher or wage claim was reduced or rejected. English pages show the
+    service's own sentence (it may name dates or amounts); other languages its translation by code."""
+    if not reason:
+        return ""
+    if current_language() == "en" and message:
+        return message
+    known = REASONS.get(kind, {})
+    return _(known[reason]) if reason in known else message or reason
+
+
+def where_in_words(param: str | None) -> str:
+    """`line 3.amount` as `Line 3, amount`; a form field by its label."""
+    if not param:
+        return ""
+    found = _WHERE.match(param)
+    if found:
+        line, field = found.groups()
+        if field:
+            return _("Line %(line)s, %(field)s", line=line, field=_(FIELDS.get(field, field)))
+        return _("Line %(line)s", line=line)
+    if param == "line 1":
+        return _("Line 1")
+    return _(FIELDS[param]) if param in FIELDS else param
+
+
+def problems_in_words(details: Sequence[ErrorDetail]) -> list[tuple[str, str]]:
+    """Each problem as (where, what is wrong), in the page's language."""
+    said = []
+    for detail in details:
+        if detail.code == "invalid_header":
+            what = _("the first line must be the header: %(columns)s", columns=detail.message.split(" ")[-1])
+        elif detail.code in PROBLEMS:
+            what = _(PROBLEMS[detail.code])
+        else:
+            what = _LOCATION_PREFIX.sub("", detail.message)
+        said.append((where_in_words(detail.param), what))
+    return said
+
+
+async def paid_this_month(actor: Actor, source_type: str) -> tuple[int, str]:
+    """How many of the organisation's claims were paid (settled) this month, and how much."""
+    if actor.organisation_public_id is None:
+        return 0, money(0)
+    first = today().replace(day=1)
+    claims_paid: set[str] = set()
+    total, currency = Decimal(0), "EUR"
+    for payment in await runs.payments_for_payee(actor, actor.organisation_public_id):
+        settled: dt.datetime | None = payment["settled_at"]
+        if payment["status"] != "paid" or settled is None or settled.date() < first:
+            continue
+        currency = payment["currency"]
+        for line in payment["lines"]:
+            if line["source_type"] == source_type:
+                claims_paid.add(line["source_id"])
+                total += Decimal(line["amount"])
+    return len(claims_paid), money(str(total), currency)
