@@ -84,3 +84,20 @@ def fail(message: str) -> None:
 
 
 __all__ = ["cli_actor", "click", "console", "fail", "friendly_errors", "parse_date", "parse_month"]
+
+
+# The person doing a step of a four-eyes flow from the command line (payments, reconciliation).
+AS_USER = click.option(
+    "--as",
+    "email",
+    envvar="GRANTS_CLI_USER",
+    required=True,
+    help="The user doing this step (their email); four eyes need different people.",
+)
+
+
+def actor_as(email: str) -> Actor:
+    """The signed-up user with this email, as the actor of a CLI step."""
+    from app.core.users import actor_for_email
+
+    return run(actor_for_email(email))

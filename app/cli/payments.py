@@ -8,21 +8,7 @@ from pathlib import Path
 
 import click
 
-from app.cli.common import console, friendly_errors, parse_date, run
-
-AS_USER = click.option(
-    "--as",
-    "email",
-    envvar="GRANTS_CLI_USER",
-    required=True,
-    help="The user doing this step (their email); four eyes need different people.",
-)
-
-
-def _actor(email: str):
-    from app.core.users import actor_for_email
-
-    return run(actor_for_email(email))
+from app.cli.common import AS_USER, actor_as, console, friendly_errors, parse_date, run
 
 
 def _progress(message: str) -> None:
@@ -61,7 +47,7 @@ def payments_run(programme: str | None, pay_date: str, currency: str | None, ema
     from app.disbursements import runs
 
     when = parse_date(pay_date, "--pay-date")
-    _summary(run(runs.create_run(_actor(email), programme, when, currency, _progress)))
+    _summary(run(runs.create_run(actor_as(email), programme, when, currency, _progress)))
 
 
 @payments.command("approve")
@@ -72,7 +58,7 @@ def payments_approve(run_id: str, email: str) -> None:
     """Approve a run (not its preparer; two approvers above the value band)."""
     from app.disbursements import runs
 
-    _summary(run(runs.approve_run(_actor(email), run_id)))
+    _summary(run(runs.approve_run(actor_as(email), run_id)))
 
 
 @payments.command("release")
@@ -83,7 +69,7 @@ def payments_release(run_id: str, email: str) -> None:
     """Release a run to its rails (neither its preparer nor an approver). Safe to run again."""
     from app.disbursements import release
 
-    view = run(release.release_run(_actor(email), run_id, _progress))
+    view = run(release.release_run(actor_as(email), run_id, _progress))
     _summary(view)
     click.echo(f"sent now: {view['sent_now']:,}")
     if view["unconfirmed"]:
@@ -113,7 +99,7 @@ def payments_import_status(file: Path, email: str) -> None:
     """Import the bank's pain.002 status report."""
     from app.disbursements import status_import
 
-    result = run(status_import.import_status(_actor(email), file.read_bytes()))
+    result = run(status_import.import_status(actor_as(email), file.read_bytes()))
     if result["already_imported"]:
         click.echo(f"already imported as {result['report']}: nothing changed")
         return

@@ -9,22 +9,8 @@ from pathlib import Path
 
 import click
 
-from app.cli.common import fail, friendly_errors, parse_date, run
+from app.cli.common import AS_USER, actor_as, fail, friendly_errors, parse_date, run
 from app.core.errors import ValidationFailed
-
-AS_USER = click.option(
-    "--as",
-    "email",
-    envvar="GRANTS_CLI_USER",
-    required=True,
-    help="The user doing this step (their email); four eyes need different people.",
-)
-
-
-def _actor(email: str):
-    from app.core.users import actor_for_email
-
-    return run(actor_for_email(email))
 
 
 @click.group()
@@ -40,7 +26,7 @@ def reconcile_import(file: Path, email: str) -> None:
     """Import a camt.053 statement or camt.054 notification and match its bookings."""
     from app.reconciliation import service
 
-    result = run(service.import_statement(_actor(email), file.read_bytes()))
+    result = run(service.import_statement(actor_as(email), file.read_bytes()))
     if result["already_imported"]:
         click.echo(f"already imported as {result['statement']}: nothing changed")
         return
@@ -58,7 +44,7 @@ def reconcile_stripe(email: str) -> None:
     """List every Stripe run's transfers and match what is new (a reversed transfer is a return)."""
     from app.reconciliation import stripe_side
 
-    result = run(stripe_side.import_transfers(_actor(email)))
+    result = run(stripe_side.import_transfers(actor_as(email)))
     click.echo(
         f"{result['transfers']:,} transfer(s) in {result['runs']:,} run(s); {result['new_bookings']:,} new; "
         f"matched {result.get('matched_bookings', 0):,}, "
@@ -74,7 +60,7 @@ def reconcile_run(as_of: str | None, email: str) -> None:
     """Match what is pending and run every check; exit status 1 when a check fails."""
     from app.reconciliation import service
 
-    result = run(service.run(_actor(email), parse_date(as_of)))
+    result = run(service.run(actor_as(email), parse_date(as_of)))
     for check in result["checks"]:
         mark = "ok  " if check["ok"] else "FAIL"
         drift = (
@@ -104,7 +90,7 @@ def reconcile_exceptions(state: str, kind: str | None, limit: int, as_json: bool
     """The exception queue, newest first."""
     from app.reconciliation import queries
 
-    page = run(queries.list_exceptions(_actor(email), state=state, kind=kind, limit=limit))
+    page = run(queries.list_exceptions(actor_as(email), state=state, kind=kind, limit=limit))
     for e in page["data"]:
         if as_json:
             click.echo(json.dumps(e, default=str))
@@ -142,7 +128,7 @@ def reconcile_resolve(
     """Resolve an exception; one that moves money waits for a second person (`approve`)."""
     from app.reconciliation import resolutions
 
-    view = run(resolutions.resolve(_actor(email), exception_id, resolution, reason, _params(params)))
+    view = run(resolutions.resolve(actor_as(email), exception_id, resolution, reason, _params(params)))
     click.echo(f"{view['id']}  {view['state']}" + (f"  awaiting approval: {view['proposal']['effect']}"
                                                    if view["proposal"] else ""))  # fmt: skip
 
@@ -155,7 +141,7 @@ def reconcile_approve(exception_id: str, email: str) -> None:
     """Approve a resolution that moves money (not its proposer)."""
     from app.reconciliation import resolutions
 
-    view = run(resolutions.approve(_actor(email), exception_id))
+    view = run(resolutions.approve(actor_as(email), exception_id))
     click.echo(f"{view['id']}  {view['state']}  {view['resolution']}  {view['ledger_entry'] or ''}")
 
 
@@ -167,7 +153,7 @@ def reconcile_export(out: Path, email: str) -> None:
     """Write every unresolved exception to a workbook, to fill in resolution, reason and params."""
     from app.reconciliation import workbook
 
-    data = run(workbook.export_open(_actor(email)))
+    data = run(workbook.export_open(actor_as(email)))
     partial = out.with_suffix(out.suffix + ".part")
     partial.write_bytes(data)
     partial.replace(out)
@@ -183,7 +169,7 @@ def reconcile_import_decisions(file: Path, dry_run: bool, email: str) -> None:
     """Apply the decisions filled in a workbook, all or nothing."""
     from app.reconciliation import workbook
 
-    result = run(workbook.import_decisions(_actor(email), file.read_bytes(), dry_run))
+    result = run(workbook.import_decisions(actor_as(email), file.read_bytes(), dry_run))
     for change in result["changes"]:
         second = "  (then a second person approves)" if change["needs_second_person"] else ""
         click.echo(
