@@ -1,6 +1,6 @@
 """Claim submission and claim approval over HTTP at --clients concurrent clients, against `grants serve
 --workers N` on a scratch PostgreSQL database: throughput, p50 and p95. The scenarios of
-benchmarks/http.py (which imports `claim_scenarios`), and a benchmark of their own:
+benchmarks/http_load.py (which imports `claim_scenarios`), and a benchmark of their own:
 
     .venv/bin/python benchmarks/http_claims.py [--clients 20] [--claims-per-client 8] [--workers 1,4]
 
@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-# Run as a script, this folder comes first on sys.path, and benchmarks/http.py would shadow the
+# Run as a script, this folder comes first on sys.path; a file named like a standard module would shadow the
 # standard library's `http` (which httpx imports): the folder goes last instead.
 HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE] + [str(HERE)]
@@ -203,7 +203,7 @@ async def claim_scenarios(base_url: str, prepared: Prepared, run: int, clients: 
 
 
 async def scenario_for_http(base_url: str, env: dict[str, str], clients: int = 20, weeks: int = 8) -> dict:
-    """For benchmarks/http.py: its server's database (from `env`) gets a world of its own (made here,
+    """For benchmarks/http_load.py: its server's database (from `env`) gets a world of its own (made here,
     in process), then claim_scenarios runs against its server."""
     for key in ("GRANTS_DATABASE_URL", "GRANTS_SECRET_KEY", "GRANTS_LEDGER_KEY"):
         if key in env:

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import asyncpg
 
-# The repository root, not this folder: a benchmark named like a standard module (benchmarks/http.py)
+# The repository root, not this folder: a benchmark named like a standard module
 # would shadow it.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))

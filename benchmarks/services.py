@@ -36,7 +36,7 @@ from typing import Any
 import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-# Run as a script, this folder comes first on sys.path, and benchmarks/http.py would shadow the
+# Run as a script, this folder comes first on sys.path; a file named like a standard module would shadow the
 # standard library's `http` (which httpx imports): the folder goes last instead.
 HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE] + [str(HERE)]

@@ -1,6 +1,6 @@
 """HTTP figures of a live server (`grants serve --workers N`) on a scratch PostgreSQL database.
 
-    .venv/bin/python benchmarks/http.py [--seconds 5] [--only NAME ...]
+    .venv/bin/python benchmarks/http_load.py [--seconds 5] [--only NAME ...]
 
 Scenarios (each a function registered with @scenario, run against a server with its number of workers):
 - health_idle: GET /health p50 and p95 with nothing else going on (the anchor);
