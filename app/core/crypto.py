@@ -73,6 +73,14 @@ def load_master_key(settings: Settings) -> bytes:
     )
 
 
+def read_key_file(path: Path, what: str) -> bytes:
+    """A key written to a file (by `grants keys generate > FILE`), for a command that takes one."""
+    try:
+        return _decode_key(path.read_text(), what)
+    except OSError as exc:
+        raise SecretKeyMissing(f"{what}: cannot read {path}: {exc.strerror}") from exc
+
+
 def load_ledger_key(settings: Settings) -> bytes:
     """The key of the ledger's MAC chain: separate from the personal-data key, so whoever may read
     personal data (or rotate its key) cannot forge the ledger, and the other way round."""
