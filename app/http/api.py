@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any, ClassVar
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post, put
@@ -29,6 +29,7 @@ UserId = Annotated[str, Parameter(max_length=40, description="a user id, usr_…
 
 
 class LoginIn(Input):
+    example: ClassVar[dict[str, Any]] = {"email": "ana@example.org", "password": "correct horse battery"}
     email: Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
     password: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
@@ -45,6 +46,7 @@ TokenName = text_for(ApiToken.name)
 
 
 class TokenIn(Input):
+    example: ClassVar[dict[str, Any]] = {"name": "nightly export", "expires_in_days": 90}
     name: TokenName
     expires_in_days: Annotated[int, msgspec.Meta(ge=1, le=3650)] | None = None
 
@@ -56,15 +58,26 @@ class TokenCreatedOut(Output):
 
 
 class PasswordChangeIn(Input):
+    example: ClassVar[dict[str, Any]] = {
+        "current_password": "correct horse battery",
+        "new_password": "staple battery horse",
+    }
     current_password: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
     new_password: Password
 
 
 class PasswordResetIn(Input):
+    example: ClassVar[dict[str, Any]] = {"new_password": "staple battery horse"}
     new_password: Password
 
 
 class UserCreateIn(Input):
+    example: ClassVar[dict[str, Any]] = {
+        "email": "ana@example.org",
+        "display_name": "Ana Moreau",
+        "roles": ["caseworker"],
+        "password": "correct horse battery",
+    }
     email: Email
     display_name: ShortText
     roles: Annotated[list[Role], msgspec.Meta(min_length=1, max_length=8)]
@@ -73,6 +86,11 @@ class UserCreateIn(Input):
 
 
 class UserUpdateIn(Input):
+    example: ClassVar[dict[str, Any]] = {
+        "display_name": "Ana Moreau-Lind",
+        "roles": ["caseworker", "auditor"],
+        "active": True,
+    }
     display_name: ShortText | None = None
     roles: Annotated[list[Role], msgspec.Meta(min_length=1, max_length=8)] | None = None
     active: bool | None = None

@@ -4,8 +4,8 @@ error envelope, the roles it admits, a description, and an example of its reques
 Litestar documents only the success answer and its own validation error; this adds, to each operation of
 /api, the refusals the shared layers give (400 bad input, 401 not signed in, 403 wrong role, 404 no such
 record, 409 conflict, 413 too large, 415 not JSON, 422 refused by a rule, 429 rate-limited), each with
-`ErrorEnvelope` as its schema, the roles to the description, and to each JSON request body its example
-from app/http/examples.py.
+`ErrorEnvelope` as its schema, the roles to the description, and to each JSON request body the
+`example` of its type (a class attribute of every request struct, tests/http/test_openapi.py).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from litestar import Litestar
 from litestar.openapi.datastructures import ResponseSpec
 
 from app.core.schemas import ErrorEnvelope
-from app.http.examples import REQUEST_EXAMPLES
 from app.http.guards import declared_roles
 
 ERRORS = {
@@ -63,12 +62,12 @@ def _api_handlers(app: Litestar) -> Iterator[tuple[Any, Any]]:
 
 
 def _add_examples(app: Litestar) -> None:
-    """Litestar takes a body's examples only from the handler's `Body(...)`: set them on the built
-    document instead, from one table, so that every body type has its example once."""
+    """Litestar takes a body's examples only from each handler's `Body(...)`: set them on the built
+    document instead, from the body type, so that each type has its example once, beside its fields."""
     paths = app.openapi_schema.paths or {}
     for route, handler in _api_handlers(app):
         data = handler.parsed_fn_signature.parameters.get("data")
-        example = REQUEST_EXAMPLES.get(data.annotation) if data is not None else None
+        example = getattr(data.annotation, "example", None) if data is not None else None
         if example is None:
             continue
         for method in handler.http_methods:

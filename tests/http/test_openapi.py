@@ -6,8 +6,6 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from app.http.examples import REQUEST_EXAMPLES
-
 METHODS = ("get", "put", "post", "patch", "delete")
 
 
@@ -52,9 +50,8 @@ def test_every_request_body_has_an_example_the_app_accepts(app, document):
         for handler in getattr(route, "route_handlers", ())
         if route.path.startswith("/api/") and "data" in handler.parsed_fn_signature.parameters
     }
-    assert body_types == set(REQUEST_EXAMPLES)  # no body without its example, no example of nothing
-    for body_type, example in REQUEST_EXAMPLES.items():
-        msgspec.json.decode(msgspec.json.encode(example), type=body_type)  # as the app decodes a body
+    for body_type in body_types:  # each example is a valid body, decoded as the app decodes one
+        msgspec.json.decode(msgspec.json.encode(body_type.example), type=body_type)
 
 
 def test_the_document_describes_the_app_not_its_own_viewer(document):
