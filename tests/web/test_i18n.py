@@ -24,6 +24,10 @@ FRENCH_COMPLETE = (
     "account/",
     "provider/",
     "employer/",
+    "payments/own.html",
+    "payments/_payments.html",
+    "payments/_payee_details.html",
+    "payments/_detail_form.html",
 )
 FRENCH_COMPLETE_MODULES = (
     "kit.py",
@@ -32,6 +36,8 @@ FRENCH_COMPLETE_MODULES = (
     "pages/account.py",
     "pages/provider.py",
     "pages/employer.py",
+    "outcomes.py",
+    "pages/payments.py",
 )
 _TAG = re.compile(r"<[^>]*>")
 _ENTITY = re.compile(r"&[#\w]+;")
