@@ -69,6 +69,10 @@ def test_the_demo_puts_work_in_every_queue_and_its_ledger_verifies(demo):
     driver = demo("employer.3", "/api/v1/wage-claims")["data"]
     assert len(to_pay) == 1 and [(c["status"], c["id"] in paid) for c in driver] == [("approved", False)]
 
+    me = demo("employer.2", "/api/v1/me")
+    waiting_details = demo("approver", f"/api/v1/payees/{me['organisation']}")
+    assert waiting_details["pending"]["method"] == "sepa" and waiting_details["payable"] is False
+
     vouchers = demo("caseworker", "/api/v1/vouchers")["data"]
     assert {"active", "partly_claimed", "revoked"} <= {v["status"] for v in vouchers}
     found = demo("caseworker", "/api/v1/participants", name="haddad")["data"]

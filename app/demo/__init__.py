@@ -70,4 +70,5 @@ async def seed_demo(progress: story.Progress = lambda _label, _n: None, today: d
     progress("a claim for two approvers", 1)
     await story.late_provider_claim(cast, issued, day)
     await story.third_employer(cast, logistics, others[11], day)
+    await story.details_entered_by_payee(cast, care_homes, people.EMPLOYERS[1][0])
     progress("claims approved since the payment runs", 1)

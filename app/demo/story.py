@@ -11,7 +11,8 @@ the API use, by the demo users, so that every user finds work in their queue and
 - Payments: one run per programme, prepared, approved and released by three different people to SEPA
   files, settled by the bank's status report (made here, as the bank would send it). Approved after
   those runs, and waiting for the next one: the provider's late claim for a fourth child, and the
-  third employer's first claim (a driver hired last month).
+  third employer's first claim (a driver hired last month). The second employer's own change of bank
+  details waits for a second person's confirmation.
 """
 
 from __future__ import annotations
@@ -268,6 +269,16 @@ async def bank_details(cast: Cast, payees: dict[str, str]) -> None:
         iban = IBAN.generate("DE", bank_code="37040044", account_code=f"{532013000 + n:010d}").compact
         made = await details.propose(cast["finance.officer"], payee, "sepa", iban=iban, holder=holder)
         await details.confirm(cast["approver"], made["id"])
+
+
+async def details_entered_by_payee(cast: Cast, employer: str, holder: str) -> str:
+    """The second employer enters its own bank account; it waits for a second person to confirm it (and
+    until then the employer is left out of payment runs). Returns the change's id."""
+    from schwifty import IBAN
+
+    iban = IBAN.generate("DE", bank_code="37040044", account_code=f"{532013100:010d}").compact
+    made = await details.propose(cast["employer.2"], employer, "sepa", iban=iban, holder=holder)
+    return made["id"]
 
 
 async def pay(cast: Cast, programme: str, today: dt.date) -> dict[str, Any]:

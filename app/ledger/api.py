@@ -34,17 +34,14 @@ from app.ledger.schemas import (
     HistoryOut,
     JournalIn,
     PaymentIn,
-    ProblemOut,
     ReversalIn,
     TrialBalanceOut,
-    VerifyOut,
     account_out,
     entry_out,
     history_out,
     position_out,
     trial_balance_out,
 )
-from app.ledger.verify import verify
 
 READERS = allow(Role.FINANCE_OFFICER, Role.APPROVER, Role.BUDGET_HOLDER, Role.AUDITOR, Role.ADMIN)
 FINANCE = allow(Role.FINANCE_OFFICER)
@@ -356,18 +353,6 @@ class BalanceController(Controller):
     ) -> ListOf[BudgetPositionOut]:
         rows = await queries.budget_position(as_of, fund, programme)
         return ListOf(data=[position_out(p) for p in rows], has_more=False)
-
-    @get("/verify", opt=allow(Role.AUDITOR, Role.FINANCE_OFFICER, Role.ADMIN))
-    async def verify(self) -> VerifyOut:
-        """Walk the hash chain and the balances; name the first entry that was altered, if any."""
-        result = await verify()
-        return VerifyOut(
-            ok=result.ok,
-            entries=result.entries,
-            postings=result.postings,
-            head_hash=result.head_hash,
-            problems=[ProblemOut(kind=p.kind, where=p.where, message=p.message) for p in result.problems],
-        )
 
 
 class PeriodController(Controller):

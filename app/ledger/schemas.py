@@ -271,4 +271,5 @@ class VerifyOut(Output):
     entries: int
     postings: int
     head_hash: str
+    checks: list[str]
     problems: list[ProblemOut]

@@ -7,6 +7,7 @@ employer's next approved claims or by a recorded repayment. The employer sees wh
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,13 @@ from app.wage_subsidies.subsidy_rules import (
     rule_figures,
 )
 from app.wage_subsidies.tables import Overpayment, Recovery
+
+# Why an overpayment was raised, as stored; its parts are given apart so pages can say it in any language.
+AFTER_END = "subsidy approved for {months} after the employment ended on {end}"
+_AFTER_END = re.compile(
+    r"^subsidy approved for (?P<months>\d{4}-\d{2}(?:, \d{4}-\d{2})*) after the employment ended on "
+    r"(?P<end>\d{4}-\d{2}-\d{2})$"
+)
 
 
 @dataclass(frozen=True)
@@ -109,7 +117,7 @@ async def _correct_lines(
             overpaid += excess.line["amount_approved_minor"] - excess.entitled_minor
     if overpaid > 0:
         months = ", ".join(sorted({str(e.line["period_start"])[:7] for e in excesses}))
-        why = f"subsidy approved for {months} after the employment ended on {end_date}"
+        why = AFTER_END.format(months=months, end=end_date.isoformat())
         await _raise_overpayment(actor, sql, agreement, overpaid, why, when)
 
 
@@ -348,6 +356,7 @@ def overpayment_view(row: dict[str, Any], recoveries: list[dict[str, Any]]) -> d
         "outstanding": format_minor(row["receivable_minor"] - row["recovered_minor"], currency),
         "status": row["status"],
         "reason": row["reason"],
+        **_reason_parts(row["reason"]),
         "recoveries": [
             {
                 "method": r["method"],
@@ -358,6 +367,18 @@ def overpayment_view(row: dict[str, Any], recoveries: list[dict[str, Any]]) -> d
             }
             for r in recoveries
         ],
+    }
+
+
+def _reason_parts(reason: str) -> dict[str, Any]:
+    """The reason's code and the facts it names (the months and the end date), for pages in any language."""
+    found = _AFTER_END.match(reason)
+    if found is None:
+        return {"reason_code": "", "reason_months": [], "reason_end_date": None}
+    return {
+        "reason_code": Reason.AFTER_END.value,
+        "reason_months": found["months"].split(", "),
+        "reason_end_date": dt.date.fromisoformat(found["end"]),
     }
 
 

@@ -46,6 +46,7 @@ def _configure(engine: JinjaTemplateEngine) -> None:
         claim_status=outcomes.status_in_words,
         line_outcome=outcomes.outcome_in_words,
         line_reason=outcomes.reason_in_words,
+        overpayment_reason=outcomes.overpayment_reason_in_words,
     )
     env.trim_blocks = True
     env.lstrip_blocks = True

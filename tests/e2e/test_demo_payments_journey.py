@@ -215,6 +215,7 @@ def test_the_demo_claims_are_paid_by_sepa_file_and_a_rejected_payment_by_a_follo
 
     follow_up = _prepare(finance, needed=1)
     assert f"follows {rejected}" in _payment_row(finance, DRIVER_EMPLOYER)
+    again = _payment_id(finance, DRIVER_EMPLOYER)
     assert PROVIDER not in finance.locator("main").inner_text()  # paid once, not again
     _approve(new_page, follow_up, ("approver",))
     _release(releaser, follow_up)
@@ -230,8 +231,13 @@ def test_the_demo_claims_are_paid_by_sepa_file_and_a_rejected_payment_by_a_follo
     employer = _signed_in(new_page, "employer.3")
     employer.goto("/payee")
     check_page(employer)
-    statuses = [employer.locator("tbody tr").nth(n).inner_text() for n in range(2)]
-    assert sorted("paid" in s.split("\t")[-1] for s in statuses) == [False, True], statuses
+    paid_again = _payment_row(employer, again)
+    assert paid_again.split("\t")[-1] == "paid" and "€1,000.00" in paid_again
+    failed = _payment_row(employer, rejected)
+    assert "failed" in failed and "rejected by the bank (AC04)" in failed
+    provider = _signed_in(new_page, "provider")
+    provider.goto("/payee")
+    assert _payment_row(provider, provider_payment).split("\t")[-1] == "paid"
     assert run(verify()).ok
 
 
