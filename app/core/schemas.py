@@ -57,9 +57,17 @@ class ErrorEnvelope(Output):
 ShortText = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
 
+def stored_in(*columns: object) -> dict[str, list[str]]:
+    """Metadata naming the columns (`table.column`) a field is written to, for `Meta(extra=…)`: the test
+    that every bound fits its column (tests/core/test_column_bounds.py) checks the field against these
+    instead of the columns of the same name."""
+    return {"columns": [f"{c._meta.table._meta.tablename}.{c._meta.db_column_name}" for c in columns]}  # type: ignore[attr-defined]
+
+
 def text_for(column: object) -> object:
     """A required text field as long as its column allows: one source for each length (a Piccolo Varchar)."""
-    return Annotated[str, msgspec.Meta(min_length=1, max_length=column.length)]  # type: ignore[attr-defined]
+    length = column.length  # type: ignore[attr-defined]
+    return Annotated[str, msgspec.Meta(min_length=1, max_length=length, extra=stored_in(column))]
 
 
 Email = Annotated[

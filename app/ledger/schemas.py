@@ -8,10 +8,11 @@ from typing import Annotated
 import msgspec
 
 from app.core.money import format_minor
-from app.core.schemas import Input, Output, ShortText
+from app.core.schemas import Input, Output, stored_in
 from app.ledger.dimensions import CODE_PATTERN
 from app.ledger.entries import PostedEntry
 from app.ledger.queries import AccountBalance, BudgetPosition, HistoryLine, TrialBalance
+from app.ledger.tables import Fund, Programme
 
 Amount = Annotated[
     str,
@@ -28,10 +29,18 @@ Currency = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$", examples=["EUR"])]
 Description = Annotated[str, msgspec.Meta(max_length=500)]
 Reference = Annotated[str, msgspec.Meta(max_length=64)]
 
+# A fund's or a programme's code and name (the two tables have the same lengths).
+DimensionCode = Annotated[str, msgspec.Meta(pattern=CODE_PATTERN, extra=stored_in(Fund.code, Programme.code))]
+DimensionName = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=Fund.name.length, extra=stored_in(Fund.name, Programme.name))
+]
+
 
 class DimensionIn(Input):
-    code: Code
-    name: ShortText
+    """A fund or a programme."""
+
+    code: DimensionCode
+    name: DimensionName
     currency: Currency
 
 

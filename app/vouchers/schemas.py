@@ -7,7 +7,8 @@ from typing import Annotated
 
 import msgspec
 
-from app.core.schemas import ApproveIn, Input, Money, RejectIn
+from app.core.schemas import ApproveIn, Input, Money, RejectIn, stored_in
+from app.vouchers.tables import Voucher
 
 Id = Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
 
@@ -27,7 +28,7 @@ class BatchIssueIn(Input):
 
 
 class RevokeIn(Input):
-    reason: Annotated[str, msgspec.Meta(min_length=3, max_length=500)]
+    reason: Annotated[str, msgspec.Meta(min_length=3, max_length=500, extra=stored_in(Voucher.status_reason))]
     effective_date: dt.date | None = None
 
 

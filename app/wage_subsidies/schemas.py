@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from app.core.schemas import Input, Money, text_for
+from app.core.schemas import Input, Money, stored_in, text_for
 from app.wage_subsidies.tables import Placement
 
 Id = Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
@@ -37,7 +37,7 @@ class AgreementIn(Input):
 
 class SeparationIn(Input):
     end_date: dt.date  # the last day employed
-    reason: Annotated[str, msgspec.Meta(min_length=3, max_length=500)]
+    reason: Annotated[str, msgspec.Meta(min_length=3, max_length=500, extra=stored_in(Placement.end_reason))]
 
 
 class PayrollLineIn(Input):
