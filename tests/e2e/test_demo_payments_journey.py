@@ -1,6 +1,7 @@
 """The demo's approved, unpaid claims paid through the pages in a real browser, by the demo's people: the
 finance officer prepares a run, approvers approve it (two above €2,000.00, one below), the second finance
-officer releases it. By SEPA: the bank file is downloaded and valid against the pain.001.001.09 XSD; the
+officer releases it; the care homes, whose claim the second approver completes first, are left out (their
+own new bank account waits for a second person). By SEPA: the bank file is downloaded and valid against the pain.001.001.09 XSD; the
 bank's pain.002 rejects one payment, which reopens and a follow-up run pays. By Stripe Connect: the payees'
 accounts are entered and confirmed by a second person, the release makes the transfers through the real
 `stripe` SDK (the recording fake HTTP client, no network), and signed webhooks settle them. Throughout,
@@ -32,6 +33,7 @@ from app.disbursements import stripe_rail
 from app.disbursements.stripe_fake import FakeStripe
 from app.ledger import queries
 from app.ledger.verify import verify
+from app.wage_subsidies import wage_claims
 from tests.disbursements.world import WEBHOOK_SECRET, pain002, signed_event
 from tests.e2e.browser import check_page, sign_in
 from tests.support import run
@@ -64,10 +66,14 @@ def demo(monkeypatch):
     weeks = _weeks_begun(month_start(today(), 2))
     provider = run(actor_for_email(_email("provider"))).organisation_public_id
     driver_employer = run(actor_for_email(_email("employer.3"))).organisation_public_id
+    care_homes = run(actor_for_email(_email("employer.2")))
+    waiting = run(wage_claims.list_claims(care_homes, "second_approval_due", 10, None))[0]
     return {
         "weeks": weeks,
         "provider": provider,
         "driver_employer": driver_employer,
+        "care_homes": care_homes.organisation_public_id,
+        "care_homes_claim": waiting[0]["id"],
         "late_claim": 23_400 * weeks,  # the fourth child's month
         "childcare_paid": (19_800 + 23_400 + 12_600) * weeks,  # the three children's month, paid
         "driver_claim": 100_000,
@@ -176,10 +182,18 @@ def test_the_demo_claims_are_paid_by_sepa_file_and_a_rejected_payment_by_a_follo
     budget = _signed_in(new_page, "budget.holder")
     _expect_paid(budget, demo["childcare_paid"], demo["wage_paid"])
 
+    second = _signed_in(new_page, "approver.2")  # completes the care homes' claim: payable, but...
+    second.goto(f"/approvals/{demo['care_homes_claim']}")
+    second.get_by_role("button", name="Approve the whole claim").click()
+    assert "Your approval is recorded." in second.locator("main").inner_text()
+
     finance = _signed_in(new_page, "finance.officer")
     run_id = _prepare(finance, needed=2)
     text = finance.locator("main").inner_text()
-    assert _euro(demo["late_claim"] + demo["driver_claim"]) in text and "Nobody was left out" in text
+    assert _euro(demo["late_claim"] + demo["driver_claim"]) in text
+    left_out = finance.locator("table", has_text="Why").inner_text()  # ...its new bank account waits
+    assert demo["care_homes"] in left_out and "€11,000.00" in left_out
+    assert "waits for a second person's confirmation" in left_out
     assert _euro(demo["late_claim"]) in _payment_row(finance, PROVIDER)
     assert _euro(demo["driver_claim"]) in _payment_row(finance, DRIVER_EMPLOYER)
     assert "bank transfer (SEPA)" in _payment_row(finance, DRIVER_EMPLOYER)
