@@ -26,6 +26,7 @@ from app.http.guards import PUBLIC, role_guard
 from app.http.idempotency import IdempotencyMiddleware
 from app.http.input_guard import InputGuardMiddleware
 from app.http.security_headers import add_security_headers
+from app.integrity import api as integrity_api
 from app.ledger import api as ledger_api
 from app.reconciliation import api as reconciliation_api
 from app.registry import api as registry_api
@@ -69,7 +70,7 @@ def _openapi() -> OpenAPIConfig:
             "Grant, voucher and subsidy administration. Authenticate with `Authorization: Bearer <token>`"
             " (create one with `grants tokens create` or POST /api/v1/me/tokens) or a session cookie."
         ),
-        openapi_router=Router(path="/schema", route_handlers=[], opt=PUBLIC),
+        openapi_router=Router(path="/schema", route_handlers=[], opt=PUBLIC, include_in_schema=False),
         render_plugins=[
             SwaggerRenderPlugin(
                 js_url=f"{VENDOR}/swagger-ui-bundle.js",
@@ -97,6 +98,7 @@ def create_app() -> Litestar:
             *disbursements_api.CONTROLLERS,
             *reconciliation_api.CONTROLLERS,
             *reports_api.CONTROLLERS,
+            *integrity_api.CONTROLLERS,
             *pages.controllers(),
             static,
         ],

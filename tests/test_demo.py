@@ -45,7 +45,7 @@ def test_the_demo_puts_work_in_every_queue_and_its_ledger_verifies(demo):
     assert [line["outcome"] for line in claim["lines"]] == ["accepted", "rejected", "accepted"]
     assert claim["lines"][1]["reason"] == "child_mismatch"
     provider_claims = demo("provider", "/api/v1/claims")["data"]
-    assert sorted(c["status"] for c in provider_claims) == ["approved", "submitted"]
+    assert sorted(c["status"] for c in provider_claims) == ["approved", "approved", "submitted"]
 
     wage = {c["status"] for c in demo("finance.officer", "/api/v1/wage-claims")["data"]}
     assert {"submitted", "second_approval_due", "approved"} <= wage
@@ -59,9 +59,19 @@ def test_the_demo_puts_work_in_every_queue_and_its_ledger_verifies(demo):
 
     paid_runs = demo("finance.officer.2", "/api/v1/payment-runs")["data"]
     assert len(paid_runs) == 2
+    paid = set()
     for made in paid_runs:
-        states = demo("finance.officer", f"/api/v1/payment-runs/{made['id']}")["states"]
-        assert set(states) == {"settled"}
+        view = demo("finance.officer", f"/api/v1/payment-runs/{made['id']}")
+        assert set(view["states"]) == {"settled"}
+        paid |= {line["source_id"] for i in view["instruction_list"] for line in i["lines"]}
+    # approved since those runs, waiting for the next one: the provider's late claim, the driver's month
+    to_pay = [c["id"] for c in provider_claims if c["status"] == "approved" and c["id"] not in paid]
+    driver = demo("employer.3", "/api/v1/wage-claims")["data"]
+    assert len(to_pay) == 1 and [(c["status"], c["id"] in paid) for c in driver] == [("approved", False)]
+
+    me = demo("employer.2", "/api/v1/me")
+    waiting_details = demo("approver", f"/api/v1/payees/{me['organisation']}")
+    assert waiting_details["pending"]["method"] == "sepa" and waiting_details["payable"] is False
 
     vouchers = demo("caseworker", "/api/v1/vouchers")["data"]
     assert {"active", "partly_claimed", "revoked"} <= {v["status"] for v in vouchers}

@@ -23,6 +23,15 @@ APPROVER_ROLES = (Role.FINANCE_OFFICER, Role.APPROVER)
 UNDECIDED = ("submitted", "second_approval_due")  # the statuses of a claim still to be decided
 
 
+def decided_join(subject_column: str) -> str:
+    """A join giving `ap.decided_at`: when the subject in `subject_column` was finally approved (NULL when
+    it has no approval row, e.g. a claim recorded by an import)."""
+    return (
+        "LEFT JOIN (SELECT subject_id, MAX(decided_at) AS decided_at FROM approval WHERE status = 'approved' "
+        f"GROUP BY subject_id) ap ON ap.subject_id = {subject_column}"
+    )
+
+
 @dataclass(frozen=True)
 class ApprovalState:
     id: str

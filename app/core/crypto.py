@@ -73,6 +73,14 @@ def load_master_key(settings: Settings) -> bytes:
     )
 
 
+def read_key_file(path: Path, what: str) -> bytes:
+    """A key written to a file (by `grants keys generate > FILE`), for a command that takes one."""
+    try:
+        return _decode_key(path.read_text(), what)
+    except OSError as exc:
+        raise SecretKeyMissing(f"{what}: cannot read {path}: {exc.strerror}") from exc
+
+
 def load_ledger_key(settings: Settings) -> bytes:
     """The key of the ledger's MAC chain: separate from the personal-data key, so whoever may read
     personal data (or rotate its key) cannot forge the ledger, and the other way round."""
@@ -120,6 +128,7 @@ class Vault:
     _index_key: bytes
     _name_index_key: bytes
     _indexers: dict[str, Callable[[str], str]] = field(default_factory=dict, compare=False, repr=False)
+    _name_state: list[Any] = field(default_factory=list, compare=False, repr=False)
 
     @classmethod
     def from_master(cls, master: bytes) -> Vault:
@@ -178,8 +187,11 @@ class Vault:
         """A keyed hash of one normalised name token, cut to `bits` bits. Short on purpose: many different
         tokens share each value, so a stored value does not name one token; the caller filters the
         candidates it finds by opening them."""
-        digest = hmac.new(self._name_index_key, token.encode(), hashlib.sha256).digest()
-        return int.from_bytes(digest[:4], "big") >> (32 - bits)
+        if not self._name_state:  # the key hashed once; each token then costs a copy (rotation: millions)
+            self._name_state.append(hmac.new(self._name_index_key, digestmod=hashlib.sha256))
+        mac = self._name_state[0].copy()
+        mac.update(token.encode())
+        return int.from_bytes(mac.digest()[:4], "big") >> (32 - bits)
 
 
 @lru_cache(maxsize=1)

@@ -85,6 +85,25 @@ def today() -> dt.date:
     return dt.datetime.now(ZoneInfo(get_settings().time_zone)).date()
 
 
+def end_of_day(day: dt.date) -> dt.datetime:
+    """The first instant after `day` in GRANTS_TIME_ZONE (in UTC): "by the end of `day`" is before it."""
+    from zoneinfo import ZoneInfo
+
+    from app.core.settings import get_settings
+
+    zone = ZoneInfo(get_settings().time_zone)
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), zone).astimezone(dt.UTC)
+
+
+def day_of(moment: dt.datetime) -> dt.date:
+    """The date of `moment` in GRANTS_TIME_ZONE."""
+    from zoneinfo import ZoneInfo
+
+    from app.core.settings import get_settings
+
+    return moment.astimezone(ZoneInfo(get_settings().time_zone)).date()
+
+
 def as_date(value: dt.date | str) -> dt.date:
     """A DATE column read back in raw SQL: a date on PostgreSQL, ISO text on SQLite."""
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))

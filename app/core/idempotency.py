@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from app.core.crypto import get_vault
 from app.core.db import write_transaction
 from app.core.errors import Conflict, ValidationFailed
+from app.core.sealed_fields import SealedField, register
 from app.core.settings import get_settings
 from app.core.sql import Sql
 
@@ -60,8 +61,14 @@ def fingerprint(method: str, path: str, query: bytes, body: bytes) -> str:
     return digest.hexdigest()
 
 
+# Sealed with the row's caller and key; rows still in progress hold no response yet.
+SEALED = register(
+    SealedField("idempotency_record", "response", "caller || ':' || \"key\"", "idempotency", "response <> ''")
+)
+
+
 def _context(caller: str, key: str) -> str:
-    return f"idempotency:{caller}:{key}"
+    return SEALED.context_of(f"{caller}:{key}")
 
 
 async def begin(caller: str, key: str, print_: str, now_s: int | None = None) -> StoredResponse | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
 import msgspec
 
@@ -57,9 +57,17 @@ class ErrorEnvelope(Output):
 ShortText = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
 
+def stored_in(*columns: object) -> dict[str, list[str]]:
+    """Metadata naming the columns (`table.column`) a field is written to, for `Meta(extra=…)`: the test
+    that every bound fits its column (tests/core/test_column_bounds.py) checks the field against these
+    instead of the columns of the same name."""
+    return {"columns": [f"{c._meta.table._meta.tablename}.{c._meta.db_column_name}" for c in columns]}  # type: ignore[attr-defined]
+
+
 def text_for(column: object) -> object:
     """A required text field as long as its column allows: one source for each length (a Piccolo Varchar)."""
-    return Annotated[str, msgspec.Meta(min_length=1, max_length=column.length)]  # type: ignore[attr-defined]
+    length = column.length  # type: ignore[attr-defined]
+    return Annotated[str, msgspec.Meta(min_length=1, max_length=length, extra=stored_in(column))]
 
 
 Email = Annotated[
@@ -78,9 +86,12 @@ Money = Annotated[
 class ApproveIn(Input):
     """Approve a claim (four eyes): every payable line, or only the lines listed."""
 
+    example: ClassVar[dict[str, Any]] = {"lines": [1, 2], "effective_date": "2026-04-02"}
+
     lines: Annotated[list[int], msgspec.Meta(max_length=100_000)] | None = None  # default: every payable line
     effective_date: dt.date | None = None
 
 
 class RejectIn(Input):
+    example: ClassVar[dict[str, Any]] = {"reason": "the attendance register is missing"}
     reason: Annotated[str, msgspec.Meta(min_length=3, max_length=500)]

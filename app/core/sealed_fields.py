@@ -1,8 +1,9 @@
 """Where sealed values live, so that key rotation can find and re-seal every one of them.
 
-A domain that seals a column registers it here when its module is imported: the table, the sealed column,
-the column whose value binds each ciphertext to its row (the sealing context is `{context}:{row id}`), and
-an SQL condition choosing the rows that hold a sealed value.
+A domain that seals a column declares it here: the table, the sealed column, the column (or SQL
+expression) whose value binds each ciphertext to its row (the sealing context is `{context}:{that value}`),
+and an SQL condition choosing the rows that hold a sealed value. app/bootstrap.py lists them for
+`grants keys rotate`; columns whose keyed hashes depend on the sealed values have steps of their own.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ class SealedField:
     id_column: str
     context: str
     where: str = "1 = 1"
+
+    def context_of(self, row_id: str) -> str:
+        return f"{self.context}:{row_id}"
 
 
 _REGISTERED: dict[tuple[str, str], SealedField] = {}

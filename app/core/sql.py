@@ -10,6 +10,7 @@ Bulk inserts use COPY on PostgreSQL and executemany on SQLite.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -45,6 +46,17 @@ class Sql:
         if self.postgres:
             return f"JOIN unnest(${n}::{pg_type}[]) AS {alias}(value)"
         return f"JOIN json_each(?{n}) AS {alias}"
+
+    def before(self, expression: str, n: int) -> str:
+        """`expression` (a timestamp) is earlier than the timestamp argument n (give it through `stamp`).
+        SQLite keeps timestamps as text in more than one layout; datetime() reads them all."""
+        if self.postgres:
+            return f"{expression} < ${n}"
+        return f"datetime({expression}) < datetime(${n})"
+
+    def stamp(self, value: dt.datetime) -> Any:
+        """A timestamp argument for `before`."""
+        return value if self.postgres else value.astimezone(dt.UTC).isoformat()
 
     def _sqlite(self, sql: str, args: Sequence[Any]) -> tuple[str, list[Any]]:
         converted = [json.dumps(a) if isinstance(a, list | tuple) else a for a in args]

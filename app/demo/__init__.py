@@ -27,7 +27,7 @@ __all__ = [
 
 HOUSEHOLDS = 30
 CHILDCARE_FAMILIES = 7
-STEPS = 1 + HOUSEHOLDS + CHILDCARE_FAMILIES + 5  # what seed_demo reports to `progress`
+STEPS = 1 + HOUSEHOLDS + CHILDCARE_FAMILIES + 6  # what seed_demo reports to `progress`
 
 
 async def seed_demo(progress: story.Progress = lambda _label, _n: None, today: dt.date | None = None) -> None:
@@ -48,14 +48,19 @@ async def seed_demo(progress: story.Progress = lambda _label, _n: None, today: d
     cast = await story.Cast.load()
     childcare = [f for f in families if len(f.children) == 1][:CHILDCARE_FAMILIES]
     others = [f.participant for f in families if f not in childcare]
-    provider, bakery, care_homes = organisations[0], organisations[1], organisations[2]
+    provider, bakery, care_homes, logistics = (organisations[n] for n in range(4))
 
     issued = await story.decide_and_issue(cast, childcare, provider, day, progress)
     await story.provider_claims(cast, issued, day)
     progress("provider claims", 1)
     await story.first_employer(cast, bakery, (others[-1], others[-2]), day)
     progress("wage subsidy claims", 1)
-    await story.bank_details(cast, {provider: people.PROVIDERS[0], bakery: people.EMPLOYERS[0][0]})
+    holders = {
+        provider: people.PROVIDERS[0],
+        bakery: people.EMPLOYERS[0][0],
+        logistics: people.EMPLOYERS[2][0],
+    }
+    await story.bank_details(cast, holders)
     await story.pay(cast, "CHILDCARE", day)
     await story.pay(cast, "WAGE-SUBSIDY", day)
     progress("payment runs", 1)
@@ -63,3 +68,7 @@ async def seed_demo(progress: story.Progress = lambda _label, _n: None, today: d
     progress("an overpayment", 1)
     await story.cohort(cast, care_homes, others[:11], day)
     progress("a claim for two approvers", 1)
+    await story.late_provider_claim(cast, issued, day)
+    await story.third_employer(cast, logistics, others[11], day)
+    await story.details_entered_by_payee(cast, care_homes, people.EMPLOYERS[1][0])
+    progress("claims approved since the payment runs", 1)

@@ -117,18 +117,26 @@ class Family:
 
 
 # One user per role, and the second people four eyes need (a second approver, a releaser), with what each
-# finds in the demo. Organisations: 0 is the first childcare provider, 1 and 2 the first two employers.
+# finds in the demo. Organisations: 0 is the first childcare provider, 1, 2 and 3 the employers.
 LOGINS = [
     DemoLogin("caseworker", "caseworker", None, "/participants: search part of a name (try 'hadd')"),
-    DemoLogin("provider", "provider", 0, "/provider/claims: one waits (a line rejected), one paid"),
+    DemoLogin(
+        "provider", "provider", 0, "/provider/claims: one waits (a line rejected), one paid, one to pay"
+    ),
     DemoLogin("employer", "employer", 1, "/employer/claims: one waits; /employer/balance: overpaid"),
     DemoLogin(
-        "finance_officer", "finance.officer", None, "/approvals: a childcare claim and two wage claims"
+        "finance_officer",
+        "finance.officer",
+        None,
+        "/approvals: three claims wait; /payments: two claims to pay",
     ),
-    DemoLogin("approver", "approver", None, "/approvals: one you approved, waiting for a second approver"),
+    DemoLogin(
+        "approver", "approver", None, "/approvals: one you approved, 2nd approver due; /payments/details: 1"
+    ),
     DemoLogin("approver", "approver.2", None, "/approvals: give the care homes' claim its second approval"),
-    DemoLogin("finance_officer", "finance.officer.2", None, "/api/v1/payment-runs: two you released, paid"),
+    DemoLogin("finance_officer", "finance.officer.2", None, "/payments: two runs you released, paid"),
     DemoLogin("employer", "employer.2", 2, "/employer/claims: waiting for a second approver"),
+    DemoLogin("employer", "employer.3", 3, "/payee: a claim approved, waiting for the next payment run"),
     DemoLogin("budget_holder", "budget.holder", None, "/budget: committed, spent and paid per programme"),
     DemoLogin("auditor", "auditor", None, "/ledger: verify, trial balance, accounts; /audit"),
     DemoLogin("admin", "admin", None, "/admin/users and /admin/organisations"),
@@ -155,9 +163,9 @@ async def seed_organisations(system: Actor, today: dt.date) -> list[str]:
 
 
 def organisations_of(ids: list[str]) -> dict[int, str]:
-    """LOGINS' organisation indexes to organisation ids (the first provider, the first two employers)."""
+    """LOGINS' organisation indexes to organisation ids (the first provider, then the employers)."""
     first_employer = len(PROVIDERS) + 1  # the providers and the transport operator come first
-    return {0: ids[0], 1: ids[first_employer], 2: ids[first_employer + 1]}
+    return {0: ids[0]} | {1 + n: ids[first_employer + n] for n in range(len(EMPLOYERS))}
 
 
 async def _seed_providers(system: Actor, today: dt.date) -> list[str]:

@@ -9,7 +9,10 @@ the API use, by the demo users, so that every user finds work in their queue and
   waits for approval. The second employer's cohort of eleven hires claims above the second-approver limit:
   one approver has approved, the second is awaited.
 - Payments: one run per programme, prepared, approved and released by three different people to SEPA
-  files, settled by the bank's status report (made here, as the bank would send it).
+  files, settled by the bank's status report (made here, as the bank would send it). Approved after
+  those runs, and waiting for the next one: the provider's late claim for a fourth child, and the
+  third employer's first claim (a driver hired last month). The second employer's own change of bank
+  details waits for a second person's confirmation.
 """
 
 from __future__ import annotations
@@ -128,27 +131,36 @@ async def decide_and_issue(
     return issued[:-1]
 
 
+def _claim_line(voucher: IssuedVoucher, first: dt.date, born: dt.date | None = None) -> voucher_claims.LineIn:
+    """A month's attendance on every weekday, at the voucher's weekly value for each week begun."""
+    last = _month_end(first)
+    days = _weekdays(first, last)
+    amount = voucher.weekly_minor * -(-days // 5)
+    return voucher_claims.LineIn(
+        voucher.code, born or voucher.child_birth_date, first, last, days, f"{amount / 100:.2f}"
+    )
+
+
 async def provider_claims(cast: Cast, issued: list[IssuedVoucher], today: dt.date) -> tuple[str, str]:
     """The month before last claimed early last month and approved; last month claimed today, with one line
     giving the wrong date of birth. Returns (approved claim, waiting claim)."""
     provider, finance = cast["provider"], cast["finance.officer"]
-
-    def line(voucher: IssuedVoucher, first: dt.date, born: dt.date | None = None) -> voucher_claims.LineIn:
-        last = _month_end(first)
-        days = _weekdays(first, last)
-        amount = voucher.weekly_minor * -(-days // 5)
-        return voucher_claims.LineIn(
-            voucher.code, born or voucher.child_birth_date, first, last, days, f"{amount / 100:.2f}"
-        )
-
     before_last, last = month_start(today, 2), month_start(today, 1)
     submitted = _days(last, 2)
     paid = await voucher_claims.submit(
-        provider, before_last, _month_end(before_last), [line(v, before_last) for v in issued[:3]], submitted
+        provider,
+        before_last,
+        _month_end(before_last),
+        [_claim_line(v, before_last) for v in issued[:3]],
+        submitted,
     )
     await voucher_claims.approve(finance, paid["id"], None, _days(submitted, 2))
     wrong_birth = _days(issued[1].child_birth_date, 1)
-    waiting_lines = [line(issued[0], last), line(issued[1], last, wrong_birth), line(issued[2], last)]
+    waiting_lines = [
+        _claim_line(issued[0], last),
+        _claim_line(issued[1], last, wrong_birth),
+        _claim_line(issued[2], last),
+    ]
     waiting = await voucher_claims.submit(provider, last, _month_end(last), waiting_lines, today)
     return paid["id"], waiting["id"]
 
@@ -219,6 +231,32 @@ async def cohort(cast: Cast, employer: str, people: list[str], today: dt.date) -
     return claim["id"]
 
 
+# --- approved since the last payment runs --------------------------------------------------------
+
+
+async def late_provider_claim(cast: Cast, issued: list[IssuedVoucher], today: dt.date) -> str:
+    """The provider's late claim for a fourth child's month before last, sent and approved today, after
+    the month's payment run: it waits for the next run. Returns its id. (The fifth voucher is unused.)"""
+    month = month_start(today, 2)
+    lines = [_claim_line(issued[3], month)]
+    claim = await voucher_claims.submit(cast["provider"], month, _month_end(month), lines, today)
+    await voucher_claims.approve(cast["finance.officer"], claim["id"], None, today)
+    return claim["id"]
+
+
+async def third_employer(cast: Cast, employer: str, driver: str, today: dt.date) -> str:
+    """A delivery driver hired on the first of last month; that month's claim, sent and approved today,
+    waits for the next payment run. Returns its id."""
+    caseworker = cast["caseworker"]
+    await organisations.verify_employer(caseworker, employer)
+    hired = month_start(today, 1)
+    placement = await _hire(caseworker, employer, driver, "Delivery driver", hired, "1700.00")
+    lines = [wage_claims.PayrollIn(placement, "1700.00", 16_000)]
+    claim = await wage_claims.submit(cast["employer.3"], hired, lines, today)
+    await wage_claims.approve(cast["finance.officer"], claim["id"], None, today)
+    return claim["id"]
+
+
 # --- paying ------------------------------------------------------------------------------------------
 
 
@@ -231,6 +269,16 @@ async def bank_details(cast: Cast, payees: dict[str, str]) -> None:
         iban = IBAN.generate("DE", bank_code="37040044", account_code=f"{532013000 + n:010d}").compact
         made = await details.propose(cast["finance.officer"], payee, "sepa", iban=iban, holder=holder)
         await details.confirm(cast["approver"], made["id"])
+
+
+async def details_entered_by_payee(cast: Cast, employer: str, holder: str) -> str:
+    """The second employer enters its own bank account; it waits for a second person to confirm it (and
+    until then the employer is left out of payment runs). Returns the change's id."""
+    from schwifty import IBAN
+
+    iban = IBAN.generate("DE", bank_code="37040044", account_code=f"{532013100:010d}").compact
+    made = await details.propose(cast["employer.2"], employer, "sepa", iban=iban, holder=holder)
+    return made["id"]
 
 
 async def pay(cast: Cast, programme: str, today: dt.date) -> dict[str, Any]:

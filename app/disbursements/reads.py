@@ -55,8 +55,27 @@ async def sent_by_bank_since(sql: Sql, since: dt.datetime) -> list[dict[str, Any
     )
 
 
-async def in_transit(sql: Sql) -> dict[str, tuple[int, int]]:
-    """Per currency: (count, sum) of instructions submitted and not yet settled."""
+def _live_at(sql: Sql, n: int, alias: str = "") -> str:
+    """An instruction submitted before timestamp argument n and not ended (rejected, failed, returned)
+    before it: its payable had left 2110 then."""
+    a = f"{alias}." if alias else ""
+    return (
+        f"{a}submitted_at IS NOT NULL AND {sql.before(f'{a}submitted_at', n)} "
+        f"AND NOT ({a}ended_at IS NOT NULL AND {sql.before(f'{a}ended_at', n)})"
+    )
+
+
+async def in_transit(sql: Sql, until: dt.datetime | None = None) -> dict[str, tuple[int, int]]:
+    """Per currency: (count, sum) of instructions submitted and not yet settled; with `until`, as they
+    stood then (submitted before it, and neither settled nor ended before it)."""
+    if until is not None:
+        rows = await sql.fetch(
+            "SELECT currency, COUNT(*) AS n, SUM(amount_minor) AS amount FROM payment_instruction "
+            f"WHERE {_live_at(sql, 1)} AND NOT (settled_at IS NOT NULL AND {sql.before('settled_at', 1)}) "
+            "GROUP BY currency",
+            sql.stamp(until),
+        )
+        return {r["currency"]: (int(r["n"]), int(r["amount"] or 0)) for r in rows}
     rows = await sql.fetch(
         "SELECT currency, COUNT(*) AS n, SUM(amount_minor) AS amount FROM payment_instruction "
         f"WHERE state {sql.any_(1, 'text')} GROUP BY currency",
@@ -65,25 +84,39 @@ async def in_transit(sql: Sql) -> dict[str, tuple[int, int]]:
     return {r["currency"]: (int(r["n"]), int(r["amount"] or 0)) for r in rows}
 
 
-async def posted_lines(sql: Sql) -> dict[tuple[str, str, str, str], int]:
+async def posted_lines(sql: Sql, until: dt.datetime | None = None) -> dict[tuple[str, str, str, str], int]:
     """Per (payee, fund, programme, payable key): what live lines of submitted, accepted or settled
-    instructions took out of the payables."""
+    instructions took out of the payables; with `until`, of instructions submitted before it and not
+    ended before it. (A line is live unless its instruction ended; an ended one's payable reopened.)"""
+    if until is None:
+        where, args = f"l.live AND i.state {sql.any_(1, 'text')}", [sorted(POSTED)]
+    else:
+        where, args = _live_at(sql, 1, "i"), [sql.stamp(until)]
     rows = await sql.fetch(
         "SELECT i.payee, l.fund, l.programme, l.payable, SUM(l.amount_minor) AS amount FROM payment_line l "
         "JOIN payment_instruction i ON i.public_id = l.instruction "
-        f"WHERE l.live AND i.state {sql.any_(1, 'text')} "
-        "GROUP BY i.payee, l.fund, l.programme, l.payable",
-        sorted(POSTED),
+        f"WHERE {where} GROUP BY i.payee, l.fund, l.programme, l.payable",
+        *args,
     )
     return {(r["payee"], r["fund"], r["programme"], r["payable"]): int(r["amount"]) for r in rows}
 
 
-async def settled_lines(sql: Sql) -> list[dict[str, Any]]:
-    """Per settled instruction and source (claim or stipend): the amount paid."""
+async def settled_lines(sql: Sql, until: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """Per settled instruction and source (claim or stipend): the amount paid; with `until`, of the
+    instructions settled before it and not returned before it."""
+    if until is None:
+        where, args = "l.live AND i.state = 'settled'", []
+    else:
+        where = (
+            f"i.settled_at IS NOT NULL AND {sql.before('i.settled_at', 1)} "
+            f"AND NOT (i.ended_at IS NOT NULL AND {sql.before('i.ended_at', 1)})"
+        )
+        args = [sql.stamp(until)]
     return await sql.fetch(
         "SELECT l.instruction, l.source_type, l.source_id, SUM(l.amount_minor) AS amount FROM payment_line l "
-        "JOIN payment_instruction i ON i.public_id = l.instruction WHERE l.live AND i.state = 'settled' "
-        "GROUP BY l.instruction, l.source_type, l.source_id"
+        f"JOIN payment_instruction i ON i.public_id = l.instruction WHERE {where} "
+        "GROUP BY l.instruction, l.source_type, l.source_id",
+        *args,
     )
 
 

@@ -14,6 +14,7 @@ from app.core.crypto import get_vault
 from app.core.db import today, write_transaction
 from app.core.errors import NotFound, ValidationFailed
 from app.core.ids import has_prefix, new_id
+from app.core.sealed_fields import SealedField, register
 from app.core.sql import Sql
 from app.eligibility.catalogue import Compiled, catalogue
 from app.eligibility.inputs import money_text, parse_case
@@ -26,8 +27,11 @@ MAX_BATCH = 10_000  # cases per API request; larger caseloads go through `grants
 _known_versions: set[str] = set()
 
 
+SEALED = register(SealedField("eligibility_decision", "sealed", "public_id", "eligibility_decision"))
+
+
 def _sealing_context(public_id: str) -> str:
-    return f"eligibility_decision:{public_id}"
+    return SEALED.context_of(public_id)
 
 
 async def remember_version(rule: Rule) -> None:

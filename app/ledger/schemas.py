@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any, ClassVar
 
 import msgspec
 
 from app.core.money import format_minor
-from app.core.schemas import Input, Output, ShortText
+from app.core.schemas import Input, Output, stored_in
 from app.ledger.dimensions import CODE_PATTERN
 from app.ledger.entries import PostedEntry
 from app.ledger.queries import AccountBalance, BudgetPosition, HistoryLine, TrialBalance
+from app.ledger.tables import Fund, Programme
 
 Amount = Annotated[
     str,
@@ -28,14 +29,34 @@ Currency = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$", examples=["EUR"])]
 Description = Annotated[str, msgspec.Meta(max_length=500)]
 Reference = Annotated[str, msgspec.Meta(max_length=64)]
 
+# A fund's or a programme's code and name (the two tables have the same lengths).
+DimensionCode = Annotated[str, msgspec.Meta(pattern=CODE_PATTERN, extra=stored_in(Fund.code, Programme.code))]
+DimensionName = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=Fund.name.length, extra=stored_in(Fund.name, Programme.name))
+]
+
 
 class DimensionIn(Input):
-    code: Code
-    name: ShortText
+    """A fund or a programme."""
+
+    example: ClassVar[dict[str, Any]] = {
+        "code": "ESF-2026",
+        "name": "European Social Fund 2026",
+        "currency": "EUR",
+    }
+    code: DimensionCode
+    name: DimensionName
     currency: Currency
 
 
 class BudgetIn(Input):
+    example: ClassVar[dict[str, Any]] = {
+        "fund": "ESF-2026",
+        "programme": "CHILDCARE",
+        "amount": "250000.00",
+        "effective_date": "2026-01-01",
+        "description": "2026 childcare allocation",
+    }
     fund: Code
     programme: Code
     amount: Amount
@@ -46,6 +67,15 @@ class BudgetIn(Input):
 
 class PaymentIn(Input):
     """A payment that left the bank (or a payout that settled), recorded against the party's payable."""
+
+    example: ClassVar[dict[str, Any]] = {
+        "fund": "ESF-2026",
+        "programme": "CHILDCARE",
+        "party": "prv_2c4e6g8j0k2m4p6r",
+        "amount": "1250.00",
+        "effective_date": "2026-03-02",
+        "description": "March childcare payment",
+    }
 
     fund: Code
     programme: Code
@@ -71,6 +101,16 @@ class PostingIn(Input):
 
 
 class JournalIn(Input):
+    example: ClassVar[dict[str, Any]] = {
+        "effective_date": "2026-03-02",
+        "description": "Bank charges for March",
+        "postings": [
+            {"account": "5100", "fund": "ESF-2026", "programme": "CHILDCARE", "debit": "12.50"},
+            {"account": "1010", "fund": "ESF-2026", "programme": "CHILDCARE", "credit": "12.50"},
+        ],
+        "reference_type": "manual",
+        "reference_id": "ticket-118",
+    }
     effective_date: dt.date
     description: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
     postings: Annotated[list[PostingIn], msgspec.Meta(min_length=2, max_length=50)]
@@ -79,6 +119,7 @@ class JournalIn(Input):
 
 
 class ReversalIn(Input):
+    example: ClassVar[dict[str, Any]] = {"reason": "booked twice", "effective_date": "2026-03-03"}
     reason: Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
     effective_date: dt.date | None = None
 
@@ -271,4 +312,5 @@ class VerifyOut(Output):
     entries: int
     postings: int
     head_hash: str
+    checks: list[str]
     problems: list[ProblemOut]

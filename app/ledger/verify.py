@@ -34,10 +34,22 @@ class VerifyResult:
     postings: int = 0
     head_hash: str = INITIAL_HASH
     problems: list[Problem] = field(default_factory=list)
+    checks: list[str] = field(default_factory=list)  # what was checked (app/integrity/verify.py adds)
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+
+def unknown_references(ledger: dict[tuple[str, str], int], known: set[str], what: str) -> list[Problem]:
+    """Money the ledger moved for records (of a domain's `committed_by_reference`) that no longer exist:
+    a row deleted behind the application's back."""
+    missing = sorted({ref for (ref, _), amount in ledger.items() if amount and ref not in known})
+    kind = f"{what.replace(' ', '_')}_missing"
+    return [
+        Problem(kind, ref, f"the ledger moved money for {what} {ref}, which does not exist")
+        for ref in missing
+    ]
 
 
 async def verify() -> VerifyResult:

@@ -11,8 +11,15 @@ the same figure built from the records it summarises, and reports the drift with
   approved amounts;
 - receivables: receivables (1310) = overpayments paid and not yet recovered.
 
-Ledger balances are debit positive: a liability's figure is minus its balance. Reads only; one
-transaction; every query is a grouped sum, so a million postings take well under the 2 s budget.
+Every check is computed as at a date D (`grants reconcile run --date D`, today by default): the ledger's
+balances at the end of D, and the records as they stood then (instructions submitted, settled or ended
+before the end of D, claims approved by then, vouchers issued and stipends paid by then …; see the
+`until` reads of each domain).
+
+Ledger balances are debit positive: a liability's or a credit-normal budget account's figure is minus its
+balance. A balance as at D is the account's kept balance (the sum of all its postings, kept in each posting
+transaction) less the postings dated after D: exact, and it reads only the postings after D (`grants
+ledger verify` checks that kept balances equal their postings). Reads only; one transaction.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from typing import Any, NamedTuple
 
+from app.core.db import end_of_day
 from app.core.sql import Sql
 from app.disbursements import reads as payments
 from app.ledger import chart
@@ -63,30 +71,45 @@ class CheckResult(NamedTuple):
         }
 
 
-async def _ledger_by(
-    sql: Sql, code: str, as_of: dt.date | None = None
-) -> dict[tuple[str, str, str, str], int]:
-    """Balance per (currency, fund, programme, party) of one chart code: kept balances, or summed from the
-    postings up to `as_of`."""
-    if as_of is None:
-        rows = await sql.fetch(
-            "SELECT a.currency, f.code AS fund, p.code AS programme, a.party, SUM(a.balance) AS balance "
-            "FROM ledger_account a JOIN ledger_chart ch ON ch.id = a.chart "
-            "JOIN ledger_fund f ON f.id = a.fund "
-            "JOIN ledger_programme p ON p.id = a.programme WHERE ch.code = $1 "
-            "GROUP BY a.currency, f.code, p.code, a.party",
-            code,
-        )
-    else:
-        rows = await sql.fetch(
-            "SELECT a.currency, f.code AS fund, p.code AS programme, a.party, SUM(t.amount) AS balance "
-            "FROM ledger_posting t JOIN ledger_account a ON a.id = t.account "
-            "JOIN ledger_chart ch ON ch.id = a.chart JOIN ledger_fund f ON f.id = a.fund "
-            "JOIN ledger_programme p ON p.id = a.programme WHERE ch.code = $1 AND t.effective_date <= $2 "
-            "GROUP BY a.currency, f.code, p.code, a.party",
-            code,
-            as_of if sql.postgres else as_of.isoformat(),
-        )
+_LEDGER_GROUP = (
+    "FROM ledger_account a JOIN ledger_chart ch ON ch.id = a.chart JOIN ledger_fund f ON f.id = a.fund "
+    "JOIN ledger_programme p ON p.id = a.programme"
+)
+_LEDGER_KEY = "a.currency, f.code AS fund, p.code AS programme, a.party"
+
+
+async def _ledger_by(sql: Sql, code: str, as_of: dt.date) -> dict[tuple[str, str, str, str], int]:
+    """Balance per (currency, fund, programme, party) of one chart code at the end of `as_of`: the kept
+    balance less the postings dated after `as_of`."""
+    kept = await sql.fetch(
+        f"SELECT {_LEDGER_KEY}, SUM(a.balance) AS balance {_LEDGER_GROUP} WHERE ch.code = $1 "
+        "GROUP BY a.currency, f.code, p.code, a.party",
+        code,
+    )
+    later = await sql.fetch(
+        f"SELECT {_LEDGER_KEY}, SUM(t.amount) AS balance {_LEDGER_GROUP} "
+        "JOIN ledger_posting t ON t.account = a.id WHERE ch.code = $1 AND t.effective_date > $2 "
+        "GROUP BY a.currency, f.code, p.code, a.party",
+        code,
+        as_of if sql.postgres else as_of.isoformat(),
+    )
+    out: dict[tuple[str, str, str, str], int] = defaultdict(int)
+    for rows, sign in ((kept, 1), (later, -1)):
+        for r in rows:
+            out[(r["currency"], r["fund"], r["programme"], r["party"])] += sign * int(r["balance"] or 0)
+    return dict(out)
+
+
+async def ledger_from_postings(sql: Sql, code: str, as_of: dt.date) -> dict[tuple[str, str, str, str], int]:
+    """The same balances summed from every posting dated up to `as_of` (what `_ledger_by` must equal;
+    the benchmark compares them)."""
+    rows = await sql.fetch(
+        f"SELECT {_LEDGER_KEY}, SUM(t.amount) AS balance {_LEDGER_GROUP} "
+        "JOIN ledger_posting t ON t.account = a.id WHERE ch.code = $1 AND t.effective_date <= $2 "
+        "GROUP BY a.currency, f.code, p.code, a.party",
+        code,
+        as_of if sql.postgres else as_of.isoformat(),
+    )
     return {(r["currency"], r["fund"], r["programme"], r["party"]): int(r["balance"] or 0) for r in rows}
 
 
@@ -171,8 +194,10 @@ async def bank_balance(sql: Sql, as_of: dt.date) -> list[CheckResult]:
 
 
 async def in_transit(sql: Sql, as_of: dt.date) -> list[CheckResult]:
-    books = {(k[0],): -v for k, v in _by_currency(await _ledger_by(sql, chart.IN_TRANSIT)).items()}
-    records = {(c,): amount for c, (_, amount) in (await payments.in_transit(sql)).items()}
+    # keyed by currency alone (the account has no party): minus the balance of a credit-normal account
+    books = {(c,): -v for c, v in _by_currency(await _ledger_by(sql, chart.IN_TRANSIT, as_of)).items()}
+    until = end_of_day(as_of)
+    records = {(c,): amount for c, (_, amount) in (await payments.in_transit(sql, until)).items()}
     return _per_currency(
         "in_transit",
         "Payments in transit = instructions submitted, not settled",
@@ -182,14 +207,15 @@ async def in_transit(sql: Sql, as_of: dt.date) -> list[CheckResult]:
     )
 
 
-async def _approved_payables(sql: Sql) -> dict[tuple[str, str, str, str], int]:
+async def _approved_payables(sql: Sql, as_of: dt.date) -> dict[tuple[str, str, str, str], int]:
     out: dict[tuple[str, str, str, str], int] = defaultdict(int)
+    until = end_of_day(as_of)
     found = [
-        *await voucher_payables.approved_claims(sql, None, None),
-        *await voucher_payables.stipends(sql, None, None),
-        *await wage_payables.approved_claims(sql, None, None),
+        *await voucher_payables.approved_claims(sql, None, None, until),
+        *await voucher_payables.stipends(sql, None, None, until),
+        *await wage_payables.approved_claims(sql, None, None, until),
     ]
-    posted = await payments.posted_lines(sql)
+    posted = await payments.posted_lines(sql, until)
     for p in found:
         left = p.amount_minor - posted.get((p.payee, p.fund, p.programme, p.key), 0)
         if left:
@@ -198,8 +224,8 @@ async def _approved_payables(sql: Sql) -> dict[tuple[str, str, str, str], int]:
 
 
 async def payables(sql: Sql, as_of: dt.date) -> list[CheckResult]:
-    books = {k: -v for k, v in (await _ledger_by(sql, chart.PAYABLE)).items() if v}
-    records = {k: v for k, v in (await _approved_payables(sql)).items() if v}
+    books = {k: -v for k, v in (await _ledger_by(sql, chart.PAYABLE, as_of)).items() if v}
+    records = {k: v for k, v in (await _approved_payables(sql, as_of)).items() if v}
     return _per_currency(
         "payables",
         "Payables = approved, unpaid claims and stipends due",
@@ -211,10 +237,11 @@ async def payables(sql: Sql, as_of: dt.date) -> list[CheckResult]:
 
 async def commitments(sql: Sql, as_of: dt.date) -> list[CheckResult]:
     books: dict[tuple, int] = defaultdict(int)
-    for (currency, fund, programme, _), v in (await _ledger_by(sql, chart.COMMITTED)).items():
-        books[(currency, fund, programme)] += v
+    for (currency, fund, programme, _), v in (await _ledger_by(sql, chart.COMMITTED, as_of)).items():
+        books[(currency, fund, programme)] -= v  # a credit-normal account: what is held is minus its balance
     records: dict[tuple, int] = defaultdict(int)
-    for source in (await vouchers.commitments(sql), await agreements.commitments(sql)):
+    until = end_of_day(as_of)
+    for source in (await vouchers.commitments(sql, until), await agreements.commitments(sql, until)):
         for (fund, programme, currency), v in source.items():
             records[(currency, fund, programme)] += v
     return _per_currency(
@@ -227,13 +254,17 @@ async def commitments(sql: Sql, as_of: dt.date) -> list[CheckResult]:
 
 
 async def entitlements(sql: Sql, as_of: dt.date) -> list[CheckResult]:
-    over = [*await vouchers.over_entitlement(sql), *await agreements.over_entitlement(sql)]
-    lines = await payments.settled_lines(sql)
+    until = end_of_day(as_of)
+    over = [
+        *await vouchers.over_entitlement(sql, until=until),
+        *await agreements.over_entitlement(sql, until=until),
+    ]
+    lines = await payments.settled_lines(sql, until)
     approved = {
         **{f"voucher_claim:{k}": v for k, v in (await vouchers.approved_amounts(
-            sql, [r["source_id"] for r in lines if r["source_type"] == "voucher_claim"])).items()},
+            sql, [r["source_id"] for r in lines if r["source_type"] == "voucher_claim"], until)).items()},
         **{f"wage_claim:{k}": v for k, v in (await agreements.approved_amounts(
-            sql, [r["source_id"] for r in lines if r["source_type"] == "wage_claim"])).items()},
+            sql, [r["source_id"] for r in lines if r["source_type"] == "wage_claim"], until)).items()},
     }  # fmt: skip
     paid: dict[str, int] = defaultdict(int)
     for r in lines:
@@ -267,10 +298,10 @@ async def entitlements(sql: Sql, as_of: dt.date) -> list[CheckResult]:
 
 
 async def receivables(sql: Sql, as_of: dt.date) -> list[CheckResult]:
-    books = {k: v for k, v in (await _ledger_by(sql, chart.RECEIVABLE)).items() if v}
+    books = {k: v for k, v in (await _ledger_by(sql, chart.RECEIVABLE, as_of)).items() if v}
     records = {}
     currency_of = {(k[1], k[2]): k[0] for k in books}
-    for (fund, programme, employer), v in (await agreements.receivables(sql)).items():
+    for (fund, programme, employer), v in (await agreements.receivables(sql, end_of_day(as_of))).items():
         if v:
             records[(currency_of.get((fund, programme), "EUR"), fund, programme, employer)] = v
     return _per_currency(

@@ -14,7 +14,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from app.core.crypto import get_vault
+from app.core.crypto import Vault, get_vault
 from app.core.errors import ValidationFailed
 
 BITS = 16  # 65,536 values: thousands of distinct name starts share each one in a large registry
@@ -40,9 +40,9 @@ def _starts(token: str) -> Iterable[str]:
     return (token[:n] for n in range(MIN_PREFIX, min(len(token), MAX_PREFIX) + 1))
 
 
-def stored_values(given_name: str, family_name: str) -> set[int]:
-    """The index values kept for a participant's names."""
-    vault = get_vault()
+def stored_values(given_name: str, family_name: str, vault: Vault | None = None) -> set[int]:
+    """The index values kept for a participant's names (under `vault`'s key, by default the app's)."""
+    vault = vault or get_vault()
     return {vault.name_index(start, BITS) for t in tokens(given_name, family_name) for start in _starts(t)}
 
 

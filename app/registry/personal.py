@@ -14,7 +14,7 @@ from typing import Annotated, Any, NamedTuple
 
 import msgspec
 
-from app.core.crypto import get_vault
+from app.core.crypto import Vault, get_vault
 from app.core.errors import ValidationFailed
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
@@ -139,8 +139,8 @@ def unseal(kind: str, public_id: str, token: str) -> dict[str, Any]:
     return get_vault().open(token, f"{kind}:{public_id}")
 
 
-def national_id_index(national_id: str | None) -> str | None:
-    return get_vault().blind_index("national_id", national_id) if national_id else None
+def national_id_index(national_id: str | None, vault: Vault | None = None) -> str | None:
+    return (vault or get_vault()).blind_index("national_id", national_id) if national_id else None
 
 
 def birth_date_hash(kind: str, public_id: str, birth_date: str) -> str:
@@ -150,9 +150,9 @@ def birth_date_hash(kind: str, public_id: str, birth_date: str) -> str:
     return birth_date_hasher()(kind, public_id, birth_date)
 
 
-def birth_date_hasher() -> Callable[[str, str, str], str]:
-    """birth_date_hash for batches: the keyed state is set up once."""
-    index = get_vault().indexer("birth_date")
+def birth_date_hasher(vault: Vault | None = None) -> Callable[[str, str, str], str]:
+    """birth_date_hash for batches: the keyed state is set up once. `vault`: another key's (rotation)."""
+    index = (vault or get_vault()).indexer("birth_date")
     return lambda kind, public_id, birth_date: index(f"{kind}:{public_id}:{birth_date}")
 
 

@@ -12,7 +12,7 @@ import hmac
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from app.core.crypto import get_vault
+from app.core.crypto import Vault, get_vault
 from app.registry.personal import birth_date_hash
 
 
@@ -21,9 +21,9 @@ def holder_of(voucher_kind: str, participant: str, child: str | None) -> tuple[s
     return ("child", child) if voucher_kind == "childcare" else ("participant", participant)
 
 
-def checker() -> Callable[[str, str], str]:
+def checker(vault: Vault | None = None) -> Callable[[str, str], str]:
     """(voucher id, holder's birth-date hash) -> the voucher's holder check; set up once per batch."""
-    index = get_vault().indexer("voucher_holder")
+    index = (vault or get_vault()).indexer("voucher_holder")
     return lambda voucher_id, birth_hash: index(f"{voucher_id}:{birth_hash}")
 
 

@@ -3,6 +3,9 @@ programme of the vouchers claimed) and participants' transport stipends (one per
 
 from __future__ import annotations
 
+import datetime as dt
+
+from app.core.approvals import decided_join
 from app.core.db import as_date
 from app.core.payables import Payable
 from app.core.sql import Sql
@@ -19,14 +22,27 @@ def _filters(programme: str | None, currency: str | None, first: int) -> tuple[s
     return "".join(f" AND {w}" for w in where), args
 
 
-async def approved_claims(sql: Sql, programme: str | None, currency: str | None) -> list[Payable]:
-    """Every approved (or partly approved) provider claim's approved amount, per fund x programme."""
+def approved_before(sql: Sql, n: int) -> str:
+    """The claim `c` (joined with `decided_join`) was approved before timestamp argument n: its final
+    approval, or its submission when it has no approval row."""
+    return sql.before("COALESCE(ap.decided_at, c.submitted_at)", n)
+
+
+async def approved_claims(
+    sql: Sql, programme: str | None, currency: str | None, until: dt.datetime | None = None
+) -> list[Payable]:
+    """Every approved (or partly approved) provider claim's approved amount, per fund x programme; with
+    `until`, only the claims approved before it."""
     where, args = _filters(programme, currency, 1)
+    join = ""
+    if until is not None:
+        args.append(sql.stamp(until))
+        join, where = f" {decided_join('c.public_id')}", f"{where} AND {approved_before(sql, len(args))}"
     rows = await sql.fetch(
         "SELECT c.public_id, c.provider, c.period_end, v.fund, v.programme, v.currency, "
         "SUM(l.amount_approved_minor) AS amount FROM voucher_claim c "
-        "JOIN voucher_claim_line l ON l.claim = c.public_id JOIN voucher v ON v.public_id = l.voucher "
-        f"WHERE c.status IN ('approved', 'partly_approved') AND l.amount_approved_minor > 0{where} "
+        "JOIN voucher_claim_line l ON l.claim = c.public_id JOIN voucher v ON v.public_id = l.voucher"
+        f"{join} WHERE c.status IN ('approved', 'partly_approved') AND l.amount_approved_minor > 0{where} "
         "GROUP BY c.public_id, c.provider, c.period_end, v.fund, v.programme, v.currency",
         *args,
     )
@@ -46,9 +62,14 @@ async def approved_claims(sql: Sql, programme: str | None, currency: str | None)
     ]
 
 
-async def stipends(sql: Sql, programme: str | None, currency: str | None) -> list[Payable]:
-    """Every transport stipend month posted as a payable to its participant."""
+async def stipends(
+    sql: Sql, programme: str | None, currency: str | None, until: dt.datetime | None = None
+) -> list[Payable]:
+    """Every transport stipend month posted as a payable to its participant (with `until`, before it)."""
     where, args = _filters(programme, currency, 1)
+    if until is not None:
+        args.append(sql.stamp(until))
+        where += f" AND {sql.before('s.created_at', len(args))}"
     rows = await sql.fetch(
         "SELECT s.voucher, s.month, s.amount_minor, v.participant, v.fund, v.programme, v.currency "
         f"FROM voucher_stipend_payment s JOIN voucher v ON v.public_id = s.voucher WHERE 1 = 1{where}",

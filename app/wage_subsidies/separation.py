@@ -7,6 +7,7 @@ employer's next approved claims or by a recorded repayment. The employer sees wh
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,14 +24,28 @@ from app.ledger import queries
 from app.ledger import service as ledger
 from app.ledger.operations import Kind, Operation, Target
 from app.wage_subsidies import placements
-from app.wage_subsidies.subsidy_rules import Reason, anniversary, pro_rata
+from app.wage_subsidies.subsidy_rules import (
+    AgreementState,
+    Reason,
+    StandingLine,
+    after_separation,
+    anniversary,
+    rule_figures,
+)
 from app.wage_subsidies.tables import Overpayment, Recovery
+
+# Why an overpayment was raised, as stored; its parts are given apart so pages can say it in any language.
+AFTER_END = "subsidy approved for {months} after the employment ended on {end}"
+_AFTER_END = re.compile(
+    r"^subsidy approved for (?P<months>\d{4}-\d{2}(?:, \d{4}-\d{2})*) after the employment ended on "
+    r"(?P<end>\d{4}-\d{2}-\d{2})$"
+)
 
 
 @dataclass(frozen=True)
 class _Excess:
     line: dict[str, Any]
-    entitled_minor: int  # what the line is still worth after the end date
+    entitled_minor: int  # what the rule gives the line after the end date (at most what it was accepted)
     entitled_days: int
     why: str
 
@@ -85,43 +100,51 @@ async def _correct_lines(
     actor: Actor, sql: Sql, agreement: dict[str, Any], end_date: dt.date, when: dt.date
 ) -> None:
     lines = await sql.fetch(
-        "SELECT l.id, l.claim, l.kind, l.month_number, l.employed_days, l.amount_accepted_minor, "
-        "l.amount_approved_minor, c.status, c.period_start FROM wage_claim_line l "
+        "SELECT l.id, l.claim, l.kind, l.month_number, l.employed_days, l.gross_wage_minor, l.hours_worked, "
+        "l.amount_accepted_minor, l.amount_approved_minor, c.status, c.period_start FROM wage_claim_line l "
         "JOIN wage_claim c ON c.public_id = l.claim WHERE l.agreement = $1 AND l.outcome <> 'rejected' "
         "ORDER BY l.id",
         agreement["public_id"],
     )
-    hire = as_date(agreement["hire_date"])
-    excesses = [e for e in (_excess(line, hire, end_date) for line in lines) if e is not None]
+    verified = await placements.employer_verified(agreement["employer"])
+    state = placements.agreement_state(agreement, verified, 0, frozenset())
+    excesses = [e for e in (_excess(state, line, end_date) for line in lines) if e is not None]
     overpaid = 0
     for excess in excesses:
         if excess.line["status"] in UNDECIDED:
             await _reduce_pending(sql, excess)
         else:
-            approved = excess.line["amount_approved_minor"]
-            overpaid += approved - min(approved, excess.entitled_minor)
+            overpaid += excess.line["amount_approved_minor"] - excess.entitled_minor
     if overpaid > 0:
         months = ", ".join(sorted({str(e.line["period_start"])[:7] for e in excesses}))
-        why = f"subsidy approved for {months} after the employment ended on {end_date}"
+        why = AFTER_END.format(months=months, end=end_date.isoformat())
         await _raise_overpayment(actor, sql, agreement, overpaid, why, when)
 
 
-def _excess(line: dict[str, Any], hire: dt.date, end_date: dt.date) -> _Excess | None:
-    """What a standing line is still worth once the employment ended on `end_date` (None: all of it)."""
-    if line["kind"] == "bonus":
-        due = anniversary(hire, line["month_number"])
-        if end_date >= due:
-            return None
-        return _Excess(line, 0, 0, f"the employment ended before {line['month_number']} months ({due})")
-    start = max(hire, as_date(line["period_start"]))
-    claimed_until = start + dt.timedelta(days=line["employed_days"] - 1)
-    if end_date >= claimed_until:
-        return None
-    days = max((end_date - start).days + 1, 0)
-    worth = (
-        pro_rata(line["amount_accepted_minor"], days, line["employed_days"]) if line["employed_days"] else 0
+def _excess(state: AgreementState, line: dict[str, Any], end_date: dt.date) -> _Excess | None:
+    """What a standing line is still worth once the employment ended on `end_date`, as the wage_subsidy
+    rule decides it with the end as a fact (None: the end changes nothing for it). Never more than the
+    line was accepted or approved for: the end only takes away."""
+    standing = StandingLine(
+        line["kind"],
+        line["month_number"],
+        as_date(line["period_start"]),
+        line["gross_wage_minor"],
+        line["hours_worked"],
+        line["employed_days"],
     )
-    return _Excess(line, worth, days, f"the employment ended on {end_date}")
+    after = after_separation(state, standing, end_date, rule_figures)
+    if after is None:
+        return None
+    held = line["amount_accepted_minor"] if line["status"] in UNDECIDED else line["amount_approved_minor"]
+    if after.worth_minor >= held:
+        return None
+    if line["kind"] == "bonus":
+        due = anniversary(state.hire_date, line["month_number"])
+        why = f"the employment ended before {line['month_number']} months ({due})"
+    else:
+        why = f"the employment ended on {end_date}"
+    return _Excess(line, after.worth_minor, after.employed_days, why)
 
 
 async def _reduce_pending(sql: Sql, excess: _Excess) -> None:
@@ -333,6 +356,7 @@ def overpayment_view(row: dict[str, Any], recoveries: list[dict[str, Any]]) -> d
         "outstanding": format_minor(row["receivable_minor"] - row["recovered_minor"], currency),
         "status": row["status"],
         "reason": row["reason"],
+        **_reason_parts(row["reason"]),
         "recoveries": [
             {
                 "method": r["method"],
@@ -343,6 +367,18 @@ def overpayment_view(row: dict[str, Any], recoveries: list[dict[str, Any]]) -> d
             }
             for r in recoveries
         ],
+    }
+
+
+def _reason_parts(reason: str) -> dict[str, Any]:
+    """The reason's code and the facts it names (the months and the end date), for pages in any language."""
+    found = _AFTER_END.match(reason)
+    if found is None:
+        return {"reason_code": "", "reason_months": [], "reason_end_date": None}
+    return {
+        "reason_code": Reason.AFTER_END.value,
+        "reason_months": found["months"].split(", "),
+        "reason_end_date": dt.date.fromisoformat(found["end"]),
     }
 
 

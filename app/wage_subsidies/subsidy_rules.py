@@ -3,7 +3,8 @@ evaluated in process for each month's rate, cap and statutory minimum, so the AP
 later portal form judge alike, and the numbers are the rule's, explainable by it.
 
 A claim covers one calendar month. The hire month is month 1 of the employment; a part month (the first,
-or the last when the employment ends) is paid pro rata to the days employed. Lines are judged in order: a
+or the last when the employment ends) is paid as the rule's part-month policy says (`amount_for_days`),
+at a claim and when a separation is recorded after the claim. Lines are judged in order: a
 month claimed earlier in the same file is caught like one claimed in an earlier claim.
 """
 
@@ -142,6 +143,21 @@ def pro_rata(amount: int, days: int, of_days: int) -> int:
     return (2 * amount * days + of_days) // (2 * of_days)
 
 
+def contracted_hours_for(state: AgreementState, days: int) -> int:
+    """The contract's hours for `days` days (weekly hours x days / 7, rounded up), hundredths of an hour."""
+    return -(-state.contracted_hours * days // 7)
+
+
+def wage_as_whole_month(
+    state: AgreementState, gross_wage_minor: int, hours_worked: int, days: int, month_days: int
+) -> int:
+    """The rule's `wage_paid_monthly`: the wage paid for `days` days as a whole month's wage, counted for
+    the contracted hours only (the facts a payroll line gives, not a policy)."""
+    equivalent = pro_rata(gross_wage_minor, month_days, days)
+    allowed = contracted_hours_for(state, days)
+    return pro_rata(equivalent, allowed, hours_worked) if hours_worked > allowed else equivalent
+
+
 # --- judging -------------------------------------------------------------------------------------
 
 
@@ -224,7 +240,7 @@ def _judge_wage(
             line, number, days, Reason.RULE_NOT_MET, checked.reasons[0] if checked.reasons else ""
         )
     amount, reason, message = checked.for_days_minor, None, ""
-    allowed_hours = -(-state.contracted_hours * days // 7)
+    allowed_hours = contracted_hours_for(state, days)
     if line.hours_worked > allowed_hours:
         considered = pro_rata(equivalent, allowed_hours, line.hours_worked)
         payroll = Payroll(considered, days, month_days, still)
@@ -353,6 +369,54 @@ def still_claimable(state: AgreementState, end_date: dt.date, figures: Figures) 
     return min(total, max(state.remaining_minor, 0))
 
 
+# --- a separation recorded after a line was judged -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class StandingLine:
+    """A claim line that still stands (accepted or reduced), as recorded."""
+
+    kind: str  # wage | bonus
+    month_number: int  # the month of employment, or the bonus milestone
+    month_start: dt.date  # the first day of the month claimed
+    gross_wage_minor: int
+    hours_worked: int
+    employed_days: int  # the days it was judged for
+
+
+@dataclass(frozen=True)
+class AfterEnd:
+    worth_minor: int  # what the rule gives the line with the employment ended (before any cap)
+    employed_days: int
+
+
+def after_separation(
+    state: AgreementState, line: StandingLine, end_date: dt.date, figures: Figures
+) -> AfterEnd | None:
+    """What the rule gives a standing line once the employment is known to have ended on `end_date`, or
+    None when the end changes nothing for it. The separation only changes the facts (the days employed,
+    not employed at the month's end); the rule decides what that month is worth, as at a claim."""
+    if line.kind == "bonus":
+        due = anniversary(state.hire_date, line.month_number)
+        if end_date >= due:
+            return None
+        ended = figures(state, line.month_number, due, state.contract_wage_minor, still_employed=False)
+        return AfterEnd(ended.bonus_minor if ended.eligible else 0, 0)
+    first, month_end = month_bounds(line.month_start)
+    claimed_until = max(state.hire_date, first) + dt.timedelta(days=line.employed_days - 1)
+    if end_date >= claimed_until:
+        return None
+    span = employed_span(state.hire_date, (end_date,), first)
+    if span is None:  # no day of the month in employment: nothing is paid for time after the end
+        return AfterEnd(0, 0)
+    days = (span[1] - span[0]).days + 1
+    wage = wage_as_whole_month(
+        state, line.gross_wage_minor, line.hours_worked, line.employed_days, month_end.day
+    )
+    ruled = figures(state, line.month_number, month_end, wage, Payroll(wage, days, month_end.day, False))
+    return AfterEnd(ruled.for_days_minor if ruled.eligible else 0, days)
+
+
 # --- the rule ------------------------------------------------------------------------------------
 
 
@@ -362,11 +426,13 @@ def rule_figures(
     as_of: dt.date,
     monthly_wage_minor: int,
     payroll: Payroll | None = None,
+    still_employed: bool = True,
 ) -> RuleFigures:
     """The wage_subsidy rule for one month of employment, as in force on `as_of`: at the contract wage for
     a whole month, or for a payroll line (the wage paid, the days employed, whether still employed at the
-    month's end). The rule decides the wage subsidised and the part-month policy; this never overrides
-    its conditions."""
+    month's end; `still_employed` says it for a case without a payroll line, e.g. a bonus once the
+    employment ended). The rule decides the wage subsidised and the part-month policy; this never
+    overrides its conditions."""
     from app.eligibility.service import decide
 
     currency = state.rule_inputs.get("currency", "EUR")
@@ -374,7 +440,7 @@ def rule_figures(
         **{k: v for k, v in state.rule_inputs.items() if k != "currency"},
         "month_number": number,
         "gross_monthly_wage": format_minor(state.contract_wage_minor, currency),
-        "still_employed": True,
+        "still_employed": still_employed,
     }
     if payroll is not None:
         case |= {

@@ -12,24 +12,49 @@ from app.core.actor import Actor
 from app.core.db import today
 from app.core.errors import ErrorDetail
 from app.disbursements import runs
-from app.web.i18n import N_, current_language, money
+from app.web.i18n import N_, current_language, day, money, month
 from app.web.i18n import gettext as _
 
 OUTCOMES = {"accepted": N_("accepted"), "reduced": N_("reduced"), "rejected": N_("rejected")}
 
 STATUSES = {
+    # claims (providers' and employers')
     "submitted": N_("waiting for approval"),
     "second_approval_due": N_("waiting for a second approver"),
     "approved": N_("approved"),
     "partly_approved": N_("partly approved"),
     "rejected": N_("rejected"),
     "paid": N_("paid"),
+    # vouchers
+    "active": N_("active"),
+    "partly_claimed": N_("partly claimed"),
+    "exhausted": N_("used up"),
+    "expired": N_("expired"),
+    "revoked": N_("revoked"),
+    # participants
+    "inactive": N_("inactive"),
+    # placements and agreements
     "proposed": N_("proposed"),
     "agreed": N_("agreed"),
-    "active": N_("active"),
     "ended": N_("ended"),
-    "open": N_("being recovered"),
+    # overpayments
+    "disallowed": N_("taken off what was owed, nothing to recover"),
+    "recovering": N_("being recovered"),
     "recovered": N_("recovered"),
+}
+
+# Why a voucher is closed, when the system closed it (a revocation's reason is a person's own words).
+STATUS_REASONS = {"expired": N_("its validity ended and its claim deadline passed")}
+
+ROLES = {
+    "admin": N_("administrator"),
+    "caseworker": N_("caseworker"),
+    "finance_officer": N_("finance officer"),
+    "approver": N_("approver"),
+    "budget_holder": N_("budget holder"),
+    "provider": N_("provider's user"),
+    "employer": N_("employer's user"),
+    "auditor": N_("auditor"),
 }
 
 # Why a claim line was reduced or rejected: voucher claims ...
@@ -85,6 +110,62 @@ PROBLEMS = {
     "invalid_boolean": N_("write yes or no"),
 }
 
+# A refusal of a form or a file, by its code, when the service's sentence is not in the page's language.
+REFUSALS = {
+    # submitting claims and files
+    "provider_only": N_("only a provider's users submit claims"),
+    "not_an_employer": N_("only an employer's users submit wage-subsidy claims"),
+    "invalid_lines": N_("a claim has at least one line and not too many; split a very long file"),
+    "invalid_csv": N_("the file has problems: each is listed with its line"),
+    "invalid_header": N_("the first line must be the header of the example file"),
+    "date_out_of_range": N_("the date is outside the range allowed"),
+    "end_date_while_employed": N_(
+        "give the last day of employment only when the person is no longer employed"
+    ),
+    "invalid_end_date": N_(
+        "the last day of employment must lie in the month claimed and not before the start"
+    ),
+    "period_in_future": N_("the period has not ended yet: claim it once it has"),
+    "idempotency_key_reused": N_(
+        "this form was already sent with other values: reload the page and send it again"
+    ),
+    "idempotency_request_in_progress": N_(
+        "this form is still being processed: wait a moment and reload the page"
+    ),
+    "invalid_idempotency_key": N_("the request's idempotency key is malformed"),
+    # vouchers
+    "invalid_dates": N_("the last day of validity is before the first"),
+    "validity_too_long": N_("a voucher is valid for at most 366 days"),
+    "not_a_voucher_decision": N_("this decision is of a programme that gives no voucher"),
+    "decision_not_eligible": N_("the decision found the case not eligible"),
+    "decision_without_participant": N_("the decision was not made for a registered participant"),
+    "stipend_transport_only": N_("only transport vouchers can be paid as a stipend"),
+    "stipend_without_provider": N_("a voucher paid as a stipend names no provider"),
+    "child_required": N_("choose the child the childcare voucher is for"),
+    "child_not_in_household": N_("the child is not in the participant's household"),
+    "child_not_in_decision": N_("the decision was not made for this child"),
+    "child_not_eligible": N_("the decision found this child not eligible"),
+    "decision_already_used": N_("this decision already gave a voucher for this child"),
+    "decision_repeated": N_("the same decision and child appear twice"),
+    "provider_wrong_service": N_("the provider chosen does not give this voucher's service"),
+    "voucher_closed": N_("the voucher is no longer open: it expired, was revoked or is used up"),
+    "invalid_code": N_("the voucher code is mistyped: check its characters"),
+    # wage subsidies
+    "placement_not_open": N_("the placement already has an agreement or has ended"),
+    "not_eligible": N_("the wage-subsidy rule does not allow this agreement"),
+    "already_ended": N_("the employment already ended on another date"),
+    # approvals
+    "not_an_approver": N_("only finance officers and approvers approve or reject"),
+    "four_eyes": N_("whoever submitted or prepared it cannot approve or reject it"),
+    "already_approved_by_you": N_(
+        "you approved this already: the second approval must come from someone else"
+    ),
+    "selection_differs": N_("the second approver must approve the same lines as the first"),
+    "approval_closed": N_("this approval was already decided"),
+    "claim_decided": N_("the claim is already approved, partly approved or rejected"),
+    "not_payable_lines": N_("a line chosen is not a payable line of the claim"),
+}
+
 FIELDS = {
     "voucher_code": N_("voucher code"),
     "child_birth_date": N_("child's date of birth"),
@@ -110,6 +191,15 @@ _WHERE = re.compile(r"^line (\d+)(?:\.(\w+))?$")
 _LOCATION_PREFIX = re.compile(r"^line \d+(?:, column \w+)?: ")
 
 
+def role_in_words(role: str) -> str:
+    return _(ROLES[role]) if role in ROLES else role.replace("_", " ")
+
+
+def status_reason_in_words(status: str, reason: str) -> str:
+    """Why a voucher is closed: the system's reason in the page's language, or what the person wrote."""
+    return _(STATUS_REASONS[status]) if status in STATUS_REASONS else reason
+
+
 def outcome_in_words(outcome: str) -> str:
     return _(OUTCOMES.get(outcome, outcome))
 
@@ -129,6 +219,17 @@ def reason_in_words(reason: str | None, message: str = "", kind: str = "voucher"
     return _(known[reason]) if reason in known else message or reason
 
 
+def overpayment_reason_in_words(overpayment: dict) -> str:
+    """Why an overpayment was raised, with its months and the end date in the page's language."""
+    if overpayment.get("reason_code") == "after_employment_ended":
+        return _(
+            "subsidy approved for %(months)s after the employment ended on %(date)s",
+            months=", ".join(month(m) for m in overpayment["reason_months"]),
+            date=day(overpayment["reason_end_date"]),
+        )
+    return overpayment.get("reason", "")
+
+
 def where_in_words(param: str | None) -> str:
     """`line 3.amount` as `Line 3, amount`; a form field by its label."""
     if not param:
@@ -144,8 +245,19 @@ def where_in_words(param: str | None) -> str:
     return _(FIELDS[param]) if param in FIELDS else param
 
 
+def refusal_in_words(code: str, message: str = "") -> str:
+    """A refusal in the page's language: the service's own sentence on English pages (it may name dates
+    or amounts), the sentence of its code in other languages."""
+    if current_language() == "en" and message:
+        return message
+    for table in (REFUSALS, PROBLEMS):
+        if code in table:
+            return _(table[code])
+    return message or code.replace("_", " ")
+
+
 def problems_in_words(details: Sequence[ErrorDetail]) -> list[tuple[str, str]]:
-    """Each problem as (where, what is wrong), in the page's language."""
+    """Each problem of a form or file as (where, what is wrong), in the page's language."""
     said = []
     for detail in details:
         if detail.code == "invalid_header":
@@ -153,7 +265,7 @@ def problems_in_words(details: Sequence[ErrorDetail]) -> list[tuple[str, str]]:
         elif detail.code in PROBLEMS:
             what = _(PROBLEMS[detail.code])
         else:
-            what = _LOCATION_PREFIX.sub("", detail.message)
+            what = refusal_in_words(detail.code, _LOCATION_PREFIX.sub("", detail.message))
         said.append((where_in_words(detail.param), what))
     return said
 

@@ -22,9 +22,9 @@ from app.core.db import close_pool, is_postgres, start_pool
 from app.core.errors import GrantsError
 from app.core.roles import Role
 from app.core.tables import Organisation
+from app.integrity.verify import verify_all as verify
 from app.ledger import queries
 from app.ledger.errors import LedgerRefusal
-from app.ledger.verify import verify
 from app.registry import organisations
 from app.registry.organisations import LicenceView, add_licence
 from app.vouchers import claims, service

@@ -28,11 +28,11 @@ from app.core.roles import Role
 from app.core.settings import get_settings
 from app.core.sql import Sql
 from app.core.tables import Organisation
+from app.integrity.verify import verify_all as verify
 from app.ledger import dimensions, queries
 from app.ledger import service as ledger
 from app.ledger.errors import LedgerRefusal
 from app.ledger.operations import Kind, Operation, Target
-from app.ledger.verify import verify
 from app.registry.organisations import create_employer, verify_employer
 from app.wage_subsidies import placements, separation, wage_claims
 from app.wage_subsidies.subsidy_rules import month_bounds

@@ -37,7 +37,8 @@ BREAKS = {
     # the bank's closing balance of the imported statement, one euro lower
     "bank_balance": ("UPDATE recon_statement SET closing_minor = closing_minor - 100", (), 100),
     # one settled instruction set back to submitted without any posting: records say 1 in transit
-    "in_transit": ("UPDATE payment_instruction SET state = 'submitted' WHERE public_id = $1", ("first",), -10_000),
+    "in_transit": ("UPDATE payment_instruction SET state = 'submitted', settled_at = NULL WHERE public_id = $1",
+                   ("first",), -10_000),
     # one approved claim line raised by 1 cent: the records owe more than the ledger's payable
     "payables": ("UPDATE voucher_claim_line SET amount_approved_minor = amount_approved_minor + 1 "
                  "WHERE id = (SELECT MIN(id) FROM voucher_claim_line)", (), -1),

@@ -328,3 +328,72 @@ def test_four_eyes_cannot_be_split_around_by_claiming_one_month_in_two_claims(pe
     assert done["status"] == "approved" and done["approved"] == "1000.00"
     april = claim(people, "2026-04", [_line(world["id"])])  # another month starts again from nothing
     assert _ok(people.call(officer, "POST", f"{W}/{april['id']}/approve", json={}))["status"] == "approved"
+
+
+@pytest.fixture
+def part_month_policy(tmp_path, monkeypatch):
+    """Swap the rule file's part-month policy (output amount_for_days) for another one."""
+    import shutil
+
+    from app.core.settings import DEFAULT_RULES_DIR, get_settings
+
+    rules = tmp_path / "rules"
+    shutil.copytree(DEFAULT_RULES_DIR, rules)
+    shipped = "    expr: round(monthly_subsidy * days_employed / days_in_month)"
+
+    def use(expr: str) -> None:
+        text = (rules / "wage_subsidy.yaml").read_text()
+        assert shipped in text
+        (rules / "wage_subsidy.yaml").write_text(text.replace(shipped, f"    expr: {expr}"))
+        monkeypatch.setenv("GRANTS_RULES_DIR", str(rules))
+        get_settings.cache_clear()
+
+    yield use
+    monkeypatch.delenv("GRANTS_RULES_DIR", raising=False)
+    get_settings.cache_clear()
+
+
+def _separated_after_approval(people, world, end_date: str) -> dict:
+    """April claimed whole (1,000.00) and approved, then the employment reported ended in April."""
+    april = claim(people, "2026-04", [_line(world["id"])])
+    _ok(people.call(Role.FINANCE_OFFICER, "POST", f"{W}/{april['id']}/approve", json={}))
+    ended = {"end_date": end_date, "reason": "resigned"}
+    _ok(people.call(Role.CASEWORKER, "POST", f"{P}/{world['id']}/separation", json=ended))
+    balance = people.call(Role.FINANCE_OFFICER, "GET", f"/api/v1/employers/{people.employer_org}/balance")
+    return _ok(balance)
+
+
+def test_a_separation_after_approval_keeps_what_the_shipped_rule_pays_for_the_days(people, world):
+    balance = _separated_after_approval(people, world, "2026-04-15")
+    # the rule's amount_for_days: 1,000.00 x 15/30 = 500.00 stands, the other 500.00 is disallowed
+    assert [o["amount"] for o in balance["overpayments"]] == ["500.00"]
+
+
+def test_a_separation_after_approval_follows_the_rule_files_part_month_policy(
+    people, world, part_month_policy
+):
+    """Issue 11 point 1: what an approved month is still worth after a separation is the rule's, not the
+    separation code's own pro rata. Seen failing before: 500.00 (the code cut the line by days) although
+    the rule paid nothing for the month the employment ends."""
+    part_month_policy("if still_employed then round(monthly_subsidy * days_employed / days_in_month) else 0")
+    balance = _separated_after_approval(people, world, "2026-04-15")
+    assert [(o["amount"], o["disallowed"]) for o in balance["overpayments"]] == [("1000.00", "1000.00")]
+
+
+def test_a_separation_keeps_a_month_the_rule_pays_whole(people, world, part_month_policy):
+    """The other way: a rule that pays any month begun in full leaves an approved April untouched.
+    Seen failing before (an overpayment of 500.00 was raised)."""
+    part_month_policy("monthly_subsidy")
+    balance = _separated_after_approval(people, world, "2026-04-15")
+    assert balance["overpayments"] == []
+
+
+def test_a_pending_line_is_cut_to_what_the_rule_gives(people, world, part_month_policy):
+    """A line awaiting approval when the separation is recorded is cut to the rule's figure too.
+    Seen failing before: cut to 483.87 by days."""
+    part_month_policy("if still_employed then round(monthly_subsidy * days_employed / days_in_month) else 0")
+    march = claim(people, "2026-03", [_line(world["id"])])
+    ended = {"end_date": "2026-03-15", "reason": "dismissed"}
+    _ok(people.call(Role.CASEWORKER, "POST", f"{P}/{world['id']}/separation", json=ended))
+    cut = _ok(people.call(Role.FINANCE_OFFICER, "GET", f"{W}/{march['id']}"))["lines"][0]
+    assert (cut["outcome"], cut["accepted"], cut["reason"]) == ("rejected", "0.00", "after_employment_ended")

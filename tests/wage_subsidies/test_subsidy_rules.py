@@ -215,3 +215,51 @@ def test_a_month_is_never_paid_above_the_rules_schedule_nor_for_time_after_the_s
     assert judged.accepted_minor <= scheduled.amount_minor
     assert judged.accepted_minor <= for_days.for_days_minor
     assert judged.employed_days <= days
+
+
+@settings(deadline=None, max_examples=60)
+@given(
+    contract=st.integers(125_000, 300_000),
+    paid=st.integers(0, 400_000),
+    hours=st.integers(0, 30_000),
+    month=st.integers(1, 12),
+    end_day=st.integers(0, 400),
+)
+def test_a_separation_after_the_claim_never_leaves_more_than_the_rule_gives_for_the_days_employed(
+    contract, paid, hours, month, end_day
+):
+    """A month claimed whole, then a separation recorded on any day: what the line is still worth never
+    exceeds the rule's schedule for the month, nor the rule's amount at the contract wage for the days up
+    to the end; a month wholly after the end is worth nothing; an end after the month changes nothing."""
+    from app.wage_subsidies.subsidy_rules import (
+        Payroll,
+        StandingLine,
+        after_separation,
+        employed_span,
+        month_bounds,
+    )
+
+    hire = D(2026, 1, 12)
+    end = hire + dt.timedelta(days=end_day)
+    state = AgreementState("agr_a", hire, None, 12, 4_000, contract, 10_000_000, INPUTS)
+    first = D(2026, month, 1)
+    claimed = employed_span(hire, (), first)
+    days_claimed = (claimed[1] - claimed[0]).days + 1
+    standing = StandingLine("wage", month, first, paid, hours, days_claimed)
+    after = after_separation(state, standing, end, rule_figures)
+    month_end = month_bounds(first)[1]
+    if end >= month_end:
+        assert after is None
+        return
+    assert after is not None
+    span = employed_span(hire, (end,), first)
+    if span is None:
+        assert (after.worth_minor, after.employed_days) == (0, 0)
+        return
+    days = (span[1] - span[0]).days + 1
+    assert after.employed_days == days < days_claimed
+    scheduled = rule_figures(state, month, month_end, contract)
+    at_contract = rule_figures(
+        state, month, month_end, contract, Payroll(contract, days, month_end.day, False)
+    )
+    assert 0 <= after.worth_minor <= min(scheduled.amount_minor, at_contract.for_days_minor)

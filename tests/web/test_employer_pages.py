@@ -4,6 +4,7 @@ each line's outcome in words, the balance with overpayments, the statement; only
 from __future__ import annotations
 
 import datetime as dt
+import html
 
 import pytest
 
@@ -150,7 +151,14 @@ def test_balance_shows_overpayments_with_reasons(client, people, world):
     overpayment = people.call(
         Role.EMPLOYER, "GET", f"/api/v1/employers/{people.employer_org}/balance"
     ).json()["overpayments"][0]
-    assert overpayment["reason"] and overpayment["reason"] in page.text
+    assert overpayment["reason"] == "subsidy approved for 2026-04 after the employment ended on 2026-03-31"
+    assert "subsidy approved for April 2026 after the employment ended on 31 March 2026" in page.text
+    assert "taken off what was owed, nothing to recover" in page.text  # its status: disallowed
+    # issue 12: French pages say the service's reason and the status in French, not in English
+    french = html.unescape(client.get("/employer/balance", headers={"Accept-Language": "fr"}).text)
+    assert "aide approuvée pour avril 2026 après la fin de l'emploi le 31 mars 2026" in french
+    assert "déduit de ce qui était dû, rien à recouvrer" in french
+    assert "subsidy approved" not in french and "disallowed" not in french
 
 
 def test_statement_download(client, people, world):

@@ -1,5 +1,5 @@
 """Every text on the pages goes through gettext, the catalogues are in step with the code, and French is
-complete for the pages of providers, employers and everyone's own pages."""
+complete: first for the pages of providers, employers and everyone's own pages, and on every page."""
 
 from __future__ import annotations
 
@@ -24,6 +24,10 @@ FRENCH_COMPLETE = (
     "account/",
     "provider/",
     "employer/",
+    "payments/own.html",
+    "payments/_payments.html",
+    "payments/_payee_details.html",
+    "payments/_detail_form.html",
 )
 FRENCH_COMPLETE_MODULES = (
     "kit.py",
@@ -32,6 +36,8 @@ FRENCH_COMPLETE_MODULES = (
     "pages/account.py",
     "pages/provider.py",
     "pages/employer.py",
+    "outcomes.py",
+    "pages/payments.py",
 )
 _TAG = re.compile(r"<[^>]*>")
 _ENTITY = re.compile(r"&[#\w]+;")
@@ -98,6 +104,15 @@ def test_catalogue_holds_every_text_of_the_pages():
 def test_french_is_complete_for_providers_employers_and_everyones_pages():
     french = _french()
     untranslated = sorted(m for m in _messages(FRENCH_COMPLETE, FRENCH_COMPLETE_MODULES) if not french.get(m))
+    assert not untranslated, "translate in app/web/locales/fr/LC_MESSAGES/messages.po:\n" + "\n".join(
+        untranslated
+    )
+
+
+def test_french_is_complete_on_every_page():
+    """Caseworkers', staff (finance, approvers, auditors, admins) and reconciliation pages too."""
+    french = _french()
+    untranslated = sorted(m for m in _messages() if m and not french.get(m))
     assert not untranslated, "translate in app/web/locales/fr/LC_MESSAGES/messages.po:\n" + "\n".join(
         untranslated
     )

@@ -109,6 +109,9 @@ def test_a_run_through_the_pages(client, people, tmp_path):
     assert "not yet" not in client.get("/payments/problems", headers=first.headers).text
     own = client.get("/payee", headers=people.make(Role.PROVIDER).headers).text
     assert "rejected by the bank (AC04): Account closed" in own and "scheduled" in own
+    french_headers = {**people.make(Role.PROVIDER).headers, "Accept-Language": "fr"}
+    en_francais = client.get("/payee", headers=french_headers).text
+    assert "le compte est clôturé (AC04)" in en_francais and "Account closed" not in en_francais
     assert payees[1] not in own  # only its own payments
 
 

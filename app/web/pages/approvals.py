@@ -27,6 +27,7 @@ from app.wage_subsidies import wage_claims
 from app.web.i18n import N_
 from app.web.i18n import gettext as _
 from app.web.kit import Area, Card, field_text, form_of, page
+from app.web.outcomes import refusal_in_words
 
 DECIDERS = (Role.FINANCE_OFFICER, Role.APPROVER)
 PAGE_SIZE = 25
@@ -182,7 +183,7 @@ class ApprovalPages(Controller):
             else:
                 await wage_claims.approve(actor, claim_id, lines, today())
         except GrantsError as exc:
-            return await _review(request, claim_id, exc.message, exc.status_code)
+            return await _review(request, claim_id, refusal_in_words(exc.code, exc.message), exc.status_code)
         return Redirect(path=f"/approvals/{claim_id}?done=approved", status_code=303)
 
     @post("/{claim_id:str}/reject", status_code=200)
@@ -198,7 +199,7 @@ class ApprovalPages(Controller):
             else:
                 await wage_claims.reject(actor, claim_id, reason, today())
         except GrantsError as exc:
-            return await _review(request, claim_id, exc.message, exc.status_code)
+            return await _review(request, claim_id, refusal_in_words(exc.code, exc.message), exc.status_code)
         return Redirect(path=f"/approvals/{claim_id}?done=rejected", status_code=303)
 
 

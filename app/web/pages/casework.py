@@ -33,6 +33,7 @@ from app.wage_subsidies import placements
 from app.web import rule_form
 from app.web.i18n import gettext as _
 from app.web.kit import Area, field_text, form_of, page
+from app.web.outcomes import refusal_in_words
 
 Id = Annotated[str, Parameter(max_length=40)]
 # Rules decided from a participant's page; a wage subsidy is decided when its agreement is signed.
@@ -51,8 +52,9 @@ def _date(form: FormMultiDict, name: str, label: str) -> dt.date:
 def _problems(exc: GrantsError) -> list[str]:
     """Every problem of a refusal, each with the field it is about."""
     if exc.details:
-        return [f"{d.param}: {d.message}" if d.param else d.message for d in exc.details]
-    return [exc.message]
+        said = [(d.param, refusal_in_words(d.code, d.message)) for d in exc.details]
+        return [f"{param}: {what}" if param else what for param, what in said]
+    return [refusal_in_words(exc.code, exc.message)]
 
 
 async def _names(actor: Actor, participant: participants.ParticipantView) -> dict[str, str]:
@@ -290,7 +292,9 @@ class VoucherPages(Controller):
         try:
             await vouchers.revoke(current_actor(request), voucher_id, reason, today())
         except GrantsError as exc:
-            return await _voucher_page(request, voucher_id, exc.message, exc.status_code)
+            return await _voucher_page(
+                request, voucher_id, refusal_in_words(exc.code, exc.message), exc.status_code
+            )
         return Redirect(path=f"/vouchers/{voucher_id}?revoked=1", status_code=303)
 
     @get("/{voucher_id:str}/print")

@@ -26,7 +26,7 @@ from app.core.users import get_user
 from app.disbursements import details, rails, release, runs, sepa, status_import
 from app.http.guards import allow, current_actor
 from app.ledger import dimensions
-from app.web.i18n import N_
+from app.web.i18n import N_, current_language
 from app.web.i18n import gettext as _
 from app.web.kit import Area, Card, field_text, form_of, page
 
@@ -84,6 +84,31 @@ LEFT_OUT_WORDS = {
     "payee_paused": N_("payments to this payee are paused"),
     "exceeds_ledger_payable": N_("more than the ledger still owes this payee"),
 }
+# Why a payment failed, came back or was cancelled, by the code the bank, Stripe or the run gave.
+PAYMENT_REASONS = {
+    **LEFT_OUT_WORDS,
+    "details_changed": N_("the payment details changed after the run was prepared"),
+    "run_cancelled": N_("the payment run was cancelled"),
+    "run_rejected": N_("the payment run was rejected"),
+    "transfer_reversed": N_("Stripe reversed the transfer"),
+    "stripe_refused": N_("Stripe refused the transfer"),
+    "payout_failed": N_("the payout to the bank account failed"),
+    "RJCT": N_("rejected by the bank"),
+    # ISO 20022 reason codes banks give most often in status reports
+    "AC01": N_("the account number is wrong (AC01)"),
+    "AC04": N_("the account is closed (AC04)"),
+    "AC06": N_("the account is blocked (AC06)"),
+    "AG01": N_("the bank does not allow this transfer to the account (AG01)"),
+    "AM04": N_("there were not enough funds (AM04)"),
+    "AM05": N_("the bank took it for a duplicate (AM05)"),
+    "BE04": N_("the payee's address is missing (BE04)"),
+    "MD07": N_("the account holder has died (MD07)"),
+    "MS02": N_("the payee's bank refused it without a reason (MS02)"),
+    "MS03": N_("the bank refused it without a reason (MS03)"),
+    "RC01": N_("the bank identifier (BIC) is wrong (RC01)"),
+    "RR04": N_("refused for regulatory reasons (RR04)"),
+}
+WITH_WHO_SAID_WHY = frozenset({"run_cancelled", "run_rejected"})
 METHOD_WORDS = {"sepa": N_("bank transfer (SEPA)"), "stripe": N_("Stripe Connect")}
 DONE = {
     "created": N_("The run was prepared. Review it, then an approver approves it."),
@@ -104,6 +129,18 @@ def words(table: dict[str, str], key: str | None) -> str:
     return _(table[key]) if key in table else (key or "").replace("_", " ")
 
 
+def payment_reason(code: str | None, reason: str = "") -> str:
+    """Why a payment ended, in the page's language. English pages show the service's own sentence (it
+    carries the bank's words); other languages the sentence of its code (with the reason a person typed,
+    for a cancelled or rejected run), or the code the bank or Stripe gave."""
+    if current_language() == "en" and reason:
+        return reason
+    if code in PAYMENT_REASONS:
+        said = _(PAYMENT_REASONS[code])
+        return f"{said}: {reason}" if code in WITH_WHO_SAID_WHY and reason else said
+    return _("refused with the reason code %(code)s", code=code) if code else reason
+
+
 def _words() -> dict[str, Any]:
     """What the templates call to say a state in words."""
     return {
@@ -113,6 +150,7 @@ def _words() -> dict[str, Any]:
         "detail_word": lambda k: words(DETAIL_WORDS, k),
         "left_out_word": lambda k: words(LEFT_OUT_WORDS, k),
         "method_word": lambda k: words(METHOD_WORDS, k),
+        "payment_reason": payment_reason,
     }
 
 
