@@ -95,6 +95,7 @@ class ReconciliationController(Controller):
     async def assign(
         self, request: Request, exception_id: ExceptionId, data: JSONBody[AssignIn]
     ) -> dict[str, Any]:
+        """Assign a reconciliation exception to a user, with a due date."""
         return await resolutions.assign(current_actor(request), exception_id, data.assignee, data.due_date)
 
     @post("/exceptions/{exception_id:str}/resolve", opt=FINANCE, status_code=200)
