@@ -37,23 +37,37 @@ def reconcile_import(file: Path, email: str) -> None:
     )
 
 
-@reconcile.command("stripe")
-@AS_USER
-@friendly_errors
-def reconcile_stripe(email: str) -> None:
-    """List every Stripe run's transfers and match what is new (a reversed transfer is a return)."""
+def _import_stripe(email: str) -> None:
     from app.reconciliation import stripe_side
 
     result = run(stripe_side.import_transfers(actor_as(email)))
     click.echo(
-        f"{result['transfers']:,} transfer(s) in {result['runs']:,} run(s); {result['new_bookings']:,} new; "
-        f"matched {result.get('matched_bookings', 0):,}, "
+        f"{result['transfers']:,} transfer(s) in {result['runs']:,} run(s), {result['payouts']:,} final "
+        f"payout(s); {result['new_bookings']:,} new; matched {result.get('matched_bookings', 0):,} "
+        f"({result.get('matched_payouts', 0):,} payout(s) as groups), "
         f"exceptions opened {result.get('exceptions_opened', 0):,}"
     )
 
 
+@reconcile.command("import-stripe")
+@AS_USER
+@friendly_errors
+def reconcile_import_stripe(email: str) -> None:
+    """List through Stripe's API every run's transfers and the payouts of the connected accounts they went
+    to; match what is new (a payout as a group of its transfers; a reversal or failed payout is a return)."""
+    _import_stripe(email)
+
+
+@reconcile.command("stripe", hidden=True)
+@AS_USER
+@friendly_errors
+def reconcile_stripe(email: str) -> None:
+    """The same as import-stripe (its first name)."""
+    _import_stripe(email)
+
+
 @reconcile.command("run")
-@click.option("--date", "as_of", default=None, help="Check the bank balance as of this date (default today).")
+@click.option("--date", "as_of", default=None, help="Compute every check as at this date (default today).")
 @AS_USER
 @friendly_errors
 def reconcile_run(as_of: str | None, email: str) -> None:

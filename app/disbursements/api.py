@@ -171,12 +171,14 @@ class PayeeController(Controller):
 
     @post("/{payee:str}/pause", opt=FINANCE, status_code=200)
     async def pause(self, request: Request, payee: PayeeId, data: JSONBody[ReasonIn]) -> PayeeOut:
+        """Pause payments to a payee (a reason is required); no instruction is sent until resumed."""
         return msgspec.convert(
             await details.set_paused(current_actor(request), payee, True, data.reason), PayeeOut
         )
 
     @post("/{payee:str}/resume", opt=FINANCE, status_code=200)
     async def resume(self, request: Request, payee: PayeeId) -> PayeeOut:
+        """Resume payments to a paused payee."""
         return msgspec.convert(await details.set_paused(current_actor(request), payee, False, ""), PayeeOut)
 
 
@@ -191,6 +193,7 @@ class PaymentDetailController(Controller):
 
     @get("/{detail_id:str}", opt=PAYEE_READERS)
     async def retrieve(self, request: Request, detail_id: DetailId) -> PaymentDetailOut:
+        """One set of payment details (the account number masked)."""
         return msgspec.convert(await details.get_detail(current_actor(request), detail_id), PaymentDetailOut)
 
     @post("/{detail_id:str}/confirm", opt=DECIDERS, status_code=200)
@@ -202,6 +205,7 @@ class PaymentDetailController(Controller):
     async def reject(
         self, request: Request, detail_id: DetailId, data: JSONBody[ReasonIn]
     ) -> PaymentDetailOut:
+        """Reject proposed payment details (four eyes), giving the reason."""
         return msgspec.convert(
             await details.reject(current_actor(request), detail_id, data.reason), PaymentDetailOut
         )

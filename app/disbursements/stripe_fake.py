@@ -7,7 +7,7 @@ response (even an error), transfers can be reversed, connected accounts' payouts
 recorded. With a state file, processes share one fake Stripe (a test kills one and starts another).
 
 Endpoints: POST /v1/transfers, GET /v1/transfers[/{id}], POST /v1/transfers/{id}/reversals,
-GET /v1/payouts/{id}, GET /v1/balance_transactions?payout=.
+GET /v1/payouts[/{id}] (of the Stripe-Account), GET /v1/balance_transactions?payout=.
 """
 
 from __future__ import annotations
@@ -72,32 +72,54 @@ class FakeStripe(stripe.HTTPClient):
 
     def fail_payout(self, account: str, transfer_ids: list[str], code: str = "account_closed") -> str:
         """A payout from a connected account that carried these transfers, failed."""
+        return self.pay_out(account, transfer_ids, status="failed", code=code)
+
+    def pay_out(
+        self,
+        account: str,
+        transfer_ids: list[str],
+        status: str = "paid",
+        code: str = "",
+        others: tuple[tuple[str, int], ...] = (),
+    ) -> str:
+        """A payout from a connected account to its bank that carried these transfers (each a balance
+        transaction whose source is the transfer's destination payment) and `others` (source, amount):
+        money from elsewhere. Its status is paid, failed (with `code`), pending or in_transit."""
         with self._locked() as state:
             payout = _id("po")
-            amount = sum(state["transfers"][t]["amount"] for t in transfer_ids)
+            pieces = [(state["transfers"][t]["destination_payment"], state["transfers"][t]["amount"])
+                      for t in transfer_ids] + list(others)  # fmt: skip
             state["payouts"][payout] = {
                 "id": payout,
                 "object": "payout",
                 "account": account,
-                "amount": amount,
+                "amount": sum(amount for _, amount in pieces),
                 "currency": "eur",
-                "status": "failed",
-                "failure_code": code,
-                "failure_message": "The bank account has been closed",
+                "status": status,
+                "failure_code": code if status == "failed" else None,
+                "failure_message": "The bank account has been closed" if status == "failed" else None,
+                "arrival_date": int(time.time()),
+                "created": int(time.time()),
             }
-            for t in transfer_ids:
+            for source, amount in pieces:
                 state["balance_transactions"].append(
                     {
                         "id": _id("txn"),
                         "object": "balance_transaction",
                         "account": account,
                         "payout": payout,
-                        "source": state["transfers"][t]["destination_payment"],
-                        "amount": state["transfers"][t]["amount"],
+                        "source": source,
+                        "amount": amount,
+                        "currency": "eur",
                         "type": "payment",
                     }
                 )
             return payout
+
+    def set_payout_status(self, payout: str, status: str, code: str = "") -> None:
+        """A payout moves on (e.g. pending -> paid, or paid -> failed)."""
+        with self._locked() as state:
+            state["payouts"][payout].update(status=status, failure_code=code or None)
 
     # --- what tests read -----------------------------------------------------------------------------
 
@@ -232,6 +254,9 @@ class FakeStripe(stripe.HTTPClient):
                 "transfer": transfer["id"],
                 "currency": transfer["currency"],
             }
+        if segments == ["payouts"] and method == "GET":
+            found = [p for p in state["payouts"].values() if p["account"] == account]
+            return 200, {"object": "list", "data": found, "has_more": False, "url": "/v1/payouts"}
         if len(segments) == 2 and segments[0] == "payouts" and method == "GET":
             payout = state["payouts"].get(segments[1])
             if payout is None or payout["account"] != account:

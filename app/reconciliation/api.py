@@ -36,7 +36,9 @@ class ReconciliationController(Controller):
 
     @post("/stripe", opt=FINANCE, status_code=200)
     async def import_stripe(self, request: Request) -> dict[str, Any]:
-        """List every Stripe run's transfers through the SDK and match what is new (reversals are returns)."""
+        """List through the Stripe SDK every run's transfers and the payouts of the connected accounts they
+        went to, and match what is new: a transfer by metadata[instruction], a payout as a group of the
+        transfers it carried; a reversal or a failed payout is a return exception."""
         return await stripe_side.import_transfers(current_actor(request))
 
     @post("/runs", opt=RUNNERS, status_code=200)
@@ -93,6 +95,7 @@ class ReconciliationController(Controller):
     async def assign(
         self, request: Request, exception_id: ExceptionId, data: JSONBody[AssignIn]
     ) -> dict[str, Any]:
+        """Assign a reconciliation exception to a user, with a due date."""
         return await resolutions.assign(current_actor(request), exception_id, data.assignee, data.due_date)
 
     @post("/exceptions/{exception_id:str}/resolve", opt=FINANCE, status_code=200)

@@ -43,7 +43,7 @@ class Booking(Table, tablename="recon_booking"):
     currency = Varchar(length=3)
     amount_minor = BigInt()  # credit positive, debit negative
     kind = Varchar(length=12)  # payment | return | other
-    return_reason = Varchar(length=10, default="")
+    return_reason = Varchar(length=40, default="")  # ISO 20022 code, or Stripe's failure_code
     batch_message_id = Varchar(length=64, default="")
     txs = Text(default="[]")  # JSON: [[end_to_end_id, amount_minor, name, return_reason], …]
     counterparty = Varchar(length=200, default="")

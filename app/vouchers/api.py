@@ -75,6 +75,7 @@ class VoucherController(Controller):
 
     @get("/{voucher_id:str}", opt=READERS)
     async def voucher(self, request: Request, voucher_id: VoucherId) -> VoucherOut:
+        """One voucher with its amounts and status (its code only for a caseworker)."""
         with_code = current_actor(request).has_any(Role.CASEWORKER)
         return VoucherOut(**await service.get(voucher_id, with_code))
 

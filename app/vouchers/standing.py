@@ -56,31 +56,32 @@ async def commitments(sql: Sql, until: dt.datetime | None = None) -> dict[tuple[
 
 
 async def over_entitlement(sql: Sql, limit: int = 50, until: dt.datetime | None = None) -> list[dict]:
-    """Vouchers whose approved claim lines and stipends add up to more than the voucher's value."""
+    """Vouchers whose approved claim lines and stipends add up to more than the voucher's value. Summed
+    per voucher first, so only vouchers with claims or stipends are looked up."""
     args = [sql.stamp(until)] if until is not None else []
     approved = f" AND {approved_before(sql, 1)}" if until is not None else ""
     join = f" {decided_join('c.public_id')}" if until is not None else ""
-    paid = f" AND {sql.before('s.created_at', 1)}" if until is not None else ""
+    paid = f" WHERE {sql.before('s.created_at', 1)}" if until is not None else ""
     issued = f" WHERE {sql.before('v.created_at', 1)}" if until is not None else ""
     rows = await sql.fetch(
-        "SELECT v.public_id, v.total_minor, v.currency, "
-        "COALESCE((SELECT SUM(l.amount_approved_minor) FROM voucher_claim_line l "
-        f"JOIN voucher_claim c ON c.public_id = l.claim{join} WHERE l.voucher = v.public_id "
-        f"AND c.status IN ('approved', 'partly_approved'){approved}), 0) "
-        "+ COALESCE((SELECT SUM(s.amount_minor) FROM voucher_stipend_payment s "
-        f"WHERE s.voucher = v.public_id{paid}), 0) AS used FROM voucher v{issued}",
+        "SELECT v.public_id, v.total_minor, SUM(u.used) AS used FROM ("
+        "SELECT l.voucher, SUM(l.amount_approved_minor) AS used FROM voucher_claim_line l "
+        f"JOIN voucher_claim c ON c.public_id = l.claim{join} "
+        f"WHERE c.status IN ('approved', 'partly_approved'){approved} GROUP BY l.voucher "
+        f"UNION ALL SELECT s.voucher, SUM(s.amount_minor) AS used FROM voucher_stipend_payment s{paid} "
+        f"GROUP BY s.voucher) u JOIN voucher v ON v.public_id = u.voucher{issued} "
+        f"GROUP BY v.public_id, v.total_minor HAVING SUM(u.used) > v.total_minor ORDER BY v.public_id "
+        f"LIMIT {int(limit)}",
         *args,
     )
-    over = [
+    return [
         {
             "voucher": r["public_id"],
             "entitlement_minor": int(r["total_minor"]),
             "approved_minor": int(r["used"]),
         }
         for r in rows
-        if int(r["used"]) > int(r["total_minor"])
     ]
-    return over[:limit]
 
 
 async def approved_amounts(

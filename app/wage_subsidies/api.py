@@ -85,6 +85,7 @@ class PlacementController(Controller):
 
     @get("/{placement_id:str}", opt=READERS)
     async def retrieve(self, request: Request, placement_id: PlacementId) -> PlacementOut:
+        """One placement of a participant with an employer."""
         return msgspec.convert(
             await placements.get_placement(current_actor(request), placement_id), PlacementOut
         )
@@ -150,6 +151,7 @@ class WageClaimController(Controller):
         starting_after: Cursor = None,
         status: Annotated[str | None, QueryParameter(max_length=20)] = None,
     ) -> ListOf[WageClaimSummaryOut]:
+        """Wage-subsidy claims, a page at a time; `status` keeps only those in that status."""
         rows, has_more = await wage_claims.list_claims(current_actor(request), status, limit, starting_after)
         return ListOf(data=[msgspec.convert(r, WageClaimSummaryOut) for r in rows], has_more=has_more)
 
@@ -166,6 +168,7 @@ class WageClaimController(Controller):
 
     @get("/{claim_id:str}", opt=READERS)
     async def retrieve(self, request: Request, claim_id: ClaimId) -> WageClaimOut:
+        """One wage-subsidy claim with its lines."""
         return msgspec.convert(await wage_claims.get(current_actor(request), claim_id), WageClaimOut)
 
     @post("/{claim_id:str}/approve", opt=DECIDERS, status_code=200)
@@ -177,6 +180,7 @@ class WageClaimController(Controller):
 
     @post("/{claim_id:str}/reject", opt=DECIDERS, status_code=200)
     async def reject(self, request: Request, claim_id: ClaimId, data: JSONBody[RejectIn]) -> WageClaimOut:
+        """Reject a wage-subsidy claim, giving the reason."""
         claim = await wage_claims.reject(current_actor(request), claim_id, data.reason, today())
         return msgspec.convert(claim, WageClaimOut)
 
@@ -187,6 +191,7 @@ class OverpaymentController(Controller):
 
     @get("/{overpayment_id:str}", opt=READERS)
     async def retrieve(self, request: Request, overpayment_id: OverpaymentId) -> OverpaymentOut:
+        """One overpayment with what is repaid and what is still owed."""
         view = await separation.get_overpayment(current_actor(request), overpayment_id)
         return msgspec.convert(view, OverpaymentOut)
 

@@ -55,28 +55,28 @@ async def commitments(sql: Sql, until: dt.datetime | None = None) -> dict[tuple[
 
 
 async def over_entitlement(sql: Sql, limit: int = 50, until: dt.datetime | None = None) -> list[dict]:
-    """Agreements whose approved claim lines add up to more than the agreement's maximum."""
+    """Agreements whose approved claim lines add up to more than the agreement's maximum. Summed per
+    agreement first, so only agreements with approved claims are looked up."""
     join = f" {decided_join('c.public_id')}" if until is not None else ""
     approved = f" AND {approved_before(sql, 1)}" if until is not None else ""
     signed = f" WHERE {sql.before('a.signed_at', 1)}" if until is not None else ""
     rows = await sql.fetch(
-        "SELECT a.public_id, a.max_total_minor, "
-        "COALESCE((SELECT SUM(l.amount_approved_minor) FROM wage_claim_line l "
-        f"JOIN wage_claim c ON c.public_id = l.claim{join} WHERE l.agreement = a.public_id "
-        f"AND c.status IN ('approved', 'partly_approved'){approved}), 0) AS used FROM wage_agreement a"
-        f"{signed}",
+        "SELECT a.public_id, a.max_total_minor, u.used FROM (SELECT l.agreement, "
+        "SUM(l.amount_approved_minor) AS used FROM wage_claim_line l "
+        f"JOIN wage_claim c ON c.public_id = l.claim{join} "
+        f"WHERE c.status IN ('approved', 'partly_approved'){approved} GROUP BY l.agreement) u "
+        f"JOIN wage_agreement a ON a.public_id = u.agreement{signed} "
+        f"{'AND' if signed else 'WHERE'} u.used > a.max_total_minor ORDER BY a.public_id LIMIT {int(limit)}",
         *([sql.stamp(until)] if until is not None else []),
     )
-    over = [
+    return [
         {
             "agreement": r["public_id"],
             "entitlement_minor": int(r["max_total_minor"]),
             "approved_minor": int(r["used"]),
         }
         for r in rows
-        if int(r["used"]) > int(r["max_total_minor"])
     ]
-    return over[:limit]
 
 
 async def approved_amounts(
