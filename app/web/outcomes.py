@@ -31,6 +31,8 @@ STATUSES = {
     "exhausted": N_("used up"),
     "expired": N_("expired"),
     "revoked": N_("revoked"),
+    # participants
+    "inactive": N_("inactive"),
     # placements and agreements
     "proposed": N_("proposed"),
     "agreed": N_("agreed"),
@@ -39,6 +41,20 @@ STATUSES = {
     "disallowed": N_("taken off what was owed, nothing to recover"),
     "recovering": N_("being recovered"),
     "recovered": N_("recovered"),
+}
+
+# Why a voucher is closed, when the system closed it (a revocation's reason is a person's own words).
+STATUS_REASONS = {"expired": N_("its validity ended and its claim deadline passed")}
+
+ROLES = {
+    "admin": N_("administrator"),
+    "caseworker": N_("caseworker"),
+    "finance_officer": N_("finance officer"),
+    "approver": N_("approver"),
+    "budget_holder": N_("budget holder"),
+    "provider": N_("provider's user"),
+    "employer": N_("employer's user"),
+    "auditor": N_("auditor"),
 }
 
 # Why a claim line was reduced or rejected: voucher claims ...
@@ -173,6 +189,15 @@ FIELDS = {
 
 _WHERE = re.compile(r"^line (\d+)(?:\.(\w+))?$")
 _LOCATION_PREFIX = re.compile(r"^line \d+(?:, column \w+)?: ")
+
+
+def role_in_words(role: str) -> str:
+    return _(ROLES[role]) if role in ROLES else role.replace("_", " ")
+
+
+def status_reason_in_words(status: str, reason: str) -> str:
+    """Why a voucher is closed: the system's reason in the page's language, or what the person wrote."""
+    return _(STATUS_REASONS[status]) if status in STATUS_REASONS else reason
 
 
 def outcome_in_words(outcome: str) -> str:

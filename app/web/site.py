@@ -47,6 +47,8 @@ def _configure(engine: JinjaTemplateEngine) -> None:
         line_outcome=outcomes.outcome_in_words,
         line_reason=outcomes.reason_in_words,
         overpayment_reason=outcomes.overpayment_reason_in_words,
+        role_word=outcomes.role_in_words,
+        status_reason=outcomes.status_reason_in_words,
     )
     env.trim_blocks = True
     env.lstrip_blocks = True

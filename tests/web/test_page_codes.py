@@ -10,7 +10,9 @@ import datetime as dt
 import re
 from pathlib import Path
 
+from app.core.roles import Role
 from app.disbursements import runs, states
+from app.registry.participants import STATUSES as participant_statuses
 from app.vouchers.claim_rules import Outcome as VoucherOutcome
 from app.vouchers.claim_rules import Reason as VoucherReason
 from app.wage_subsidies.subsidy_rules import Outcome as WageOutcome
@@ -86,7 +88,8 @@ def test_every_claim_line_outcome_and_reason_is_a_sentence_in_english_and_french
 
 
 def test_every_documented_status_is_a_sentence_in_english_and_french():
-    problems = _missing(_documented_statuses(), outcomes.STATUSES)
+    problems = _missing(_documented_statuses() | set(participant_statuses), outcomes.STATUSES)
+    problems += _missing({"expired"}, outcomes.STATUS_REASONS)  # the reason the system writes
     assert not problems, "add to outcomes.STATUSES and translate:\n" + "\n".join(problems)
 
 
@@ -102,6 +105,11 @@ def test_every_documented_refusal_code_is_a_sentence_in_english_and_french():
     refusals = set(_codes()) - said_elsewhere
     problems = _missing(refusals, {**outcomes.REFUSALS, **outcomes.PROBLEMS})
     assert not problems, "add to outcomes.REFUSALS or PROBLEMS and translate:\n" + "\n".join(problems)
+
+
+def test_every_role_is_said_in_english_and_french():
+    problems = _missing({r.value for r in Role}, outcomes.ROLES)
+    assert not problems, "add to outcomes.ROLES and translate:\n" + "\n".join(problems)
 
 
 def test_every_payment_state_and_reason_is_a_sentence_in_english_and_french():

@@ -88,3 +88,16 @@ def test_the_ledger_and_admin_pages_render(client, people, demo):
     assert accounts.status_code == 200 and "/ledger/accounts/acc_" in accounts.text
     assert client.get("/ledger/accounts/acc_999999").status_code == 404
     assert client.get("/ledger", params={"as_of": "31/03/2026"}).text.count("Write the date as") == 1
+
+
+def test_staff_pages_speak_french_with_roles_and_statuses_in_words(client, people, demo):
+    """Issue 12: French staff pages, the codes said in words (seen failing before: the roles were shown
+    as `finance officer`, participant statuses as the bare code, and the texts untranslated)."""
+    _sign_in(client, people, Role.ADMIN)
+    french = {"Accept-Language": "fr"}
+    users = client.get("/admin/users", headers=french).text
+    assert "Utilisateurs" in users and "agent financier" in users and "administrateur" in users
+    assert "> finance officer</label>" not in users and "> agent financier</label>" in users
+    _sign_in(client, people, Role.AUDITOR)
+    ledger = client.get("/ledger", headers=french).text
+    assert "Le grand livre se vérifie." in ledger
