@@ -147,3 +147,24 @@ def test_the_command_line_sets_a_key_and_allocates(pool, people):
         posted.output
     )
     assert _allocated() == {"DA": 123_33, "DB": 126_67}
+
+
+def test_the_api_sets_a_key_and_allocates_and_refuses_the_wrong_role(pool, people):
+    made = people.call(Role.FINANCE_OFFICER, "POST", "/api/v1/ledger/cost-keys", json={
+        "programme": "POOL", "effective_from": "2026-04-01", "method": "shares", "shares": {"DA": 3, "DB": 1},
+        "reason": "year 2"})  # fmt: skip
+    assert made.status_code == 201, made.text
+    assert made.json()["shares"] == {"DA": 3, "DB": 1}
+    bad = people.call(Role.FINANCE_OFFICER, "POST", "/api/v1/ledger/cost-keys",
+                      json={"programme": "POOL", "effective_from": "2026-04-01", "method": "shares",
+                            "shares": {"ZZ": 1}})  # fmt: skip
+    assert bad.status_code == 400 and bad.json()["error"]["param"] == "shares.ZZ", bad.text
+    listed = people.call(Role.AUDITOR, "GET", "/api/v1/ledger/cost-keys").json()["POOL"]
+    assert [k["effective_from"] for k in listed] == ["2026-03-16", "2026-04-01"]
+    done = people.call(Role.FINANCE_OFFICER, "POST", "/api/v1/ledger/pooled-allocations",
+                       json={"through": "2026-03-31"})  # fmt: skip
+    assert done.status_code == 200 and done.json() == {"periods": 3, "posted": 3, "reversed": 0}, done.text
+    assert _allocated() == {"DA": 123_33, "DB": 126_67}
+    for method, path in (("POST", "/api/v1/ledger/cost-keys"), ("POST", "/api/v1/ledger/pooled-allocations")):
+        assert people.call(Role.AUDITOR, method, path, json={}).status_code == 403, path
+    assert people.call(Role.PROVIDER, "GET", "/api/v1/ledger/cost-keys").status_code == 403
