@@ -15,6 +15,7 @@ from typing import Any
 
 from litestar import Litestar
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, RequestBody, Schema
 
 from app.core.schemas import ErrorEnvelope
 from app.http.guards import declared_roles
@@ -30,9 +31,16 @@ ERRORS = {
     422: "refused by a rule (e.g. not enough budget); `code` says which",
     429: "too many requests; retry after the seconds in Retry-After",
 }
+FILE_BODY = "file_body"
 EXAMPLE = {
     "error": {"type": "invalid_request_error", "code": "invalid_value", "message": "…", "param": "amount"}
 }
+
+
+def file_body(media_type: str, example: Any = None) -> dict[str, Any]:
+    """Handler opt of a route that reads its body itself, as a file (CSV, XML, a workbook): the document
+    shows that body, with an example when the file is text. Merge it with the roles: `{**FINANCE, **…}`."""
+    return {FILE_BODY: (media_type, example)}
 
 
 def _error_responses() -> dict[int, ResponseSpec]:
@@ -61,19 +69,30 @@ def _api_handlers(app: Litestar) -> Iterator[tuple[Any, Any]]:
     return ((route, handler) for route, handler in _handlers(app) if route.path.startswith("/api/"))
 
 
-def _add_examples(app: Litestar) -> None:
-    """Litestar takes a body's examples only from each handler's `Body(...)`: set them on the built
-    document instead, from the body type, so that each type has its example once, beside its fields."""
+def _file_body(media_type: str, example: Any) -> RequestBody:
+    if media_type == "application/json":  # a JSON document the handler verifies before decoding it
+        schema = Schema(type=OpenAPIType.OBJECT)
+    else:
+        schema = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
+    return RequestBody(content={media_type: OpenAPIMediaType(schema=schema, example=example)}, required=True)
+
+
+def _add_request_bodies(app: Litestar) -> None:
+    """Litestar takes a body's examples only from each handler's `Body(...)`, and knows nothing of a body
+    a handler reads itself: set both on the built document, the examples from the body type, so that each
+    type has its example once, beside its fields."""
     paths = app.openapi_schema.paths or {}
     for route, handler in _api_handlers(app):
         data = handler.parsed_fn_signature.parameters.get("data")
         example = getattr(data.annotation, "example", None) if data is not None else None
-        if example is None:
-            continue
+        file = handler.opt.get(FILE_BODY)
         for method in handler.http_methods:
             operation = getattr(paths[route.path_format], method.lower())
-            for media in (operation.request_body.content or {}).values():
-                media.example = example
+            if file is not None:
+                operation.request_body = _file_body(*file)
+            elif example is not None:
+                for media in (operation.request_body.content or {}).values():
+                    media.example = example
 
 
 def document(app: Litestar) -> None:
@@ -85,4 +104,4 @@ def document(app: Litestar) -> None:
             handler.responses = {**_error_responses(), **(handler.responses or {})}
         summary = (handler.description or (handler.fn.__doc__ or "").strip() or handler.name or "").strip()
         handler.description = f"{summary}\n\n{_roles_text(handler)}".strip()
-    _add_examples(app)
+    _add_request_bodies(app)

@@ -17,6 +17,7 @@ from app.core.roles import Role
 from app.core.schemas import ApproveIn, ListOf, RejectIn
 from app.http.csv_output import csv_stream
 from app.http.guards import allow, current_actor
+from app.http.openapi import file_body
 from app.http.params import Cursor, Limit
 from app.wage_subsidies import payroll_csv, placements, separation, wage_claims
 from app.wage_subsidies.schemas import (
@@ -35,6 +36,10 @@ from app.wage_subsidies.schemas import (
 STAFF = (Role.CASEWORKER, Role.FINANCE_OFFICER, Role.APPROVER, Role.AUDITOR, Role.ADMIN)
 READERS = allow(*STAFF, Role.EMPLOYER)
 DECIDERS = allow(Role.FINANCE_OFFICER, Role.APPROVER)
+PAYROLL_CSV_EXAMPLE = (
+    "placement,kind,gross_wage_paid,hours_worked,still_employed,end_date\n"
+    "plc_2k8f3q9x7m4t1v6b,wage,1800.00,160,yes,\n"
+)
 PlacementId = Annotated[str, Parameter(max_length=32, description="a placement, plc_…")]
 ClaimId = Annotated[str, Parameter(max_length=32, description="a wage subsidy claim, wcl_…")]
 OverpaymentId = Annotated[str, Parameter(max_length=32, description="an overpayment, ovp_…")]
@@ -135,7 +140,7 @@ class WageClaimController(Controller):
         claim = await wage_claims.submit(current_actor(request), _month(data.period), items, today())
         return msgspec.convert(claim, WageClaimOut)
 
-    @post("/csv", opt=allow(Role.EMPLOYER))
+    @post("/csv", opt={**allow(Role.EMPLOYER), **file_body("text/csv", PAYROLL_CSV_EXAMPLE)})
     async def submit_csv(self, request: Request, period: MonthParam) -> WageClaimOut:
         """The same claim as a payroll CSV (the request body, text/csv; format in docs/wage_subsidies.md).
         A malformed file is refused whole, naming each bad line and column."""
