@@ -70,7 +70,7 @@ def _openapi() -> OpenAPIConfig:
             "Grant, voucher and subsidy administration. Authenticate with `Authorization: Bearer <token>`"
             " (create one with `grants tokens create` or POST /api/v1/me/tokens) or a session cookie."
         ),
-        openapi_router=Router(path="/schema", route_handlers=[], opt=PUBLIC),
+        openapi_router=Router(path="/schema", route_handlers=[], opt=PUBLIC, include_in_schema=False),
         render_plugins=[
             SwaggerRenderPlugin(
                 js_url=f"{VENDOR}/swagger-ui-bundle.js",

@@ -128,6 +128,7 @@ class Vault:
     _index_key: bytes
     _name_index_key: bytes
     _indexers: dict[str, Callable[[str], str]] = field(default_factory=dict, compare=False, repr=False)
+    _name_state: list[Any] = field(default_factory=list, compare=False, repr=False)
 
     @classmethod
     def from_master(cls, master: bytes) -> Vault:
@@ -186,8 +187,11 @@ class Vault:
         """A keyed hash of one normalised name token, cut to `bits` bits. Short on purpose: many different
         tokens share each value, so a stored value does not name one token; the caller filters the
         candidates it finds by opening them."""
-        digest = hmac.new(self._name_index_key, token.encode(), hashlib.sha256).digest()
-        return int.from_bytes(digest[:4], "big") >> (32 - bits)
+        if not self._name_state:  # the key hashed once; each token then costs a copy (rotation: millions)
+            self._name_state.append(hmac.new(self._name_index_key, digestmod=hashlib.sha256))
+        mac = self._name_state[0].copy()
+        mac.update(token.encode())
+        return int.from_bytes(mac.digest()[:4], "big") >> (32 - bits)
 
 
 @lru_cache(maxsize=1)

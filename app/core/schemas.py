@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
 import msgspec
 
@@ -86,9 +86,12 @@ Money = Annotated[
 class ApproveIn(Input):
     """Approve a claim (four eyes): every payable line, or only the lines listed."""
 
+    example: ClassVar[dict[str, Any]] = {"lines": [1, 2], "effective_date": "2026-04-02"}
+
     lines: Annotated[list[int], msgspec.Meta(max_length=100_000)] | None = None  # default: every payable line
     effective_date: dt.date | None = None
 
 
 class RejectIn(Input):
+    example: ClassVar[dict[str, Any]] = {"reason": "the attendance register is missing"}
     reason: Annotated[str, msgspec.Meta(min_length=3, max_length=500)]

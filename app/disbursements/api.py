@@ -25,10 +25,30 @@ from app.disbursements.schemas import (
     WebhookOut,
 )
 from app.http.guards import PUBLIC, allow, current_actor
+from app.http.openapi import file_body
 from app.http.params import Cursor, Limit
 
 FINANCE = allow(Role.FINANCE_OFFICER)
 DECIDERS = allow(Role.FINANCE_OFFICER, Role.APPROVER)
+PAIN002_EXAMPLE = """<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.10">
+<CstmrPmtStsRpt>
+<GrpHdr><MsgId>STS-2026-03-06-1</MsgId><CreDtTm>2026-03-06T10:00:00</CreDtTm></GrpHdr>
+<OrgnlGrpInfAndSts><OrgnlMsgId>prn_4p6r8t0v2x4z6b8d-1</OrgnlMsgId><OrgnlMsgNmId>pain.001.001.09</OrgnlMsgNmId>\
+</OrgnlGrpInfAndSts>
+<OrgnlPmtInfAndSts><OrgnlPmtInfId>prn_4p6r8t0v2x4z6b8d-1-1</OrgnlPmtInfId>
+<TxInfAndSts><OrgnlEndToEndId>pin_2m4p6r8t0v2x4z6b</OrgnlEndToEndId><TxSts>RJCT</TxSts>\
+<StsRsnInf><Rsn><Cd>AC04</Cd></Rsn><AddtlInf>Account closed</AddtlInf></StsRsnInf></TxInfAndSts>
+</OrgnlPmtInfAndSts>
+</CstmrPmtStsRpt>
+</Document>
+"""
+STRIPE_EVENT_EXAMPLE = {
+    "id": "evt_1Q2w3E4r5T6y7U8i",
+    "object": "event",
+    "type": "transfer.reversed",
+    "data": {"object": {"id": "tr_1Q2w3E4r5T6y7U8i", "object": "transfer"}},
+}
 READERS = allow(Role.FINANCE_OFFICER, Role.APPROVER, Role.AUDITOR, Role.ADMIN, Role.BUDGET_HOLDER)
 FILE_READERS = allow(Role.FINANCE_OFFICER, Role.AUDITOR, Role.ADMIN)
 PAYEE_READERS = allow(
@@ -117,7 +137,9 @@ class PaymentRunController(Controller):
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
 
-    @post("/status-reports", opt=FINANCE, status_code=200)
+    @post(
+        "/status-reports", opt={**FINANCE, **file_body("application/xml", PAIN002_EXAMPLE)}, status_code=200
+    )
     async def import_status(self, request: Request) -> StatusImportOut:
         """Import the bank's pain.002 status report (the request body, XML): transactions become accepted,
         settled or rejected (a rejection reopens the payables). The same file twice changes nothing."""
@@ -171,12 +193,14 @@ class PayeeController(Controller):
 
     @post("/{payee:str}/pause", opt=FINANCE, status_code=200)
     async def pause(self, request: Request, payee: PayeeId, data: JSONBody[ReasonIn]) -> PayeeOut:
+        """Pause payments to a payee (a reason is required); no instruction is sent until resumed."""
         return msgspec.convert(
             await details.set_paused(current_actor(request), payee, True, data.reason), PayeeOut
         )
 
     @post("/{payee:str}/resume", opt=FINANCE, status_code=200)
     async def resume(self, request: Request, payee: PayeeId) -> PayeeOut:
+        """Resume payments to a paused payee."""
         return msgspec.convert(await details.set_paused(current_actor(request), payee, False, ""), PayeeOut)
 
 
@@ -191,6 +215,7 @@ class PaymentDetailController(Controller):
 
     @get("/{detail_id:str}", opt=PAYEE_READERS)
     async def retrieve(self, request: Request, detail_id: DetailId) -> PaymentDetailOut:
+        """One set of payment details (the account number masked)."""
         return msgspec.convert(await details.get_detail(current_actor(request), detail_id), PaymentDetailOut)
 
     @post("/{detail_id:str}/confirm", opt=DECIDERS, status_code=200)
@@ -202,6 +227,7 @@ class PaymentDetailController(Controller):
     async def reject(
         self, request: Request, detail_id: DetailId, data: JSONBody[ReasonIn]
     ) -> PaymentDetailOut:
+        """Reject proposed payment details (four eyes), giving the reason."""
         return msgspec.convert(
             await details.reject(current_actor(request), detail_id, data.reason), PaymentDetailOut
         )
@@ -211,7 +237,7 @@ class StripeWebhookController(Controller):
     path = "/api/v1/webhooks"
     tags = ["payments"]
 
-    @post("/stripe", opt=PUBLIC, status_code=200)
+    @post("/stripe", opt={**PUBLIC, **file_body("application/json", STRIPE_EVENT_EXAMPLE)}, status_code=200)
     async def stripe(self, request: Request) -> WebhookOut:
         """Stripe's events, authenticated by the Stripe-Signature header (not a token): each event once,
         the object re-fetched before acting. Bad signatures and unknown objects: 400, nothing changed."""

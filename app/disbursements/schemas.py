@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 import msgspec
 
@@ -13,16 +13,28 @@ Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
 
 
 class RunIn(Input):
+    example: ClassVar[dict[str, Any]] = {
+        "pay_date": "2026-03-06",
+        "programme": "CHILDCARE",
+        "currency": "EUR",
+    }
     pay_date: dt.date
     programme: Annotated[str, msgspec.Meta(min_length=2, max_length=32)] | None = None
     currency: Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$")] | None = None
 
 
 class ReasonIn(Input):
+    example: ClassVar[dict[str, Any]] = {"reason": "the bank details are being checked"}
     reason: Reason
 
 
 class PaymentDetailIn(Input):
+    example: ClassVar[dict[str, Any]] = {
+        "method": "sepa",
+        "iban": "DE89370400440532013000",
+        "bic": "COBADEFFXXX",
+        "holder": "Little Acorns Nursery",
+    }
     method: Annotated[str, msgspec.Meta(pattern=r"^(stripe|sepa)$", description="stripe or sepa")]
     stripe_account: Annotated[str, msgspec.Meta(max_length=64)] = ""
     iban: Annotated[str, msgspec.Meta(max_length=50)] = ""

@@ -55,8 +55,28 @@ def _civil_arithmetic(days: np.ndarray) -> tuple[Any, Any, Any]:
     return year, month.astype(np.int64), day.astype(np.int64)
 
 
+def _through_table(days: Any, fn: Any) -> Any:
+    """fn of a caseload's column of day numbers, computed once for each day of the span they cover and
+    looked up (one gather instead of the calendar arithmetic per row); None where that does not pay."""
+    if np.ndim(days) != 1 or len(days) <= 4096:
+        return None
+    days = np.asarray(days, dtype=np.int64)
+    low, high = int(days.min()), int(days.max())
+    if high - low >= 400_000:
+        return None
+    return fn(np.arange(low, high + 1, dtype=np.int64))[days - low]
+
+
 def age(birth: Any, at: Any) -> Any:
     """Completed years between two dates (someone born on 29 February turns a year older on 1 March)."""
+    if np.ndim(at) == 0:  # one date of decision for a caseload's birth dates
+        found = _through_table(birth, lambda days: _age(days, at))
+        if found is not None:
+            return found
+    return _age(birth, at)
+
+
+def _age(birth: Any, at: Any) -> Any:
     by, bm, bd = civil(birth)
     ay, am, ad = civil(at)
     return ay - by - ((am * 100 + ad) < (bm * 100 + bd))
@@ -64,6 +84,14 @@ def age(birth: Any, at: Any) -> Any:
 
 def months_between(start: Any, end: Any) -> Any:
     """Completed calendar months from start to end (15 Jan → 14 Mar is 1; → 15 Mar is 2)."""
+    if np.ndim(end) == 0:
+        found = _through_table(start, lambda days: _months_between(days, end))
+        if found is not None:
+            return found
+    return _months_between(start, end)
+
+
+def _months_between(start: Any, end: Any) -> Any:
     sy, sm, sd = civil(start)
     ey, em, ed = civil(end)
     return (ey - sy) * 12 + (em - sm) - (ed < sd)

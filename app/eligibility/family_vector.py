@@ -189,7 +189,7 @@ class HouseholdCaseloadEvaluator:
         failed: dict[str, np.ndarray] = {}
         any_failed = np.zeros(groups.size, dtype=bool)
         for cid, met in member_met.items():
-            failing = nobody & (groups.count(~met) > 0)
+            failing = nobody & groups.any(~met)
             failed[f"{cid}"] = ~failing
             any_failed |= failing
         failed[NO_BENEFICIARY] = ~(nobody & ~any_failed)

@@ -375,9 +375,12 @@ def _column(series: pd.Series, spec: InputSpec, currency: str) -> tuple[np.ndarr
             values = np.where(missing, _default_array_value(spec), values).astype(values.dtype)
         else:
             problems.insert(0, (missing, f"{spec.name} is required ({spec.type})"))
-    for bound, label, compare in ((spec.minimum, "at least", np.less), (spec.maximum, "at most", np.greater)):
-        if bound is None:
-            continue
+    for bound, label, compare, extreme in (
+        (spec.minimum, "at least", np.less, np.min),
+        (spec.maximum, "at most", np.greater, np.max),
+    ):
+        if bound is None or not len(values) or not compare(extreme(values), bound):
+            continue  # one reduction, without a mask, when every row is within bounds
         out = compare(values, bound)
         if out.any():  # rows out of bounds: not those missing (without a default) or unreadable
             if gaps and not spec.has_default:
@@ -398,10 +401,16 @@ def _enum_column(series: pd.Series, spec: InputSpec) -> tuple[np.ndarray, np.nda
         text = series.astype("string").str.strip().to_numpy(dtype=object, na_value=None)
         codes = pd.Index(allowed).get_indexer(text).astype(np.int16)  # -1: not one of them (or empty)
     invalid = codes < 0
+    if not invalid.any():
+        return codes.astype(np.int16, copy=False), invalid
     return np.where(invalid, 0, codes).astype(np.int16), invalid
 
 
 def _date_column(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    if isinstance(series.dtype, np.dtype) and series.dtype.kind == "M":  # numpy datetimes, NaT for gaps
+        days = series.to_numpy().astype("datetime64[D]").view(np.int64)
+        invalid = days == np.iinfo(np.int64).min  # NaT
+        return (np.where(invalid, 0, days) if invalid.any() else days), invalid
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         parsed = series
     else:
@@ -431,7 +440,7 @@ def _numeric_column(series: pd.Series, kind: Kind, currency: str) -> tuple[np.nd
             dtype=np.float64, na_value=np.nan
         )
     invalid = ~np.isfinite(numbers)
-    safe = np.where(invalid, 0.0, numbers)
+    safe = np.where(invalid, 0.0, numbers) if invalid.any() else numbers
     if kind is Kind.NUMBER:
         return safe, invalid, "not a number"
     if kind is Kind.INTEGER:
@@ -441,8 +450,13 @@ def _numeric_column(series: pd.Series, kind: Kind, currency: str) -> tuple[np.nd
     scale = 10.0 ** exponent(currency)
     scaled = safe * scale
     minor = np.round(scaled)
-    invalid |= np.abs(scaled - minor) > 1e-6 + np.abs(scaled) * 1e-15
-    invalid |= np.abs(minor) > 1e15
+    off = np.abs(scaled - minor)
+    tolerance = np.abs(scaled)
+    tolerance *= 1e-15
+    tolerance += 1e-6  # 1e-6 + |scaled| * 1e-15, without temporaries
+    invalid |= off > tolerance
+    if len(minor) and (minor.min() < -1e15 or minor.max() > 1e15):
+        invalid |= np.abs(minor) > 1e15
     return minor.astype(np.int64), invalid, f"not an amount with at most {exponent(currency)} decimals"
 
 

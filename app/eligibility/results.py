@@ -94,9 +94,7 @@ def output_array(value: Any, kind: Type, eligible: np.ndarray, size: int) -> np.
     """An output column: money rounded once to the minor unit, 0 where not eligible."""
     array = np.broadcast_to(np.asarray(value), (size,))
     if kind.kind is Kind.MONEY:
-        if array.dtype.kind == "f":
-            array = arith.round_half_away(array, np.floor)
-        return np.where(eligible, array, 0).astype(np.int64, copy=False)
+        return np.multiply(_minor_units(array), eligible, dtype=np.int64)  # 0 where not eligible
     if kind.kind is Kind.INTEGER:
         return array.astype(np.int64)
     if kind.kind is Kind.NUMBER:
@@ -106,6 +104,22 @@ def output_array(value: Any, kind: Type, eligible: np.ndarray, size: int) -> np.
     if kind.kind is Kind.ENUM:
         return pd.Categorical.from_codes(array.astype(np.int16), categories=list(kind.values))
     return array.astype(np.int64)  # dates as day numbers
+
+
+WHOLE_AND_SAFE = 2.0**48  # below this a whole amount is its own round_half_away (the nudges add < 1)
+
+
+def _minor_units(array: np.ndarray) -> np.ndarray:
+    """Money as whole minor units, rounded half away from zero (arith.round_half_away). An amount
+    already whole (a sum of rounded amounts, most often) is only converted."""
+    if array.dtype.kind != "f":
+        return array
+    if len(array):
+        whole = array.astype(np.int64)
+        low, high = array.min(), array.max()  # NaN compares false: rounded below
+        if low > -WHOLE_AND_SAFE and high < WHOLE_AND_SAFE and np.array_equal(whole, array):
+            return whole
+    return arith.round_half_away(array, np.floor).astype(np.int64)
 
 
 def format_money(minor: np.ndarray, digits: int) -> np.ndarray:

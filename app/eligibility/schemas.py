@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 import msgspec
 
@@ -12,7 +12,29 @@ from app.core.schemas import Input
 ParticipantId = Annotated[str, msgspec.Meta(max_length=32, description="a registered participant, par_…")]
 
 
+# A household of the childcare rule (rules/childcare_voucher.yaml): one employed parent, one toddler.
+HOUSEHOLD_EXAMPLE: dict[str, Any] = {
+    "members": [
+        {
+            "id": "parent",
+            "role": "parent",
+            "birth_date": "1990-04-01",
+            "activity": "employment",
+            "weekly_activity_hours": 30,
+            "activity_start": "2025-06-01",
+            "monthly_income": "1200.00",
+        },
+        {"id": "child", "role": "child", "birth_date": "2024-05-10", "weekly_care_hours": 35},
+    ]
+}
+
+
 class EvaluateIn(Input):
+    example: ClassVar[dict[str, Any]] = {
+        "input": HOUSEHOLD_EXAMPLE,
+        "date": "2026-03-02",
+        "store": False,
+    }
     # A household's rule: the household's inputs and "members": [{"id", "role", …inputs}, …]
     input: dict[str, Any]
     date: dt.date | None = None  # the date to decide for; default today
@@ -21,6 +43,11 @@ class EvaluateIn(Input):
 
 
 class BatchIn(Input):
+    example: ClassVar[dict[str, Any]] = {
+        "cases": [HOUSEHOLD_EXAMPLE],
+        "date": "2026-03-02",
+        "store": False,
+    }
     cases: Annotated[list[dict[str, Any]], msgspec.Meta(min_length=1, max_length=10_000)]
     date: dt.date | None = None
     store: bool = False

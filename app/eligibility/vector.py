@@ -273,7 +273,7 @@ class VectorCompiler:
             if function == "count":
                 return groups.count(mask)
             if body is None:  # any(set where …)
-                return groups.count(mask) > 0
+                return groups.count(mask) > 0 if mask is None else groups.any(mask)
             values = body(frame)
             if function == "sum":
                 return groups.sum(values, mask)
@@ -281,8 +281,8 @@ class VectorCompiler:
                 return groups.extreme(values, mask, function == "min")
             held = np.broadcast_to(np.asarray(values, dtype=bool), (groups.members,))
             if function == "any":
-                return groups.count(held if mask is None else mask & held) > 0
-            return groups.count(~held if mask is None else mask & ~held) == 0
+                return groups.any(held if mask is None else mask & held)
+            return ~groups.any(~held if mask is None else mask & ~held)
 
         return aggregate
 

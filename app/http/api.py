@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any, ClassVar
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post, put
@@ -29,6 +29,7 @@ UserId = Annotated[str, Parameter(max_length=40, description="a user id, usr_…
 
 
 class LoginIn(Input):
+    example: ClassVar[dict[str, Any]] = {"email": "ana@example.org", "password": "correct horse battery"}
     email: Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
     password: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
@@ -45,6 +46,7 @@ TokenName = text_for(ApiToken.name)
 
 
 class TokenIn(Input):
+    example: ClassVar[dict[str, Any]] = {"name": "nightly export", "expires_in_days": 90}
     name: TokenName
     expires_in_days: Annotated[int, msgspec.Meta(ge=1, le=3650)] | None = None
 
@@ -56,15 +58,26 @@ class TokenCreatedOut(Output):
 
 
 class PasswordChangeIn(Input):
+    example: ClassVar[dict[str, Any]] = {
+        "current_password": "correct horse battery",
+        "new_password": "staple battery horse",
+    }
     current_password: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
     new_password: Password
 
 
 class PasswordResetIn(Input):
+    example: ClassVar[dict[str, Any]] = {"new_password": "staple battery horse"}
     new_password: Password
 
 
 class UserCreateIn(Input):
+    example: ClassVar[dict[str, Any]] = {
+        "email": "ana@example.org",
+        "display_name": "Ana Moreau",
+        "roles": ["caseworker"],
+        "password": "correct horse battery",
+    }
     email: Email
     display_name: ShortText
     roles: Annotated[list[Role], msgspec.Meta(min_length=1, max_length=8)]
@@ -73,6 +86,11 @@ class UserCreateIn(Input):
 
 
 class UserUpdateIn(Input):
+    example: ClassVar[dict[str, Any]] = {
+        "display_name": "Ana Moreau-Lind",
+        "roles": ["caseworker", "auditor"],
+        "active": True,
+    }
     display_name: ShortText | None = None
     roles: Annotated[list[Role], msgspec.Meta(min_length=1, max_length=8)] | None = None
     active: bool | None = None
@@ -116,6 +134,7 @@ class HealthController(Controller):
 
     @get("/")
     async def health(self) -> HealthOut:
+        """Liveness and readiness: answers once the database answers a query."""
         await raw("SELECT 1 AS ok")
         return HealthOut(status="ok", database="postgres" if get_settings().is_postgres else "sqlite")
 
@@ -134,6 +153,7 @@ class AuthController(Controller):
 
     @post("/logout", opt=allow_everyone_signed_in(), status_code=200)
     async def logout(self, request: Request) -> Response[dict]:
+        """Sign out: ends the session of the session cookie sent, and clears the cookie."""
         secret = request.cookies.get(SESSION_COOKIE)
         if secret:
             await credentials.logout(secret)
@@ -147,15 +167,18 @@ class MeController(Controller):
 
     @get("/")
     async def me(self, request: Request) -> MeOut:
+        """Who you are: your user, roles and organisation."""
         return _me(current_actor(request))
 
     @get("/tokens")
     async def my_tokens(self, request: Request) -> ListOf[TokenView]:
+        """Your API tokens (never their secrets)."""
         tokens = await credentials.list_tokens(current_actor(request).public_id)
         return ListOf(data=tokens, has_more=False)
 
     @post("/tokens")
     async def create_my_token(self, request: Request, data: JSONBody[TokenIn]) -> TokenCreatedOut:
+        """A new API token for yourself; its secret is in this answer only, never again."""
         actor = current_actor(request)
         token, secret = await credentials.create_token(
             actor, actor.public_id, data.name, data.expires_in_days
@@ -166,6 +189,7 @@ class MeController(Controller):
     async def revoke_my_token(
         self, request: Request, token_id: Annotated[str, Parameter(max_length=40)]
     ) -> TokenView:
+        """Revoke one of your API tokens; it stops working at once."""
         actor = current_actor(request)
         return await credentials.revoke_token(actor, actor.public_id, token_id)
 
@@ -200,6 +224,7 @@ class UsersController(Controller):
         starting_after: Cursor = None,
         role: Annotated[Role | None, Parameter(description="only users with this role")] = None,
     ) -> ListOf[UserView]:
+        """Users, newest first, a page at a time; `role` keeps only those with that role."""
         page = await users.list_users(limit, starting_after, role)
         return ListOf(data=page.rows, has_more=page.has_more)
 
@@ -232,6 +257,7 @@ class UsersController(Controller):
 
     @get("/{user_id:str}", opt=allow(Role.ADMIN, Role.AUDITOR))
     async def get_user(self, user_id: UserId) -> UserView:
+        """One user."""
         return await users.get_user(user_id)
 
     @patch("/{user_id:str}", opt=allow(Role.ADMIN), responses=PENDING)
@@ -265,11 +291,13 @@ class UsersController(Controller):
     async def reset_password(
         self, request: Request, user_id: UserId, data: JSONBody[PasswordResetIn]
     ) -> dict:
+        """Set a new password for a user (for one who lost theirs)."""
         await users.set_password(current_actor(request), user_id, data.new_password)
         return {"changed": True}
 
     @get("/{user_id:str}/tokens", opt=allow(Role.ADMIN, Role.AUDITOR))
     async def list_tokens(self, user_id: UserId) -> ListOf[TokenView]:
+        """A user's API tokens (never their secrets)."""
         await users.get_user(user_id)
         return ListOf(data=await credentials.list_tokens(user_id), has_more=False)
 
@@ -293,6 +321,7 @@ class UsersController(Controller):
     async def revoke_token(
         self, request: Request, user_id: UserId, token_id: Annotated[str, Parameter(max_length=40)]
     ) -> TokenView:
+        """Revoke one of a user's API tokens; it stops working at once."""
         return await credentials.revoke_token(current_actor(request), user_id, token_id)
 
 
@@ -331,6 +360,7 @@ class AuditController(Controller):
         since: Annotated[dt.date | None, Parameter(description="from this day (UTC)")] = None,
         until: Annotated[dt.date | None, Parameter(description="to this day included (UTC)")] = None,
     ) -> ListOf[audit.AuditEventView]:
+        """The audit log, newest first, filtered by entity, actor, action or day."""
         page = await audit.list_events(
             limit,
             starting_after,

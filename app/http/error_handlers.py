@@ -132,15 +132,17 @@ def on_grants_error(request: Request, exc: GrantsError) -> Response:
 def on_http_error(request: Request, exc: HTTPException) -> Response:
     status = exc.status_code
     message = exc.detail or "request refused"
+    code = _CODES.get(status, "bad_request")
     if isinstance(exc, NotAuthorizedException):
         message = exc.detail or "sign in first"
     elif isinstance(exc, PermissionDeniedException) and exc.detail == _CSRF_FAILED:
         message = "the form has expired or was not sent from this site: reload the page and send it again"
+        code = "form_expired"
     elif isinstance(exc, PermissionDeniedException):
         message = exc.detail or "your role does not allow this"
     if status >= 500:
         return on_unexpected(request, exc)
-    return _respond(request, status, _envelope(status, _CODES.get(status, "bad_request"), message, None))
+    return _respond(request, status, _envelope(status, code, message, None))
 
 
 def on_integrity_error(request: Request, exc: Exception) -> Response:

@@ -15,20 +15,23 @@ from litestar.params import HeaderParameter, JSONBody, Parameter, QueryParameter
 from litestar.response import Stream
 
 from app.core.actor import Actor
+from app.core.db import today
 from app.core.errors import NotFound, ValidationFailed
 from app.core.money import format_minor, to_minor
 from app.core.roles import Role
 from app.core.schemas import ListOf
 from app.http.guards import allow, current_actor
-from app.ledger import beancount_export, dimensions, entries, periods, queries, service
+from app.ledger import beancount_export, dimensions, entries, periods, pooled, queries, service
 from app.ledger.dimensions import DimensionView
 from app.ledger.entries import parse_entry_id
 from app.ledger.operations import AccountKey, Kind, Leg, Operation, Target
 from app.ledger.periods import PeriodView
 from app.ledger.schemas import (
     AccountOut,
+    AllocateIn,
     BudgetIn,
     BudgetPositionOut,
+    CostKeyIn,
     DimensionIn,
     EntryOut,
     HistoryOut,
@@ -87,18 +90,22 @@ class DimensionController(Controller):
 
     @get("/funds", opt=READERS)
     async def funds(self) -> ListOf[DimensionView]:
+        """The funds money is booked against."""
         return ListOf(data=await dimensions.list_all("fund"), has_more=False)
 
     @post("/funds", opt=SETUP)
     async def create_fund(self, request: Request, data: JSONBody[DimensionIn]) -> DimensionView:
+        """Create a fund (a code, a name and its currency)."""
         return await dimensions.create(current_actor(request), "fund", data.code, data.name, data.currency)
 
     @get("/programmes", opt=READERS)
     async def programmes(self) -> ListOf[DimensionView]:
+        """The programmes money is booked against."""
         return ListOf(data=await dimensions.list_all("programme"), has_more=False)
 
     @post("/programmes", opt=SETUP)
     async def create_programme(self, request: Request, data: JSONBody[DimensionIn]) -> DimensionView:
+        """Create a programme (a code, a name and its currency)."""
         return await dimensions.create(
             current_actor(request), "programme", data.code, data.name, data.currency
         )
@@ -188,6 +195,7 @@ class EntryController(Controller):
         reference_id: Annotated[str | None, Parameter(max_length=64)] = None,
         kind: Annotated[Kind | None, Parameter()] = None,
     ) -> ListOf[EntryOut]:
+        """Ledger entries, newest first, a page at a time; filter by reference or kind."""
         cursor = None
         if starting_after is not None:
             cursor = parse_entry_id(starting_after)
@@ -202,6 +210,7 @@ class EntryController(Controller):
 
     @get("/entries/{entry_id:str}", opt=READERS)
     async def entry(self, entry_id: EntryId) -> EntryOut:
+        """One ledger entry with its postings."""
         return entry_out(await entries.get_entry(_seq(entry_id)))
 
     @get("/export/entries.csv", opt=READERS, media_type="text/csv")
@@ -317,11 +326,13 @@ class BalanceController(Controller):
         code: Annotated[str | None, Parameter(max_length=4)] = None,
         party: Annotated[str | None, Parameter(max_length=40)] = None,
     ) -> ListOf[AccountOut]:
+        """Account balances, optionally as of a day and for one fund, programme, code or party."""
         rows = await queries.account_balances(as_of, fund=fund, programme=programme, code=code, party=party)
         return ListOf(data=[account_out(r) for r in rows], has_more=False)
 
     @get("/accounts/{account_id:str}")
     async def account(self, account_id: Annotated[str, Parameter(max_length=24)]) -> AccountOut:
+        """One ledger account with its balance."""
         return account_out(await queries.get_account(queries.parse_account_id(account_id)))
 
     @get("/accounts/{account_id:str}/history")
@@ -345,14 +356,50 @@ class BalanceController(Controller):
             str, Parameter(max_length=20, description="code, fund_programme or account")
         ] = "code",
     ) -> TrialBalanceOut:
+        """The trial balance (debits equal credits), grouped by code, fund and programme, or account."""
         return trial_balance_out(await queries.trial_balance(as_of, group))
 
     @get("/budget-position")
     async def budget_position(
         self, as_of: AsOf = None, fund: Code = None, programme: Code = None
     ) -> ListOf[BudgetPositionOut]:
+        """Per fund and programme: budget, committed, spent and available."""
         rows = await queries.budget_position(as_of, fund, programme)
         return ListOf(data=[position_out(p) for p in rows], has_more=False)
+
+
+class PooledController(Controller):
+    """Pooled programmes: the dated cost-sharing key, and the allocations to donors posted as memo
+    entries (app/ledger/pooled.py)."""
+
+    path = "/api/v1/ledger"
+    tags = ["ledger"]
+
+    @get("/cost-keys", opt=READERS)
+    async def cost_keys(self) -> dict[str, list[dict[str, object]]]:
+        """Every programme's cost-sharing keys by date."""
+        return {
+            programme: [
+                {"effective_from": k.effective_from, "method": k.method, "shares": k.shares} for k in found
+            ]
+            for programme, found in (await pooled.keys()).items()
+        }
+
+    @post("/cost-keys", opt=FINANCE, status_code=201)
+    async def set_cost_key(self, request: Request, data: JSONBody[CostKeyIn]) -> dict[str, object]:
+        """Set a programme's cost-sharing key from a date on: `pro_rata` (to contributions) or `shares`
+        (fixed weights per fund). A new dated row; a change applies to expenditure from that day."""
+        key = await pooled.set_key(
+            current_actor(request), data.programme, data.effective_from, data.method, data.shares, data.reason
+        )
+        return {"programme": key.programme, "effective_from": key.effective_from, "method": key.method,
+                "shares": key.shares}  # fmt: skip
+
+    @post("/pooled-allocations", opt=FINANCE, status_code=200)
+    async def allocate(self, request: Request, data: JSONBody[AllocateIn]) -> dict[str, int]:
+        """Post (or correct by reversal) the pooled programmes' allocations to donors up to a date
+        (default today)."""
+        return await pooled.allocate(current_actor(request), data.through or today())
 
 
 class PeriodController(Controller):
@@ -361,11 +408,13 @@ class PeriodController(Controller):
 
     @get("/", opt=READERS)
     async def closed(self) -> ListOf[PeriodView]:
+        """The months closed so far."""
         return ListOf(data=await periods.list_closed(), has_more=False)
 
     @post("/{month:str}/close", opt=FINANCE)
     async def close(self, request: Request, month: Annotated[str, Parameter(max_length=7)]) -> PeriodView:
+        """Close a month (YYYY-MM): no entry may be dated in it afterwards."""
         return await periods.close_month(current_actor(request), periods.parse_month(month))
 
 
-CONTROLLERS = [DimensionController, EntryController, BalanceController, PeriodController]
+CONTROLLERS = [DimensionController, EntryController, BalanceController, PooledController, PeriodController]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any, ClassVar
 
 import msgspec
 
@@ -39,12 +39,24 @@ DimensionName = Annotated[
 class DimensionIn(Input):
     """A fund or a programme."""
 
+    example: ClassVar[dict[str, Any]] = {
+        "code": "ESF-2026",
+        "name": "European Social Fund 2026",
+        "currency": "EUR",
+    }
     code: DimensionCode
     name: DimensionName
     currency: Currency
 
 
 class BudgetIn(Input):
+    example: ClassVar[dict[str, Any]] = {
+        "fund": "ESF-2026",
+        "programme": "CHILDCARE",
+        "amount": "250000.00",
+        "effective_date": "2026-01-01",
+        "description": "2026 childcare allocation",
+    }
     fund: Code
     programme: Code
     amount: Amount
@@ -55,6 +67,15 @@ class BudgetIn(Input):
 
 class PaymentIn(Input):
     """A payment that left the bank (or a payout that settled), recorded against the party's payable."""
+
+    example: ClassVar[dict[str, Any]] = {
+        "fund": "ESF-2026",
+        "programme": "CHILDCARE",
+        "party": "prv_2c4e6g8j0k2m4p6r",
+        "amount": "1250.00",
+        "effective_date": "2026-03-02",
+        "description": "March childcare payment",
+    }
 
     fund: Code
     programme: Code
@@ -80,6 +101,16 @@ class PostingIn(Input):
 
 
 class JournalIn(Input):
+    example: ClassVar[dict[str, Any]] = {
+        "effective_date": "2026-03-02",
+        "description": "Bank charges for March",
+        "postings": [
+            {"account": "5100", "fund": "ESF-2026", "programme": "CHILDCARE", "debit": "12.50"},
+            {"account": "1010", "fund": "ESF-2026", "programme": "CHILDCARE", "credit": "12.50"},
+        ],
+        "reference_type": "manual",
+        "reference_id": "ticket-118",
+    }
     effective_date: dt.date
     description: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
     postings: Annotated[list[PostingIn], msgspec.Meta(min_length=2, max_length=50)]
@@ -88,6 +119,7 @@ class JournalIn(Input):
 
 
 class ReversalIn(Input):
+    example: ClassVar[dict[str, Any]] = {"reason": "booked twice", "effective_date": "2026-03-03"}
     reason: Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
     effective_date: dt.date | None = None
 
@@ -282,3 +314,23 @@ class VerifyOut(Output):
     head_hash: str
     checks: list[str]
     problems: list[ProblemOut]
+
+
+class CostKeyIn(Input):
+    example: ClassVar[dict[str, Any]] = {
+        "programme": "CHILDCARE",
+        "effective_from": "2026-07-01",
+        "method": "shares",
+        "shares": {"ESF-2026": 3, "STATE": 1},
+        "reason": "donors' addendum of June 2026",
+    }
+    programme: Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
+    effective_from: dt.date
+    method: Annotated[str, msgspec.Meta(max_length=20)]
+    shares: dict[Annotated[str, msgspec.Meta(max_length=32)], int] = {}
+    reason: Annotated[str, msgspec.Meta(max_length=500)] = ""
+
+
+class AllocateIn(Input):
+    example: ClassVar[dict[str, Any]] = {"through": "2026-06-30"}
+    through: dt.date | None = None

@@ -11,11 +11,34 @@ from litestar.params import JSONBody, Parameter, QueryParameter
 
 from app.core.roles import Role
 from app.http.guards import allow, current_actor
+from app.http.openapi import file_body
 from app.http.params import Cursor, Limit
 from app.reconciliation import queries, resolutions, service, stripe_side, workbook
 from app.reconciliation.schemas import AssignIn, ReasonIn, ResolveIn, RunIn
 
 FINANCE = allow(Role.FINANCE_OFFICER)
+STATEMENT_EXAMPLE = """<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08">
+<BkToCstmrStmt>
+<GrpHdr><MsgId>MSG-STMT-2026-03-02</MsgId><CreDtTm>2026-03-02T18:00:00</CreDtTm></GrpHdr>
+<Stmt><Id>STMT-2026-03-02</Id><ElctrncSeqNb>1</ElctrncSeqNb><CreDtTm>2026-03-02T18:00:00</CreDtTm>\
+<FrToDt><FrDtTm>2026-03-02T00:00:00</FrDtTm><ToDtTm>2026-03-02T23:59:59</ToDtTm></FrToDt>
+<Acct><Id><IBAN>DE89370400440532013000</IBAN></Id><Ccy>EUR</Ccy></Acct>
+<Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">50000.00</Amt><CdtDbtInd>CRDT</CdtDbtInd>\
+<Dt><Dt>2026-03-02</Dt></Dt></Bal>
+<Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">49740.00</Amt><CdtDbtInd>CRDT</CdtDbtInd>\
+<Dt><Dt>2026-03-02</Dt></Dt></Bal>
+<Ntry><NtryRef>1</NtryRef><Amt Ccy="EUR">260.00</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>\
+<BookgDt><Dt>2026-03-02</Dt></BookgDt><ValDt><Dt>2026-03-02</Dt></ValDt><AcctSvcrRef>BANKREF-0001</AcctSvcrRef>\
+<BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>ICDT</Cd><SubFmlyCd>ESCT</SubFmlyCd></Fmly></Domn></BkTxCd>\
+<NtryDtls><TxDtls><Refs><EndToEndId>pin_2m4p6r8t0v2x4z6b</EndToEndId></Refs><Amt Ccy="EUR">260.00</Amt>\
+<RltdPties><Cdtr><Pty><Nm>Little Acorns Nursery</Nm></Pty></Cdtr></RltdPties>\
+<RmtInf><Ustrd>pin_2m4p6r8t0v2x4z6b</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>
+</Stmt>
+</BkToCstmrStmt>
+</Document>
+"""
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 RUNNERS = allow(Role.FINANCE_OFFICER, Role.ADMIN)
 SECOND = allow(Role.FINANCE_OFFICER, Role.APPROVER)
 READERS = allow(Role.FINANCE_OFFICER, Role.APPROVER, Role.AUDITOR, Role.ADMIN, Role.BUDGET_HOLDER)
@@ -28,7 +51,7 @@ class ReconciliationController(Controller):
     path = "/api/v1/reconciliation"
     tags = ["reconciliation"]
 
-    @post("/statements", opt=FINANCE, status_code=200)
+    @post("/statements", opt={**FINANCE, **file_body("application/xml", STATEMENT_EXAMPLE)}, status_code=200)
     async def import_statement(self, request: Request) -> dict[str, Any]:
         """Import a camt.053 statement or camt.054 notification (the XML as the body) and match its
         bookings. The same file again changes nothing; a bad file is refused, naming line and element."""
@@ -76,7 +99,7 @@ class ReconciliationController(Controller):
             data, media_type=XLSX, headers={"Content-Disposition": 'attachment; filename="exceptions.xlsx"'}
         )
 
-    @post("/exceptions/decisions", opt=FINANCE, status_code=200)
+    @post("/exceptions/decisions", opt={**FINANCE, **file_body(XLSX_TYPE)}, status_code=200)
     async def decisions(
         self,
         request: Request,
@@ -95,6 +118,7 @@ class ReconciliationController(Controller):
     async def assign(
         self, request: Request, exception_id: ExceptionId, data: JSONBody[AssignIn]
     ) -> dict[str, Any]:
+        """Assign a reconciliation exception to a user, with a due date."""
         return await resolutions.assign(current_actor(request), exception_id, data.assignee, data.due_date)
 
     @post("/exceptions/{exception_id:str}/resolve", opt=FINANCE, status_code=200)

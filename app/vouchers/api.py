@@ -15,6 +15,7 @@ from app.core.roles import Role
 from app.core.schemas import ListOf
 from app.http.csv_output import csv_stream
 from app.http.guards import allow, current_actor
+from app.http.openapi import file_body
 from app.http.params import Cursor, Limit
 from app.vouchers import claim_csv, claims, service
 from app.vouchers.schemas import (
@@ -33,6 +34,10 @@ ISSUERS = allow(Role.CASEWORKER)
 READERS = allow(Role.CASEWORKER, Role.FINANCE_OFFICER, Role.BUDGET_HOLDER, Role.AUDITOR, Role.ADMIN)
 CLAIM_READERS = allow(Role.PROVIDER, Role.FINANCE_OFFICER, Role.APPROVER, Role.AUDITOR, Role.ADMIN)
 DECIDERS = allow(Role.FINANCE_OFFICER, Role.APPROVER)
+CLAIM_CSV_EXAMPLE = (
+    "voucher_code,child_birth_date,service_start,service_end,days_attended,amount\n"
+    "K7QM-3XHD-9PTA-WB,2024-05-10,2026-03-02,2026-03-27,20,1040.00\n"
+)
 ClaimId = Annotated[str, Parameter(max_length=32, description="a claim, clm_…")]
 VoucherId = Annotated[str, Parameter(max_length=32, description="a voucher, vch_…")]
 
@@ -75,6 +80,7 @@ class VoucherController(Controller):
 
     @get("/{voucher_id:str}", opt=READERS)
     async def voucher(self, request: Request, voucher_id: VoucherId) -> VoucherOut:
+        """One voucher with its amounts and status (its code only for a caseworker)."""
         with_code = current_actor(request).has_any(Role.CASEWORKER)
         return VoucherOut(**await service.get(voucher_id, with_code))
 
@@ -112,7 +118,7 @@ class ClaimController(Controller):
         """A claim with each line's outcome and reason. Providers see only their own claims."""
         return msgspec.convert(await claims.get(current_actor(request), claim_id), ClaimOut)
 
-    @post("/csv", opt=allow(Role.PROVIDER))
+    @post("/csv", opt={**allow(Role.PROVIDER), **file_body("text/csv", CLAIM_CSV_EXAMPLE)})
     async def submit_csv(
         self,
         request: Request,

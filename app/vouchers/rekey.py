@@ -11,7 +11,7 @@ import hmac
 import logging
 from typing import Any
 
-from app.core.key_rotation import Rekey, Step, chunks
+from app.core.key_rotation import Rekey, Step, chunks, write_back
 from app.registry.personal import birth_date_hasher
 from app.vouchers import holders
 
@@ -42,7 +42,7 @@ class _Checks:
         sealed = row["child_personal"] if kind == "child" else row["participant_personal"]
         if holder is None or sealed is None:
             return row["holder_check"]  # no holder to check: matches nothing under either key
-        birth = str(self.rekey.reopen(sealed, f"{kind}:{holder}", f"{kind} {holder}")[0]["date_of_birth"])
+        birth = str(self.rekey.open(sealed, f"{kind}:{holder}", f"{kind} {holder}")["date_of_birth"])
         old_check, old_birth = self.old
         old = old_check(row["public_id"], old_birth(kind, holder, birth))
         if not hmac.compare_digest(row["holder_check"], old):
@@ -55,14 +55,17 @@ async def vouchers(rekey: Rekey) -> int:
     checks, code_index = _Checks(rekey), rekey.new.indexer("voucher_code")
     count = 0
     async for rows in chunks(rekey.sql, _SELECT):
-        changed = []
-        for row in rows:
-            vid = row["public_id"]
-            code, seal = rekey.reopen(row["code_sealed"], f"voucher:{vid}", f"voucher {vid}")
-            changed.append((seal(code), code_index(code["code"]), checks.holder_check(row), row["id"]))
-        await rekey.sql.executemany(
-            "UPDATE voucher SET code_sealed = $1, code_index = $2, holder_check = $3 WHERE id = $4", changed
-        )
+        contexts = [f"voucher:{row['public_id']}" for row in rows]
+        opened = [
+            rekey.open(row["code_sealed"], context, f"voucher {row['public_id']}")
+            for row, context in zip(rows, contexts, strict=True)
+        ]
+        sealed = rekey.new.seal_many(opened, contexts)
+        changed = [
+            (s, code_index(code["code"]), checks.holder_check(row), row["id"])
+            for row, code, s in zip(rows, opened, sealed, strict=True)
+        ]
+        await write_back(rekey.sql, "voucher", ("code_sealed", "code_index", "holder_check"), changed)
         count += len(changed)
     if checks.rebased:
         log.warning("%s voucher holder checks now check the holder's corrected date of birth", checks.rebased)

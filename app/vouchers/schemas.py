@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any, ClassVar
 
 import msgspec
 
@@ -14,6 +14,14 @@ Id = Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
 
 
 class IssueIn(Input):
+    example: ClassVar[dict[str, Any]] = {
+        "decision": "dec_7k2m4p6q8r0s2t4v",
+        "fund": "ESF-2026",
+        "valid_from": "2026-03-01",
+        "valid_until": "2026-08-31",
+        "child": "chd_3b5d7f9h1j3l5n7p",
+        "provider": "prv_2c4e6g8j0k2m4p6r",
+    }
     decision: Id  # an eligible stored decision, dec_…
     fund: Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
     valid_from: dt.date
@@ -24,10 +32,15 @@ class IssueIn(Input):
 
 
 class BatchIssueIn(Input):
+    example: ClassVar[dict[str, Any]] = {"vouchers": [IssueIn.example]}
     vouchers: Annotated[list[IssueIn], msgspec.Meta(min_length=1, max_length=10_000)]
 
 
 class RevokeIn(Input):
+    example: ClassVar[dict[str, Any]] = {
+        "reason": "the family moved out of the region",
+        "effective_date": "2026-04-01",
+    }
     reason: Annotated[str, msgspec.Meta(min_length=3, max_length=500, extra=stored_in(Voucher.status_reason))]
     effective_date: dt.date | None = None
 
@@ -68,6 +81,20 @@ class ClaimLineIn(Input):
 
 
 class ClaimIn(Input):
+    example: ClassVar[dict[str, Any]] = {
+        "period_start": "2026-03-01",
+        "period_end": "2026-03-31",
+        "lines": [
+            {
+                "code": "CV-7K2M-4P6Q",
+                "child_birth_date": "2023-05-10",
+                "service_start": "2026-03-01",
+                "service_end": "2026-03-31",
+                "days_attended": 20,
+                "amount": "260.00",
+            }
+        ],
+    }
     period_start: dt.date
     period_end: dt.date
     lines: Annotated[list[ClaimLineIn], msgspec.Meta(min_length=1, max_length=10_000)]

@@ -17,6 +17,7 @@ from app.core.roles import Role
 from app.core.schemas import ApproveIn, ListOf, RejectIn
 from app.http.csv_output import csv_stream
 from app.http.guards import allow, current_actor
+from app.http.openapi import file_body
 from app.http.params import Cursor, Limit
 from app.wage_subsidies import payroll_csv, placements, separation, wage_claims
 from app.wage_subsidies.schemas import (
@@ -35,6 +36,10 @@ from app.wage_subsidies.schemas import (
 STAFF = (Role.CASEWORKER, Role.FINANCE_OFFICER, Role.APPROVER, Role.AUDITOR, Role.ADMIN)
 READERS = allow(*STAFF, Role.EMPLOYER)
 DECIDERS = allow(Role.FINANCE_OFFICER, Role.APPROVER)
+PAYROLL_CSV_EXAMPLE = (
+    "placement,kind,gross_wage_paid,hours_worked,still_employed,end_date\n"
+    "plc_2k8f3q9x7m4t1v6b,wage,1800.00,160,yes,\n"
+)
 PlacementId = Annotated[str, Parameter(max_length=32, description="a placement, plc_…")]
 ClaimId = Annotated[str, Parameter(max_length=32, description="a wage subsidy claim, wcl_…")]
 OverpaymentId = Annotated[str, Parameter(max_length=32, description="an overpayment, ovp_…")]
@@ -85,6 +90,7 @@ class PlacementController(Controller):
 
     @get("/{placement_id:str}", opt=READERS)
     async def retrieve(self, request: Request, placement_id: PlacementId) -> PlacementOut:
+        """One placement of a participant with an employer."""
         return msgspec.convert(
             await placements.get_placement(current_actor(request), placement_id), PlacementOut
         )
@@ -134,7 +140,7 @@ class WageClaimController(Controller):
         claim = await wage_claims.submit(current_actor(request), _month(data.period), items, today())
         return msgspec.convert(claim, WageClaimOut)
 
-    @post("/csv", opt=allow(Role.EMPLOYER))
+    @post("/csv", opt={**allow(Role.EMPLOYER), **file_body("text/csv", PAYROLL_CSV_EXAMPLE)})
     async def submit_csv(self, request: Request, period: MonthParam) -> WageClaimOut:
         """The same claim as a payroll CSV (the request body, text/csv; format in docs/wage_subsidies.md).
         A malformed file is refused whole, naming each bad line and column."""
@@ -150,6 +156,7 @@ class WageClaimController(Controller):
         starting_after: Cursor = None,
         status: Annotated[str | None, QueryParameter(max_length=20)] = None,
     ) -> ListOf[WageClaimSummaryOut]:
+        """Wage-subsidy claims, a page at a time; `status` keeps only those in that status."""
         rows, has_more = await wage_claims.list_claims(current_actor(request), status, limit, starting_after)
         return ListOf(data=[msgspec.convert(r, WageClaimSummaryOut) for r in rows], has_more=has_more)
 
@@ -166,6 +173,7 @@ class WageClaimController(Controller):
 
     @get("/{claim_id:str}", opt=READERS)
     async def retrieve(self, request: Request, claim_id: ClaimId) -> WageClaimOut:
+        """One wage-subsidy claim with its lines."""
         return msgspec.convert(await wage_claims.get(current_actor(request), claim_id), WageClaimOut)
 
     @post("/{claim_id:str}/approve", opt=DECIDERS, status_code=200)
@@ -177,6 +185,7 @@ class WageClaimController(Controller):
 
     @post("/{claim_id:str}/reject", opt=DECIDERS, status_code=200)
     async def reject(self, request: Request, claim_id: ClaimId, data: JSONBody[RejectIn]) -> WageClaimOut:
+        """Reject a wage-subsidy claim, giving the reason."""
         claim = await wage_claims.reject(current_actor(request), claim_id, data.reason, today())
         return msgspec.convert(claim, WageClaimOut)
 
@@ -187,6 +196,7 @@ class OverpaymentController(Controller):
 
     @get("/{overpayment_id:str}", opt=READERS)
     async def retrieve(self, request: Request, overpayment_id: OverpaymentId) -> OverpaymentOut:
+        """One overpayment with what is repaid and what is still owed."""
         view = await separation.get_overpayment(current_actor(request), overpayment_id)
         return msgspec.convert(view, OverpaymentOut)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
@@ -19,6 +19,14 @@ RoleText = text_for(Placement.role)
 
 
 class PlacementIn(Input):
+    example: ClassVar[dict[str, Any]] = {
+        "employer": "emp_4e6g8j0k2m4p6r8t",
+        "participant": "par_6g8j0k2m4p6r8t0v",
+        "role": "Baker's assistant",
+        "start_date": "2026-02-02",
+        "contracted_weekly_hours": 30,
+        "gross_wage": "1800.00",
+    }
     employer: Id  # emp_…
     participant: Id  # par_…
     role: RoleText
@@ -28,6 +36,13 @@ class PlacementIn(Input):
 
 
 class AgreementIn(Input):
+    example: ClassVar[dict[str, Any]] = {
+        "fund": "ESF-2026",
+        "agreement_date": "2026-02-01",
+        "labour_law_declaration_signed": True,
+        "layoffs_same_role_last_90_days": False,
+        "employed_by_employer_last_12_months": False,
+    }
     fund: Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
     agreement_date: dt.date
     labour_law_declaration_signed: bool
@@ -36,6 +51,7 @@ class AgreementIn(Input):
 
 
 class SeparationIn(Input):
+    example: ClassVar[dict[str, Any]] = {"end_date": "2026-06-30", "reason": "the contract ended"}
     end_date: dt.date  # the last day employed
     reason: Annotated[str, msgspec.Meta(min_length=3, max_length=500, extra=stored_in(Placement.end_reason))]
 
@@ -50,11 +66,20 @@ class PayrollLineIn(Input):
 
 
 class WageClaimIn(Input):
+    example: ClassVar[dict[str, Any]] = {
+        "period": "2026-03",
+        "lines": [{"placement": "plc_8j0k2m4p6r8t0v2x", "gross_wage": "1800.00", "hours_worked": 130.5}],
+    }
     period: Month
     lines: Annotated[list[PayrollLineIn], msgspec.Meta(min_length=1, max_length=10_000)]
 
 
 class RepaymentIn(Input):
+    example: ClassVar[dict[str, Any]] = {
+        "amount": "300.00",
+        "effective_date": "2026-05-04",
+        "reference": "BANK-5521",
+    }
     amount: Money
     effective_date: dt.date | None = None
     reference: Annotated[str, msgspec.Meta(max_length=64)] = ""

@@ -287,10 +287,17 @@ def _judge_bonus(
         return _rejected(line, 0, 0, Reason.ALREADY_CLAIMED, "both retention bonuses were already claimed")
     milestone = open_milestones[0]
     due = anniversary(state.hire_date, milestone)
-    if ended is not None and ended < due:
-        return _rejected(
-            line, milestone, 0, Reason.AFTER_END, f"the employment ended before {milestone} months ({due})"
-        )
+    still = ended is None or ended >= due  # employed when the milestone is reached: a fact for the rule
+    if not still:
+        owed = figures(state, milestone, due, state.contract_wage_minor, still_employed=False)
+        if not owed.eligible or owed.bonus_minor <= 0:  # the rule pays no bonus once the employment ended
+            return _rejected(
+                line,
+                milestone,
+                0,
+                Reason.AFTER_END,
+                f"the employment ended before {milestone} months ({due})",
+            )
     if due > last_day:
         return _rejected(
             line,
@@ -299,7 +306,7 @@ def _judge_bonus(
             Reason.BONUS_NOT_DUE,
             f"the {milestone}-month retention bonus is due after {due}, at {milestone} months of employment",
         )
-    bonus = figures(state, milestone, due, state.contract_wage_minor)
+    bonus = figures(state, milestone, due, state.contract_wage_minor, still_employed=still)
     if not bonus.eligible or bonus.bonus_minor <= 0:
         return _rejected(line, milestone, 0, Reason.RULE_NOT_MET, bonus.reasons[0] if bonus.reasons else "")
     return _capped(line, state, milestone, 0, bonus.bonus_minor, None, "", running, currency)

@@ -12,7 +12,7 @@ import datetime as dt
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -52,6 +52,14 @@ def translations(language: str) -> NullTranslations:
 
 def current_language() -> str:
     return _language.get()
+
+
+def set_language(code: str) -> Token[str]:
+    return _language.set(code if code in LANGUAGES else DEFAULT_LANGUAGE)
+
+
+def reset_language(token: Token[str]) -> None:
+    _language.reset(token)
 
 
 @contextmanager

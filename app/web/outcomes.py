@@ -164,6 +164,17 @@ REFUSALS = {
     "approval_closed": N_("this approval was already decided"),
     "claim_decided": N_("the claim is already approved, partly approved or rejected"),
     "not_payable_lines": N_("a line chosen is not a payable line of the claim"),
+    # any request (the error page)
+    "form_expired": N_(
+        "the form has expired or was not sent from this site: reload the page and send it again"
+    ),
+    "forbidden": N_("your role does not allow this"),
+    "conflict": N_("the request conflicts with existing data; reload and retry"),
+    "bad_request": N_("the request could not be read"),
+    "request_too_large": N_("the file or form is too large"),
+    "unsupported_media_type": N_("this kind of file or form is not accepted here"),
+    "method_not_allowed": N_("this address does not accept this kind of request"),
+    "internal_error": N_("something went wrong on our side; it has been logged"),
 }
 
 FIELDS = {
@@ -254,6 +265,15 @@ def refusal_in_words(code: str, message: str = "") -> str:
         if code in table:
             return _(table[code])
     return message or code.replace("_", " ")
+
+
+def error_in_words(error: dict) -> str:
+    """The detail of the error page: the service's sentence in English, the sentence of its code in
+    other languages, or nothing (the page's own paragraph, in the page's language, says what happened)."""
+    code, message = error.get("code") or "", error.get("message") or ""
+    if current_language() == "en":
+        return message
+    return _(REFUSALS[code]) if code in REFUSALS else ""
 
 
 def problems_in_words(details: Sequence[ErrorDetail]) -> list[tuple[str, str]]:

@@ -48,6 +48,7 @@ def _configure(engine: JinjaTemplateEngine) -> None:
         line_reason=outcomes.reason_in_words,
         overpayment_reason=outcomes.overpayment_reason_in_words,
         role_word=outcomes.role_in_words,
+        error_detail=outcomes.error_in_words,
         status_reason=outcomes.status_reason_in_words,
     )
     env.trim_blocks = True
@@ -121,5 +122,9 @@ class LanguageMiddleware(ASGIMiddleware):
         chosen = i18n.choose_language(
             actor.language if actor else None, Headers.from_scope(scope).get("accept-language")
         )
-        with i18n.language(chosen):
-            await next_app(scope, receive, send)
+        # Not reset when the request fails: an error raised in a middleware (the form token check) is
+        # rendered by the app's handler outside this call, and its page must be in the same language.
+        # Each request runs in its own task, so the setting does not outlive it.
+        token = i18n.set_language(chosen)
+        await next_app(scope, receive, send)
+        i18n.reset_language(token)

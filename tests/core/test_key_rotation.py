@@ -203,3 +203,37 @@ def test_the_command_refuses_a_key_that_is_not_the_current_one(people, monkeypat
     use_key(monkeypatch, TEST_KEY)
     with pytest.raises(RotationRefused, match="the new key is the current key"):
         run(rotate(KEY_A, KEY_A, rekey_steps()))
+
+
+def test_a_row_that_does_not_open_stops_the_rotation_naming_it(people):
+    world = _world_under_a(people)
+    other = crypto.Vault.from_master(b"x" * 32)
+    damaged = other.seal({"given_name": "Someone"}, f"child:{world['child']}")
+    run(raw("UPDATE child SET personal = {} WHERE public_id = {}", damaged, world["child"]))
+    before = _snapshot()
+    with pytest.raises(RotationRefused, match=f"child {world['child']} does not open with the current key"):
+        run(rotate(KEY_A, KEY_B, rekey_steps()))
+    assert _snapshot() == before
+
+
+def test_a_holder_check_follows_the_registrys_corrected_date_of_birth(people, monkeypatch):
+    """A holder check is one-way: for a date of birth corrected after issue it cannot be carried over, so
+    the rotation makes it check the registry's date (docs/security.md), and counts it."""
+    import msgspec
+
+    from app.registry.households import update_child
+    from app.registry.personal import ChildPersonalPatch
+
+    world = _world_under_a(people)
+    corrected = dt.date(2024, 5, 11)
+    patch = msgspec.convert({"date_of_birth": corrected.isoformat()}, ChildPersonalPatch)
+    run(update_child(SYSTEM, world["child"], patch))
+    issued_with = dt.date.fromisoformat(CHILD_BIRTH)
+    assert run(vouchers.find_by_code(world["code"], issued_with))["id"] == world["voucher"]
+    run(rotate(KEY_A, KEY_B, rekey_steps()))
+    use_key(monkeypatch, KEY_B_TEXT)
+    assert run(vouchers.find_by_code(world["code"], corrected))["id"] == world["voucher"]
+    from app.core.errors import NotFound
+
+    with pytest.raises(NotFound):
+        run(vouchers.find_by_code(world["code"], issued_with))

@@ -345,4 +345,38 @@ def test_the_demo_claims_are_paid_by_stripe_connect_and_settled_by_signed_webhoo
         demo["childcare_paid"] + demo["late_claim"],
         demo["wage_paid"] + demo["driver_claim"],
     )
+    releaser.get_by_role("button", name="Check the Stripe transfers again").click()
+    assert "The Stripe transfers were checked again" in releaser.locator("main").inner_text()
+    _expect_paid(
+        budget, demo["childcare_paid"] + demo["late_claim"], demo["wage_paid"] + demo["driver_claim"]
+    )
+
+    # Stripe reverses the driver's employer's transfer (from its dashboard): paid no more, paid again later
+    fake_stripe.reverse(transfers[accounts[DRIVER_EMPLOYER]])
+    payload, signature = signed_event(
+        "transfer.reversed", {"id": transfers[accounts[DRIVER_EMPLOYER]], "object": "transfer"}
+    )
+    answer = httpx.post(live_server + HOOK, content=payload, headers={"Stripe-Signature": signature})
+    assert answer.status_code == 200 and answer.json()["outcome"] == "returned", answer.text
+    _expect_paid(budget, demo["childcare_paid"] + demo["late_claim"], demo["wage_paid"])
+    employer = _signed_in(new_page, "employer.3")
+    employer.goto("/payee")
+    assert "returned" in _payment_row(employer, ids[DRIVER_EMPLOYER])
+    finance.goto("/payments/problems")
+    assert "not yet: the next run pays it" in _payment_row(finance, ids[DRIVER_EMPLOYER])
+    follow_up = _prepare(finance, needed=1)
+    assert f"follows {ids[DRIVER_EMPLOYER]}" in _payment_row(finance, DRIVER_EMPLOYER)
+    again = _payment_id(finance, DRIVER_EMPLOYER)
+    _approve(new_page, follow_up, ("approver",))
+    _release(releaser, follow_up)
+    new = [t for t in fake_stripe.transfers.values() if t["metadata"].get("instruction") == again]
+    assert len(new) == 1 and new[0]["amount"] == demo["driver_claim"] and len(fake_stripe.transfers) == 3
+    payload, signature = signed_event("transfer.created", {"id": new[0]["id"], "object": "transfer"})
+    answer = httpx.post(live_server + HOOK, content=payload, headers={"Stripe-Signature": signature})
+    assert answer.status_code == 200 and answer.json()["outcome"] == "settled", answer.text
+    employer.goto("/payee")
+    assert _payment_row(employer, again).split("\t")[-1] == "paid"
+    _expect_paid(
+        budget, demo["childcare_paid"] + demo["late_claim"], demo["wage_paid"] + demo["driver_claim"]
+    )
     assert run(verify()).ok

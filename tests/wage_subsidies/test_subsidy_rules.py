@@ -263,3 +263,35 @@ def test_a_separation_after_the_claim_never_leaves_more_than_the_rule_gives_for_
         state, month, month_end, contract, Payroll(contract, days, month_end.day, False)
     )
     assert 0 <= after.worth_minor <= min(scheduled.amount_minor, at_contract.for_days_minor)
+
+
+def test_whether_a_bonus_needs_the_person_still_employed_is_the_rule_files(tmp_path, monkeypatch):
+    """The judge and the separation ask the rule (retention_bonus with still_employed false) whether a
+    bonus is owed once the employment ended before its milestone; they do not decide it themselves.
+    Seen failing before: the judge rejected the bonus after_employment_ended whatever the rule said."""
+    import shutil
+
+    from app.core.settings import DEFAULT_RULES_DIR, get_settings
+    from app.wage_subsidies.subsidy_rules import StandingLine, after_separation
+
+    left = AgreementState(**{**STATE.__dict__, "end_date": D(2026, 7, 1)})
+    bonus = StandingLine("bonus", 6, D(2026, 7, 1), 180_000, 16_000, 0)
+    assert one(line(kind="bonus"), D(2026, 7, 1), left).reason is Reason.AFTER_END  # the shipped rule
+    assert after_separation(STATE, bonus, D(2026, 7, 1), rule_figures).worth_minor == 0
+    rules = tmp_path / "rules"
+    shutil.copytree(DEFAULT_RULES_DIR, rules)
+    text = (rules / "wage_subsidy.yaml").read_text()
+    shipped = "if still_employed and month_number == 6 then retention_bonus_month_6"
+    assert shipped in text
+    (rules / "wage_subsidy.yaml").write_text(
+        text.replace(shipped, "if month_number == 6 then retention_bonus_month_6")
+    )
+    monkeypatch.setenv("GRANTS_RULES_DIR", str(rules))
+    get_settings.cache_clear()
+    try:
+        judged = one(line(kind="bonus"), D(2026, 7, 1), left)
+        assert (judged.outcome, judged.accepted_minor) == (Outcome.ACCEPTED, 50_000)
+        assert after_separation(STATE, bonus, D(2026, 7, 1), rule_figures).worth_minor == 50_000
+    finally:
+        monkeypatch.delenv("GRANTS_RULES_DIR")
+        get_settings.cache_clear()

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from app.core.roles import Role
 from app.disbursements import runs, states
+from app.http import error_handlers
 from app.registry.participants import STATUSES as participant_statuses
 from app.vouchers.claim_rules import Outcome as VoucherOutcome
 from app.vouchers.claim_rules import Reason as VoucherReason
@@ -105,6 +106,15 @@ def test_every_documented_refusal_code_is_a_sentence_in_english_and_french():
     refusals = set(_codes()) - said_elsewhere
     problems = _missing(refusals, {**outcomes.REFUSALS, **outcomes.PROBLEMS})
     assert not problems, "add to outcomes.REFUSALS or PROBLEMS and translate:\n" + "\n".join(problems)
+
+
+def test_every_error_page_code_is_a_sentence_in_english_and_french():
+    """What the error page shows below its heading: the codes of refused requests (not those whose page
+    says it all: sign in, no such page or record, too many attempts)."""
+    said_by_the_page = {"not_authenticated", "not_found", "rate_limited"}
+    codes = set(error_handlers._CODES.values()) - said_by_the_page | {"form_expired", "internal_error"}
+    problems = _missing(codes, outcomes.REFUSALS)
+    assert not problems, "add to outcomes.REFUSALS and translate:\n" + "\n".join(problems)
 
 
 def test_every_role_is_said_in_english_and_french():

@@ -65,6 +65,14 @@ def test_sign_in_without_the_csrf_token_is_refused(client, people):
     assert response.status_code == 403
     assert "reload the page" in response.text
     assert "grants_session" not in response.cookies
+    french = client.post(
+        "/login",
+        data={"email": person.email, "password": PASSWORD},
+        headers={"Origin": "http://testserver.local", "Accept-Language": "fr"},
+        follow_redirects=False,
+    )
+    assert french.status_code == 403 and "rechargez la page" in french.text  # issue 12: said in French
+    assert "reload the page" not in french.text
 
 
 def test_a_forged_token_is_refused_for_signed_in_forms(client, people):
