@@ -25,7 +25,7 @@ from app.disbursements.schemas import (
     WebhookOut,
 )
 from app.http.guards import PUBLIC, allow, current_actor
-from app.http.openapi import file_body
+from app.http.openapi import answers, file_body
 from app.http.params import Cursor, Limit
 
 FINANCE = allow(Role.FINANCE_OFFICER)
@@ -115,13 +115,13 @@ class PaymentRunController(Controller):
         """Withdraw a run before it is released."""
         return _run(await runs.cancel_run(current_actor(request), run_id, data.reason))
 
-    @post("/{run_id:str}/release", opt=DECIDERS, status_code=200)
+    @post("/{run_id:str}/release", opt={**DECIDERS, **answers(502)}, status_code=200)
     async def release(self, request: Request, run_id: RunId) -> RunOut:
         """Release to the rails (neither the preparer nor an approver). Releasing again sends nothing new;
         a release interrupted half-way is finished by the next one."""
         return _run(await release.release_run(current_actor(request), run_id))
 
-    @post("/{run_id:str}/refresh", opt=FINANCE, status_code=200)
+    @post("/{run_id:str}/refresh", opt={**FINANCE, **answers(502)}, status_code=200)
     async def refresh(self, request: Request, run_id: RunId) -> dict[str, int]:
         """Re-fetch the run's Stripe transfers and apply what Stripe shows (for missed webhooks)."""
         return await rails.refresh_stripe(current_actor(request), run_id)
@@ -237,7 +237,11 @@ class StripeWebhookController(Controller):
     path = "/api/v1/webhooks"
     tags = ["payments"]
 
-    @post("/stripe", opt={**PUBLIC, **file_body("application/json", STRIPE_EVENT_EXAMPLE)}, status_code=200)
+    @post(
+        "/stripe",
+        opt={**PUBLIC, **file_body("application/json", STRIPE_EVENT_EXAMPLE), **answers(502)},
+        status_code=200,
+    )
     async def stripe(self, request: Request) -> WebhookOut:
         """Stripe's events, authenticated by the Stripe-Signature header (not a token): each event once,
         the object re-fetched before acting. Bad signatures and unknown objects: 400, nothing changed."""

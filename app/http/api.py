@@ -23,6 +23,7 @@ from app.core.tables import ApiToken
 from app.core.users import UserView
 from app.http.auth_middleware import SESSION_COOKIE
 from app.http.guards import PUBLIC, allow, allow_everyone_signed_in, client_address, current_actor
+from app.http.openapi import answers
 from app.http.params import Cursor, Limit
 
 UserId = Annotated[str, Parameter(max_length=40, description="a user id, usr_…")]
@@ -143,7 +144,7 @@ class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]
 
-    @post("/login", opt=PUBLIC, status_code=200)
+    @post("/login", opt={**PUBLIC, **answers(401, 429)}, status_code=200)
     async def login(self, request: Request, data: JSONBody[LoginIn]) -> Response[MeOut]:
         """Sign in with e-mail and password; sets the session cookie used by the pages."""
         actor, secret = await credentials.login(

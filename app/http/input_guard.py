@@ -80,7 +80,7 @@ def _unknown_parameter(scope: Scope) -> Refusal | None:
     names = _query_names(scope)
     if handler is None or not names:
         return None
-    known = _known_query(handler)
+    known = known_query(handler)
     dates = handler.opt["_date_query"]
     for name, value in parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True):
         if name in dates:
@@ -99,7 +99,7 @@ def _unknown_parameter(scope: Scope) -> Refusal | None:
     return None
 
 
-def _known_query(handler: Any) -> set[str]:
+def known_query(handler: Any) -> set[str]:
     """The query parameters a handler takes: its signature minus path parameters, headers, cookies,
     dependencies and the framework's own names. Worked out once per handler."""
     known = handler.opt.get("_known_query")

@@ -2,10 +2,14 @@
 error envelope, the roles it admits, a description, and an example of its request body.
 
 Litestar documents only the success answer and its own validation error; this adds, to each operation of
-/api, the refusals the shared layers give (400 bad input, 401 not signed in, 403 wrong role, 404 no such
-record, 409 conflict, 413 too large, 415 not JSON, 422 refused by a rule, 429 rate-limited), each with
-`ErrorEnvelope` as its schema, the roles to the description, and to each JSON request body the
-`example` of its type (a class attribute of every request struct, tests/http/test_openapi.py).
+/api, the refusals it can really give, each with `ErrorEnvelope` as its schema, the roles to the
+description, and to each JSON request body the `example` of its type (a class attribute of every request
+struct, tests/http/test_openapi.py).
+
+Which refusals an operation gives is worked out here, in one place, from facts about its route
+(`error_statuses`): the shared layers' refusals follow from its guard, path, method, body and query; what
+its handler raises beyond them (a 404 for a record named in the body, a 429, a 502) the handler declares
+with `opt={**allow(...), **answers(404)}`.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, 
 
 from app.core.schemas import ErrorEnvelope
 from app.http.guards import declared_roles
+from app.http.idempotency import MUTATING
+from app.http.input_guard import known_query
 
 ERRORS = {
     400: "bad input: the field is named in `param`",
@@ -30,8 +36,10 @@ ERRORS = {
     415: "send the body as application/json",
     422: "refused by a rule (e.g. not enough budget); `code` says which",
     429: "too many requests; retry after the seconds in Retry-After",
+    502: "the payment provider did not answer; retry later",
 }
 FILE_BODY = "file_body"
+ANSWERS = "answers"
 EXAMPLE = {
     "error": {"type": "invalid_request_error", "code": "invalid_value", "message": "…", "param": "amount"}
 }
@@ -43,10 +51,45 @@ def file_body(media_type: str, example: Any = None) -> dict[str, Any]:
     return {FILE_BODY: (media_type, example)}
 
 
-def _error_responses() -> dict[int, ResponseSpec]:
+def answers(*statuses: int) -> dict[str, Any]:
+    """Handler opt of a route whose handler refuses with statuses its route's facts do not imply (see
+    `error_statuses`). Merge it with the roles: `{**allow(Role.X), **answers(404)}`."""
+    return {ANSWERS: frozenset(statuses)}
+
+
+def error_statuses(route: Any, handler: Any) -> set[int]:
+    """The refusals an /api operation can give, from what its route is:
+    - 400 always: the input guard refuses an unknown query parameter or a bad query string on every one;
+    - 401 and 403 when a role guard stands before it (every route but the public ones);
+    - 404 when its path names a record;
+    - 409 when a signed-in caller changes something (a reused idempotency key, a state that moved on;
+      the public sign-in and webhook keep no keys);
+    - 413 and 415 when it takes a body (415 only for JSON: a file body is read as it comes);
+    - 422 (refused by a rule) when it takes a body or query parameters;
+    - and whatever its handler declares with `answers(...)`."""
+    statuses = {400} | set(handler.opt.get(ANSWERS, ()))
+    json_body = "data" in handler.parsed_fn_signature.parameters
+    body = json_body or FILE_BODY in handler.opt
+    guarded = declared_roles(handler) is not None
+    if guarded:
+        statuses |= {401, 403}
+    if route.path_parameters:
+        statuses.add(404)
+    if guarded and handler.http_methods & MUTATING:
+        statuses.add(409)
+    if body:
+        statuses.add(413)
+    if json_body:
+        statuses.add(415)
+    if body or known_query(handler):
+        statuses.add(422)
+    return statuses
+
+
+def _error_responses(statuses: set[int]) -> dict[int, ResponseSpec]:
     return {
-        status: ResponseSpec(data_container=ErrorEnvelope, description=text, generate_examples=False)
-        for status, text in ERRORS.items()
+        status: ResponseSpec(ErrorEnvelope, description=ERRORS[status], generate_examples=False)
+        for status in sorted(statuses)
     }
 
 
@@ -101,7 +144,8 @@ def document(app: Litestar) -> None:
     document)."""
     for route, handler in _handlers(app):
         if route.path.startswith("/api/"):
-            handler.responses = {**_error_responses(), **(handler.responses or {})}
+            errors = _error_responses(error_statuses(route, handler))
+            handler.responses = {**errors, **(handler.responses or {})}
         summary = (handler.description or (handler.fn.__doc__ or "").strip() or handler.name or "").strip()
         handler.description = f"{summary}\n\n{_roles_text(handler)}".strip()
     _add_request_bodies(app)

@@ -11,7 +11,7 @@ from litestar.params import JSONBody, Parameter, QueryParameter
 
 from app.core.roles import Role
 from app.http.guards import allow, current_actor
-from app.http.openapi import file_body
+from app.http.openapi import answers, file_body
 from app.http.params import Cursor, Limit
 from app.reconciliation import queries, resolutions, service, stripe_side, workbook
 from app.reconciliation.schemas import AssignIn, ReasonIn, ResolveIn, RunIn
@@ -57,7 +57,7 @@ class ReconciliationController(Controller):
         bookings. The same file again changes nothing; a bad file is refused, naming line and element."""
         return await service.import_statement(current_actor(request), await request.body())
 
-    @post("/stripe", opt=FINANCE, status_code=200)
+    @post("/stripe", opt={**FINANCE, **answers(502)}, status_code=200)
     async def import_stripe(self, request: Request) -> dict[str, Any]:
         """List through the Stripe SDK every run's transfers and the payouts of the connected accounts they
         went to, and match what is new: a transfer by metadata[instruction], a payout as a group of the

@@ -18,7 +18,7 @@ from app.core.roles import STAFF_ROLES, Role
 from app.disbursements import schemas as pay
 from app.eligibility import schemas as elig
 from app.http import api as core_api
-from app.http.input_guard import _known_query
+from app.http.input_guard import known_query
 from app.ledger import schemas as led
 from app.reconciliation import schemas as rec
 from app.registry import schemas as reg
@@ -445,7 +445,7 @@ def test_nul_and_bad_dates_in_query_parameters_are_400(app, people):
     failures = []
     for path, handler in _api_gets(app):
         dates = set()
-        names = sorted(_known_query(handler))
+        names = sorted(known_query(handler))
         dates = handler.opt["_date_query"]
         for name in names:
             for value in ("a\x00b", *(("0001-01-01", "9999-12-31") if name in dates else ())):
