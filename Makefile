@@ -47,19 +47,24 @@ browser-deps:
 	  echo "installing chromium (apt-get)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
 
-## The whole suite, on SQLite and on PostgreSQL (127.0.0.1:5432, user postgres), then the browser tests
+## The whole suite, on SQLite and on PostgreSQL (127.0.0.1:5432, user postgres), then the browser tests.
+## Each run is spread over TEST_WORKERS processes (pytest-xdist; each has a database of its own):
+## `make test TEST_WORKERS=0` runs in one process.
+TEST_WORKERS ?= 2
+PYTEST := $(BIN)/pytest -q -n $(TEST_WORKERS) --dist worksteal
+
 test: install system-deps lint test-sqlite test-postgres test-browser
 
 test-sqlite: install system-deps
-	GRANTS_TEST_DB=sqlite $(BIN)/pytest -q
+	GRANTS_TEST_DB=sqlite $(PYTEST)
 
 test-postgres: install system-deps
-	GRANTS_TEST_DB=postgres $(BIN)/pytest -q
+	GRANTS_TEST_DB=postgres $(PYTEST)
 
 ## Journeys in a real Chromium against a live server, on both databases (tests/e2e, docs/pages.md)
 test-browser: install browser-deps
-	GRANTS_TEST_DB=sqlite $(BIN)/pytest -q tests/e2e
-	GRANTS_TEST_DB=postgres $(BIN)/pytest -q tests/e2e
+	GRANTS_TEST_DB=sqlite $(PYTEST) tests/e2e
+	GRANTS_TEST_DB=postgres $(PYTEST) tests/e2e
 
 lint: install
 	$(BIN)/ruff check .

@@ -7,7 +7,7 @@ import sys
 from rich.console import Console
 from rich.table import Table
 
-from app.cli.common import cli_actor, click, console, friendly_errors, parse_date, run
+from app.cli.common import AS_USER, actor_as, cli_actor, click, console, friendly_errors, parse_date, run
 
 
 @click.group()
@@ -157,3 +157,50 @@ def ledger_trial_balance(as_of: str | None) -> None:
     if not tb.balanced:
         console.print("[red]the trial balance does not balance[/red]")
         sys.exit(1)
+
+
+@ledger.command("cost-key")
+@click.argument("programme")
+@click.option("--from", "effective_from", required=True, help="YYYY-MM-DD: expenditure from this day on.")
+@click.option("--pro-rata", "pro_rata", is_flag=True, help="Pro rata to each fund's contributions.")
+@click.option("--shares", default=None, help="Fixed weights per fund, e.g. ESF=3,STATE=1.")
+@click.option("--reason", default="", help="Why (e.g. the donors' agreement).")
+@AS_USER
+@friendly_errors
+def ledger_cost_key(
+    programme: str, effective_from: str, pro_rata: bool, shares: str | None, reason: str, email: str
+) -> None:
+    """Set a pooled programme's cost-sharing key from a date on (a new dated row; nothing is changed)."""
+    from app.core.errors import ValidationFailed
+    from app.ledger import pooled
+
+    if pro_rata == (shares is not None):
+        raise ValidationFailed("key_required", "give either --pro-rata or --shares", "--shares")
+    weights: dict[str, int] = {}
+    for part in (shares or "").split(","):
+        if not part.strip():
+            continue
+        fund, _, weight = part.partition("=")
+        if not weight.strip().isdigit():
+            raise ValidationFailed("invalid_share", f"{part.strip()!r} is not FUND=WHOLE_NUMBER", "--shares")
+        weights[fund.strip()] = int(weight)
+    day = parse_date(effective_from, "--from")
+    key = run(
+        pooled.set_key(actor_as(email), programme, day, "shares" if shares else "pro_rata", weights, reason)
+    )
+    what = ", ".join(f"{f} {w}" for f, w in sorted(key.shares.items())) or "pro rata to contributions"
+    console.print(f"{key.programme} from {key.effective_from}: {what}")
+
+
+@ledger.command("allocate-pooled")
+@click.option("--through", default=None, help="YYYY-MM-DD; default today.")
+@AS_USER
+@friendly_errors
+def ledger_allocate_pooled(through: str | None, email: str) -> None:
+    """Post (or correct, by reversal) the pooled programmes' allocations to donors up to a date."""
+    from app.ledger import pooled
+
+    result = run(pooled.allocate(actor_as(email), parse_date(through, "--through")))
+    console.print(
+        f"{result['periods']} period(s); {result['posted']} entr(ies) posted, {result['reversed']} reversed"
+    )

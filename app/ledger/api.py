@@ -15,20 +15,23 @@ from litestar.params import HeaderParameter, JSONBody, Parameter, QueryParameter
 from litestar.response import Stream
 
 from app.core.actor import Actor
+from app.core.db import today
 from app.core.errors import NotFound, ValidationFailed
 from app.core.money import format_minor, to_minor
 from app.core.roles import Role
 from app.core.schemas import ListOf
 from app.http.guards import allow, current_actor
-from app.ledger import beancount_export, dimensions, entries, periods, queries, service
+from app.ledger import beancount_export, dimensions, entries, periods, pooled, queries, service
 from app.ledger.dimensions import DimensionView
 from app.ledger.entries import parse_entry_id
 from app.ledger.operations import AccountKey, Kind, Leg, Operation, Target
 from app.ledger.periods import PeriodView
 from app.ledger.schemas import (
     AccountOut,
+    AllocateIn,
     BudgetIn,
     BudgetPositionOut,
+    CostKeyIn,
     DimensionIn,
     EntryOut,
     HistoryOut,
@@ -365,6 +368,40 @@ class BalanceController(Controller):
         return ListOf(data=[position_out(p) for p in rows], has_more=False)
 
 
+class PooledController(Controller):
+    """Pooled programmes: the dated cost-sharing key, and the allocations to donors posted as memo
+    entries (app/ledger/pooled.py)."""
+
+    path = "/api/v1/ledger"
+    tags = ["ledger"]
+
+    @get("/cost-keys", opt=READERS)
+    async def cost_keys(self) -> dict[str, list[dict[str, object]]]:
+        """Every programme's cost-sharing keys by date."""
+        return {
+            programme: [
+                {"effective_from": k.effective_from, "method": k.method, "shares": k.shares} for k in found
+            ]
+            for programme, found in (await pooled.keys()).items()
+        }
+
+    @post("/cost-keys", opt=FINANCE, status_code=201)
+    async def set_cost_key(self, request: Request, data: JSONBody[CostKeyIn]) -> dict[str, object]:
+        """Set a programme's cost-sharing key from a date on: `pro_rata` (to contributions) or `shares`
+        (fixed weights per fund). A new dated row; a change applies to expenditure from that day."""
+        key = await pooled.set_key(
+            current_actor(request), data.programme, data.effective_from, data.method, data.shares, data.reason
+        )
+        return {"programme": key.programme, "effective_from": key.effective_from, "method": key.method,
+                "shares": key.shares}  # fmt: skip
+
+    @post("/pooled-allocations", opt=FINANCE, status_code=200)
+    async def allocate(self, request: Request, data: JSONBody[AllocateIn]) -> dict[str, int]:
+        """Post (or correct by reversal) the pooled programmes' allocations to donors up to a date
+        (default today)."""
+        return await pooled.allocate(current_actor(request), data.through or today())
+
+
 class PeriodController(Controller):
     path = "/api/v1/ledger/periods"
     tags = ["ledger"]
@@ -380,4 +417,4 @@ class PeriodController(Controller):
         return await periods.close_month(current_actor(request), periods.parse_month(month))
 
 
-CONTROLLERS = [DimensionController, EntryController, BalanceController, PeriodController]
+CONTROLLERS = [DimensionController, EntryController, BalanceController, PooledController, PeriodController]

@@ -1,10 +1,12 @@
 """The chart of accounts. Data, not code paths: `grants init` writes it to the ledger_chart table.
 
-Two tracks, each balancing within every entry:
+Three tracks, each balancing within every entry:
 - the budgetary track follows authority to spend: appropriation = available + committed
   + expended (unpaid and paid) + recoveries pending;
 - the financial track follows money: cash, what we owe (payables), what we are owed (receivables),
-  expense and net position.
+  expense and net position;
+- the memo track moves no money and no budget: a pooled programme's expenditure, charged to the funds
+  that paid it (9190), allocated to the donors that bear it under the cost-sharing key (9100).
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ COMMITTED = "8300"
 EXPENDED_UNPAID = "8400"
 EXPENDED_PAID = "8500"
 RECOVERIES_PENDING = "8600"
+POOLED_ALLOCATED = "9100"
+POOLED_CHARGED = "9190"
 
 CHART: tuple[ChartLine, ...] = (
     ChartLine(CASH, "Cash at bank", "asset", "financial", "debit", True, False, "Assets:Cash"),
@@ -167,6 +171,26 @@ CHART: tuple[ChartLine, ...] = (
         True,
         False,
         "Equity:Budget:RecoveriesPending",
+    ),
+    ChartLine(
+        POOLED_ALLOCATED,
+        "Pooled expenditure allocated to the donor (memo)",
+        "memo",
+        "memo",
+        "debit",
+        False,
+        False,
+        "Equity:Memo:PooledAllocated",
+    ),
+    ChartLine(
+        POOLED_CHARGED,
+        "Pooled expenditure charged to the fund, shared out (memo)",
+        "memo",
+        "memo",
+        "credit",
+        False,
+        False,
+        "Equity:Memo:PooledCharged",
     ),
 )
 BY_CODE = {line.code: line for line in CHART}

@@ -321,7 +321,7 @@ def check_draft(draft: Draft) -> None:
             Refusal.TOO_MANY_POSTINGS, f"an entry has at most {MAX_LEGS} postings", "postings"
         )
     check_idempotency_key(draft)
-    sums = {"budgetary": 0, "financial": 0}
+    sums = {"budgetary": 0, "financial": 0, "memo": 0}
     for i, (account, amount) in enumerate(legs):
         line = c.BY_CODE.get(account.code)
         if line is None:

@@ -8,6 +8,7 @@ from app.ledger.tables import (
     Account,
     ChartAccount,
     ClosedPeriod,
+    CostKey,
     Entry,
     Fund,
     LedgerHead,
@@ -18,7 +19,7 @@ from app.ledger.tables import (
 APP_CONFIG = AppConfig(
     app_name="ledger",
     migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
-    table_classes=[Fund, Programme, ChartAccount, Account, Entry, Posting, LedgerHead, ClosedPeriod],
+    table_classes=[Fund, Programme, ChartAccount, Account, Entry, Posting, LedgerHead, ClosedPeriod, CostKey],
     migration_dependencies=[],
     commands=[],
 )

@@ -314,3 +314,23 @@ class VerifyOut(Output):
     head_hash: str
     checks: list[str]
     problems: list[ProblemOut]
+
+
+class CostKeyIn(Input):
+    example: ClassVar[dict[str, Any]] = {
+        "programme": "CHILDCARE",
+        "effective_from": "2026-07-01",
+        "method": "shares",
+        "shares": {"ESF-2026": 3, "STATE": 1},
+        "reason": "donors' addendum of June 2026",
+    }
+    programme: Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
+    effective_from: dt.date
+    method: Annotated[str, msgspec.Meta(max_length=20)]
+    shares: dict[Annotated[str, msgspec.Meta(max_length=32)], int] = {}
+    reason: Annotated[str, msgspec.Meta(max_length=500)] = ""
+
+
+class AllocateIn(Input):
+    example: ClassVar[dict[str, Any]] = {"through": "2026-06-30"}
+    through: dt.date | None = None

@@ -109,3 +109,17 @@ class ClosedPeriod(Table, tablename="ledger_closed_period"):
     month = Date(unique=True)  # first day of the closed month
     closed_at = Timestamptz(default=TimestamptzNow())
     closed_by = Varchar(length=64)
+
+
+class CostKey(Table, tablename="ledger_cost_key"):
+    """A pooled programme's cost-sharing key from a date on (app/ledger/pooled.py): pro rata to each
+    fund's contributions, or fixed shares. Append-only: a change is a new row; for one programme and
+    date the latest row counts."""
+
+    programme = Varchar(length=32, index=True)
+    effective_from = Date()
+    method = Varchar(length=20)  # pro_rata | shares
+    shares = Text(default="{}")  # JSON {fund: weight} for `shares`
+    reason = Text(default="")
+    created_by = Varchar(length=64, default="")
+    created_at = Timestamptz(default=TimestamptzNow())

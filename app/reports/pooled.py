@@ -1,10 +1,8 @@
-"""Pooled funds: a programme's expenditure shared among the funds (donors) that pay into it.
-
-The cost-sharing key is pro rata to contributions (each fund's revised budget for the programme).
-Rounding rule for the last cent: every donor gets the whole minor units of its exact share, rounded down;
-the minor units left over go one each to the donors with the largest remainders (ties: the larger
-contribution, then the fund code). So the allocations always add up to the programme's expenditure.
-"""
+"""The Pooled fund sheet's rows, read back from the ledger: per programme and fund (donor), its
+contributions (budget, from the fact table) and the expenditure allocated to it, which is the balance of
+its memo account 9100 as of the report's date, posted by `grants ledger allocate-pooled` under the
+programme's dated cost-sharing key (app/ledger/pooled.py states the key and the rounding rule). What the
+programme spent after the last allocation is shown as not yet allocated."""
 
 from __future__ import annotations
 
@@ -17,28 +15,26 @@ class Allocation:
     fund: str
     currency: str
     contribution: int
-    allocated: int  # minor units of the programme's expenditure borne by this fund
-
-
-def allocate(total: int, contributions: dict[str, int]) -> dict[str, int]:
-    """Split `total` minor units pro rata to `contributions` (largest remainder; exact to the unit)."""
-    pool = sum(contributions.values())
-    if pool <= 0:
-        return dict.fromkeys(contributions, 0)
-    shares = {fund: divmod(total * amount, pool) for fund, amount in contributions.items()}
-    left = total - sum(whole for whole, _ in shares.values())
-    order = sorted(contributions, key=lambda f: (-shares[f][1], -contributions[f], f))
-    extra = {fund: 1 if i < left else 0 for i, fund in enumerate(order)}
-    return {fund: shares[fund][0] + extra[fund] for fund in contributions}
+    allocated: int  # minor units of the programme's expenditure borne by this fund (ledger 9100)
 
 
 def pooled_allocations(
-    contributions: dict[tuple[str, str, str], int], expended: dict[tuple[str, str], int]
+    contributions: dict[tuple[str, str, str], int],
+    allocated: dict[tuple[str, str, str], int],
 ) -> list[Allocation]:
-    """contributions: (programme, fund, currency) -> budget; expended: (programme, currency) -> total."""
-    out = []
-    for programme, currency in sorted(expended.keys() | {(p, c) for p, _, c in contributions}):
-        funds = {f: amount for (p, f, c), amount in contributions.items() if (p, c) == (programme, currency)}
-        split = allocate(expended.get((programme, currency), 0), funds)
-        out.extend(Allocation(programme, fund, currency, funds[fund], split[fund]) for fund in sorted(funds))
+    """contributions and allocated: (programme, fund, currency) -> minor units."""
+    return [
+        Allocation(programme, fund, currency, contributions.get(key, 0), allocated.get(key, 0))
+        for key in sorted(contributions.keys() | allocated.keys())
+        for programme, fund, currency in [key]
+    ]
+
+
+def unallocated(
+    allocations: list[Allocation], expended: dict[tuple[str, str], int]
+) -> dict[tuple[str, str], int]:
+    """(programme, currency) -> expenditure not yet allocated to donors (0 once allocated through)."""
+    out = dict(expended)
+    for a in allocations:
+        out[(a.programme, a.currency)] = out.get((a.programme, a.currency), 0) - a.allocated
     return out

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from app.core.db import today
 from app.core.errors import ValidationFailed
 from app.eligibility.service import list_versions
-from app.ledger import dimensions
+from app.ledger import chart, dimensions
 from app.ledger.movements import budgetary_movements, chain_head, first_posting_date
+from app.ledger.queries import account_balances
 from app.registry.demographics import demographics
 from app.reports.facts import Fact, Position, build_facts, month_of, positions
 from app.reports.participants import CountFact, ParticipantTable, Taking, count_facts, published_tables
-from app.reports.pooled import Allocation, pooled_allocations
+from app.reports.pooled import Allocation, pooled_allocations, unallocated
 from app.reports.suppression import DEFAULT_K, MIN_K
 from app.vouchers.participation import voucher_participation
 from app.wage_subsidies.participation import job_participation
@@ -33,6 +34,7 @@ class Report:
     participant_facts: list[CountFact]
     participant_tables: list[ParticipantTable]
     allocations: list[Allocation]
+    unallocated: dict[tuple[str, str], int]  # (programme, currency) -> expenditure not yet allocated
     chain_entries: int
     chain_hash: str
     rule_versions: dict[str, list[str]]
@@ -72,6 +74,11 @@ async def build_report(as_of: dt.date | None = None, fund: str | None = None, k:
     takings = await _takings(as_of, programmes)
     people = await demographics({t.participant for t in takings})
     participant_facts = count_facts(takings, people, as_of)
+    allocations = await _allocations(as_of, facts, fund)
+    expended: dict[tuple[str, str], int] = {}
+    for f in facts:
+        if f.stage == "expended":
+            expended[(f.programme, f.currency)] = expended.get((f.programme, f.currency), 0) + f.amount
     head = await chain_head()
     versions = await list_versions()
     return Report(
@@ -83,7 +90,8 @@ async def build_report(as_of: dt.date | None = None, fund: str | None = None, k:
         positions=positions(facts),
         participant_facts=participant_facts,
         participant_tables=published_tables(participant_facts, k),
-        allocations=_allocations(facts),
+        allocations=allocations,
+        unallocated=unallocated(allocations, expended),
         chain_entries=head.entries,
         chain_hash=head.hash,
         rule_versions={p: [v["version"] for v in vs] for p, vs in sorted(versions.items())},
@@ -105,13 +113,16 @@ async def _takings(as_of: dt.date, programmes: set[str]) -> list[Taking]:
     return takings
 
 
-def _allocations(facts: list[Fact]) -> list[Allocation]:
+async def _allocations(as_of: dt.date, facts: list[Fact], fund: str | None) -> list[Allocation]:
+    """Contributions from the facts; allocated expenditure read back from the ledger (memo 9100)."""
     contributions: dict[tuple[str, str, str], int] = {}
-    expended: dict[tuple[str, str], int] = {}
     for f in facts:
         if f.stage == "budget":
             key = (f.programme, f.fund, f.currency)
             contributions[key] = contributions.get(key, 0) + f.amount
-        elif f.stage == "expended":
-            expended[(f.programme, f.currency)] = expended.get((f.programme, f.currency), 0) + f.amount
-    return pooled_allocations(contributions, expended)
+    allocated = {
+        (b.programme, b.fund, b.currency): b.balance
+        for b in await account_balances(as_of, fund=fund, code=chart.POOLED_ALLOCATED)
+        if b.balance
+    }
+    return pooled_allocations(contributions, allocated)

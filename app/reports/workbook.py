@@ -309,6 +309,11 @@ def _pooled_sheet(sheet, report: Report, formats: _Formats) -> None:
         sheet.write_formula(row, 6, f"=SUM(G{first}:G{last})", bold)
         sheet.write_string(row, 7, "programme's expenditure in the ledger:")
         sheet.write_formula(row, 8, "=" + sumifs("expended", Programme=f"$A{first}", Currency=f"$C{r}"), bold)
+        waiting = report.unallocated.get((programme, currency), 0)
+        if waiting:
+            row += 1
+            sheet.write_string(row, 7, "not yet allocated (grants ledger allocate-pooled):")
+            sheet.write_number(row, 8, major(waiting, currency), money)
         row += 2
     sheet.set_row(0, 30)
     sheet.set_column(0, 2, 14)

@@ -19,7 +19,6 @@ from app.core.money import format_minor, to_minor
 from app.core.sql import Sql
 from app.ledger import service as ledger
 from app.ledger.operations import expenditures
-from app.registry.tables import Provider, ProviderLicence
 from app.vouchers import codes, holders, service
 from app.vouchers.claim_rules import Context, Judged, Line, Outcome, VoucherState, judge
 from app.vouchers.tables import Claim, ClaimLine
@@ -65,18 +64,19 @@ def _code_index(text: str) -> str | None:
         return None
 
 
-async def _service(provider: str) -> str:
-    row = await Provider.select(Provider.service).where(Provider.organisation.public_id == provider).first()
-    return row["service"] if row else "childcare"
-
-
-async def _licences(provider: str) -> tuple[tuple[dt.date, dt.date], ...]:
-    rows = await ProviderLicence.select(ProviderLicence.valid_from, ProviderLicence.valid_until).where(
-        ProviderLicence.provider.is_in(
-            Provider.select(Provider.id).where(Provider.organisation.public_id == provider)
-        )
+async def _provider_facts(sql: Sql, provider: str) -> tuple[str, tuple[tuple[dt.date, dt.date], ...]]:
+    """The provider's service and licence periods, in one round trip."""
+    rows = await sql.fetch(
+        "SELECT p.service, l.valid_from, l.valid_until FROM provider p "
+        "JOIN organisation o ON o.id = p.organisation "
+        "LEFT JOIN provider_licence l ON l.provider = p.id WHERE o.public_id = $1",
+        provider,
     )
-    return tuple((r["valid_from"], r["valid_until"]) for r in rows)
+    service = rows[0]["service"] if rows else "childcare"
+    licences = tuple(
+        (as_date(r["valid_from"]), as_date(r["valid_until"])) for r in rows if r["valid_from"] is not None
+    )
+    return service, licences
 
 
 async def _lock_vouchers(sql: Sql, indexes: list[str]) -> list[dict[str, Any]]:
@@ -188,18 +188,13 @@ async def submit(
         rows = await _lock_vouchers(sql, indexes)
         by_index = {row["code_index"]: row for row in rows}
         states = _states(rows, await _claimed_periods(sql, [r["public_id"] for r in rows]))
+        service, licences = await _provider_facts(sql, provider)
         context = Context(
-            provider,
-            today,
-            DEADLINE_DAYS,
-            await _licences(provider),
-            currency,
-            await _service(provider),
-            (period_start, period_end),
+            provider, today, DEADLINE_DAYS, licences, currency, service, (period_start, period_end)
         )
         judged = judge(_lines(items, by_index, minor), states, context)
         claim_id = new_id("clm")
-        await _record(
+        claim, lines = await _record(
             sql, actor, claim_id, provider, period_start, period_end, items, judged, source, currency
         )
         await _take_from_vouchers(sql, judged, states)
@@ -208,7 +203,7 @@ async def submit(
         await audit.record(
             actor, "claim.submit", "claim", claim_id, after={"lines": len(judged), "accepted_minor": total}
         )
-    return await get(actor, claim_id)
+    return _view(actor, claim_id, claim, lines)  # what was just written: not read back
 
 
 def _provider_of(actor: Actor) -> str:
@@ -228,75 +223,45 @@ async def _record(
     judged: list[Judged],
     source: str,
     currency: str,
-) -> None:
-    now = utcnow()
-    claimed = sum(to_minor(i.amount, currency) for i in items)
-    accepted = sum(j.accepted_minor for j in judged)
-    await sql.insert_many(
-        "voucher_claim",
-        (
-            "public_id",
-            "provider",
-            "period_start",
-            "period_end",
-            "status",
-            "source",
-            "currency",
-            "claimed_minor",
-            "accepted_minor",
-            "submitted_by",
-            "submitted_at",
-        ),
-        [
-            (
-                claim_id,
-                provider,
-                period_start,
-                period_end,
-                "submitted",
-                source,
-                currency,
-                claimed,
-                accepted,
-                actor.public_id,
-                now,
-            )
-        ],
-    )
-    await sql.insert_many(
-        "voucher_claim_line",
-        (
-            "claim",
-            "line_no",
-            "voucher",
-            "service_start",
-            "service_end",
-            "days_attended",
-            "amount_claimed_minor",
-            "amount_accepted_minor",
-            "outcome",
-            "reason",
-            "reasons",
-            "message",
-        ),
-        [
-            (
-                claim_id,
-                j.number,
-                j.voucher,
-                item.service_start,
-                item.service_end,
-                item.days_attended,
-                to_minor(item.amount, currency),
-                j.accepted_minor,
-                j.outcome.value,
-                j.reason.value if j.reason else "",
-                ",".join(r.value for r in j.reasons),
-                j.message,
-            )
-            for item, j in zip(items, judged, strict=True)
-        ],
-    )
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Write the claim and its lines; the rows as written (the columns the answer shows)."""
+    claim = {
+        "public_id": claim_id,
+        "provider": provider,
+        "period_start": period_start,
+        "period_end": period_end,
+        "status": "submitted",
+        "source": source,
+        "currency": currency,
+        "claimed_minor": sum(to_minor(i.amount, currency) for i in items),
+        "accepted_minor": sum(j.accepted_minor for j in judged),
+        "submitted_by": actor.public_id,
+        "submitted_at": utcnow(),
+    }
+    await sql.insert_many("voucher_claim", tuple(claim), [tuple(claim.values())])
+    lines = [
+        {
+            "claim": claim_id,
+            "line_no": j.number,
+            "voucher": j.voucher,
+            "service_start": item.service_start,
+            "service_end": item.service_end,
+            "days_attended": item.days_attended,
+            "amount_claimed_minor": to_minor(item.amount, currency),
+            "amount_accepted_minor": j.accepted_minor,
+            "outcome": j.outcome.value,
+            "reason": j.reason.value if j.reason else "",
+            "reasons": ",".join(r.value for r in j.reasons),
+            "message": j.message,
+        }
+        for item, j in zip(items, judged, strict=True)
+    ]
+    await sql.insert_many("voucher_claim_line", tuple(lines[0]), [tuple(line.values()) for line in lines])
+    # the columns left to their defaults, as a read would give them
+    claim.update(approved_minor=0, decided_reason="")
+    for line in lines:
+        line["amount_approved_minor"] = 0
+    return claim, sorted(lines, key=lambda line: line["line_no"])
 
 
 async def _take_from_vouchers(sql: Sql, judged: list[Judged], states: dict[str, VoucherState]) -> None:
@@ -332,6 +297,11 @@ async def get(actor: Actor, claim_id: str) -> dict[str, Any]:
     if row is None or (actor.is_outside and row["provider"] != actor.organisation_public_id):
         raise NotFound("claim")  # another provider's claim reads as missing, never as forbidden
     lines = await ClaimLine.select().where(ClaimLine.claim == claim_id).order_by(ClaimLine.line_no)
+    return _view(actor, claim_id, row, lines)
+
+
+def _view(actor: Actor, claim_id: str, row: dict[str, Any], lines: list[dict[str, Any]]) -> dict[str, Any]:
+    """A claim and its lines (rows of voucher_claim and voucher_claim_line) as the API shows them."""
     currency = row["currency"]
     return {
         "id": claim_id,

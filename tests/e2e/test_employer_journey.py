@@ -86,7 +86,8 @@ def test_employer_claims_a_month_and_follows_the_balance(journey, people, world,
     text = employer.text()
     assert "Overpayments" in text and "€1,000.00" in text
     overpayment = people.call(Role.EMPLOYER, "GET", f"/api/v1/employers/{people.employer_org}/balance").json()
-    assert overpayment["overpayments"][0]["reason"] in text
+    assert overpayment["overpayments"][0]["reason"].endswith("2026-03-31")  # the page says it in words:
+    assert "subsidy approved for April 2026 after the employment ended on 31 March 2026" in text
     employer.check()
 
 

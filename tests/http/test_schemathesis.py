@@ -4,7 +4,8 @@ server error, every answer conforms to its documented schema and status code.
 One pytest test per operation (so a failure names it, and parallel workers can share them out), each
 sending the operation's documented request example, then GRANTS_SCHEMATHESIS_EXAMPLES (default 2) valid
 and as many invalid generated requests, derandomized, so that every run and every worker sends the same
-cases and the whole costs a couple of minutes. GRANTS_SCHEMATHESIS=0 skips it (e.g. for a quick local
+cases and the whole costs a couple of minutes; GRANTS_SCHEMATHESIS_SEED=N sends other cases, to explore
+(a failure it finds is reproduced with the same N). GRANTS_SCHEMATHESIS=0 skips it (e.g. for a quick local
 run). Mutating operations create data; the suite's autouse fixture empties the database before each test,
 so no operation depends on what another left behind or on the order the tests run in.
 """
@@ -16,7 +17,7 @@ import os
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -30,6 +31,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 EXAMPLES = int(os.environ.get("GRANTS_SCHEMATHESIS_EXAMPLES", "2"))
+SEED = os.environ.get("GRANTS_SCHEMATHESIS_SEED")
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance]
 _keys = itertools.count()
 
@@ -102,9 +104,19 @@ def test_the_operation_keeps_to_its_schema(operation, signed_in):
         run = settings(
             max_examples=count,
             deadline=None,
-            derandomize=True,  # the same cases on every run and every worker
+            derandomize=SEED is None,  # the same cases on every run and every worker
             database=None,
             suppress_health_check=list(HealthCheck),
             phases=[Phase.explicit, Phase.generate],  # no shrinking: a failure is reported as found
         )(given(case=strategy)(call))
+        if SEED is not None:
+            run = seed(int(SEED))(run)
         run()
+
+
+def test_every_documented_operation_is_run(app):
+    """An empty or partial schema would skip operations silently (pytest skips an empty parameter set)."""
+    document = app.openapi_schema.to_schema()
+    documented = {f"{method.upper()} {path}" for path, item in document["paths"].items() for method in item}
+    assert {operation.label for operation in OPERATIONS} == documented
+    assert len(documented) > 100

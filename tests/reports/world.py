@@ -6,7 +6,7 @@ import datetime as dt
 import itertools
 
 from app.core.crypto import get_vault  # noqa: F401  (the vault must load before sealing)
-from app.ledger import dimensions, service
+from app.ledger import dimensions, pooled, service
 from app.ledger.operations import Kind, Operation, Target
 from app.registry import participants
 from app.registry.personal import ParticipantPersonal
@@ -64,6 +64,7 @@ async def build_ledger() -> None:
         op(Kind.RECOVERY_REPAYMENT, "ESF", "WAGES", 400_00, NOV, emp),
     ]
     await service.apply(SYSTEM, operations)
+    await pooled.allocate(SYSTEM, dt.date(2026, 11, 30))  # the donors' shares, posted as memo entries
 
 
 PEOPLE = (
