@@ -13,6 +13,7 @@ import inspect
 import logging
 import os
 import shutil
+import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -152,6 +153,8 @@ def _hash_each_password_once() -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    if "tests.support" in sys.modules:
+        sys.modules["tests.support"].close_test_loop()
     if "pg_database" in _state:
         asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{_state.pop("pg_database")}" WITH (FORCE)'))
     if "sqlite_dir" in _state:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Awaitable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -28,9 +29,50 @@ def run(awaitable: Awaitable[T]) -> T:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
+        if threading.current_thread() is threading.main_thread():
+            return _run_in_test_loop(awaitable)
         return run_sync(awaitable)
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(run_sync, awaitable).result()
+
+
+_test_loop: list[asyncio.AbstractEventLoop] = []
+
+
+def _run_in_test_loop(awaitable: Awaitable[T]) -> T:
+    """The main thread's calls share one event loop and, on PostgreSQL, its connection pool: a fresh loop
+    per call meant a new connection per query. Connections are opened as needed (a test that fires 30
+    sign-ins at once still gets 30) and idle ones close after a few seconds. As asyncio.run does, tasks the
+    call leaves behind are cancelled."""
+    if not _test_loop:
+        loop = asyncio.new_event_loop()
+        if is_postgres():
+            loop.run_until_complete(
+                engine().start_connection_pool(min_size=0, max_size=50, max_inactive_connection_lifetime=5)
+            )
+        _test_loop.append(loop)
+    loop = _test_loop[0]
+
+    async def wait() -> T:
+        return await awaitable
+
+    try:
+        return loop.run_until_complete(wait())
+    finally:
+        left = [task for task in asyncio.all_tasks(loop) if not task.done()]
+        for task in left:
+            task.cancel()
+        if left:
+            loop.run_until_complete(asyncio.gather(*left, return_exceptions=True))
+
+
+def close_test_loop() -> None:
+    """At the end of the run: the pool's connections and the loop."""
+    if _test_loop:
+        loop = _test_loop.pop()
+        if is_postgres():
+            loop.run_until_complete(engine().close_connection_pool())
+        loop.close()
 
 
 def csrf_token(client: TestClient) -> str:

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.core.actor import Actor
+from app.core.db import engine, is_postgres, utcnow
 from app.core.ids import new_id
 from app.core.pagination import Page, paginate
+from app.core.sql import Sql
 from app.core.tables import AuditEvent
 
 REDACTED = "[redacted]"
@@ -51,19 +53,24 @@ async def record(
     after: Mapping[str, Any] | None = None,
     note: str = "",
 ) -> None:
-    await AuditEvent.insert(
-        AuditEvent(
-            public_id=new_id("aud"),
-            actor=actor.public_id,
-            actor_label=actor.label[: AuditEvent.actor_label.length],  # "name <e-mail>" may be longer
-            action=action,
-            entity_type=entity_type,
-            entity_id=entity_id,
-            before=_jsonable(before),
-            after=_jsonable(after),
-            note=note,
-        )
-    )
+    event = {
+        "public_id": new_id("aud"),
+        "occurred_at": utcnow(),
+        "actor": actor.public_id,
+        "actor_label": actor.label[: AuditEvent.actor_label.length],  # "name <e-mail>" may be longer
+        "action": action,
+        "entity_type": entity_type,
+        "entity_id": entity_id,
+        "before": _jsonable(before),
+        "after": _jsonable(after),
+        "note": note,
+    }
+    if is_postgres() and engine().current_transaction.get() is not None:
+        # The hot paths write their event inside their transaction: a plain INSERT, without the ORM's
+        # query building (a sixth of a claim submission's CPU). The chain columns keep their defaults.
+        await Sql().insert_many("audit_event", tuple(event), [tuple(event.values())])
+        return
+    await AuditEvent.insert(AuditEvent(**event))
 
 
 def changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[dict, dict]:

@@ -8,6 +8,7 @@ one naming no placement at all, so an employer cannot learn who works elsewhere.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,15 @@ from app.wage_subsidies.tables import WageClaim, WageClaimLine
 
 SUBJECT = "wage_claim"
 MAX_LINES = 10_000
+# The end reason recorded when a payroll line reports the separation (pages say it in their language).
+REPORTED_IN_CLAIM = "reported in claim {claim}"
+_REPORTED_IN_CLAIM = re.compile(r"^reported in claim (wcl_[0-9a-z]+)$")
+
+
+def reported_in_claim(end_reason: str) -> str | None:
+    """The claim that reported the separation, when the end reason is the one a claim records."""
+    found = _REPORTED_IN_CLAIM.match(end_reason or "")
+    return found[1] if found else None
 
 
 @dataclass(frozen=True)
@@ -180,7 +190,7 @@ async def submit(
         for item in items:  # the payroll reports the employment ended: record the separation now
             if not item.still_employed and item.placement in by_placement:
                 await separation.end_employment(
-                    actor, item.placement, item.end_date, f"reported in claim {claim_id}", today
+                    actor, item.placement, item.end_date, REPORTED_IN_CLAIM.format(claim=claim_id), today
                 )
     return await get(actor, claim_id)
 

@@ -12,6 +12,7 @@ from app.core.actor import Actor
 from app.core.db import today
 from app.core.errors import ErrorDetail
 from app.disbursements import runs
+from app.wage_subsidies import wage_claims
 from app.web.i18n import N_, current_language, day, money, month
 from app.web.i18n import gettext as _
 
@@ -200,6 +201,12 @@ FIELDS = {
 
 _WHERE = re.compile(r"^line (\d+)(?:\.(\w+))?$")
 _LOCATION_PREFIX = re.compile(r"^line \d+(?:, column \w+)?: ")
+
+
+def end_reason_in_words(end_reason: str) -> str:
+    """Why an employment ended: the claim that reported it, in the page's language, or what was written."""
+    claim = wage_claims.reported_in_claim(end_reason)
+    return _("reported in claim %(claim)s", claim=claim) if claim else end_reason
 
 
 def role_in_words(role: str) -> str:

@@ -48,6 +48,7 @@ def _configure(engine: JinjaTemplateEngine) -> None:
         line_reason=outcomes.reason_in_words,
         overpayment_reason=outcomes.overpayment_reason_in_words,
         role_word=outcomes.role_in_words,
+        end_reason=outcomes.end_reason_in_words,
         error_detail=outcomes.error_in_words,
         status_reason=outcomes.status_reason_in_words,
     )

@@ -121,6 +121,14 @@ EXAMPLES: dict[type, dict[str, Any]] = {
         "reference_id": "r",
     },
     led.ReversalIn: {"reason": "wrong", "effective_date": "2026-10-01"},
+    led.CostKeyIn: {
+        "programme": "CHILDCARE",
+        "effective_from": "2026-07-01",
+        "method": "shares",
+        "shares": {"ESF": 3, "STATE": 1},
+        "reason": "donors' addendum",
+    },
+    led.AllocateIn: {"through": "2026-06-30"},
     elig.EvaluateIn: {"input": {}, "date": "2026-03-02", "participant": None, "store": False},
     elig.BatchIn: {"cases": [{}], "date": "2026-03-02", "store": False},
     vch.IssueIn: {

@@ -31,6 +31,8 @@ def sign_in(page: BrowserPage, email: str, password: str = PASSWORD, next_path: 
 
 def accessibility_problems(page: BrowserPage) -> list[str]:
     """Serious and critical axe-core violations of the page as it is now, one line each."""
+    # After a click that navigates, the new document may not have a <head> yet to take the script.
+    page.wait_for_load_state()
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.add_script_tag(url=AXE_SCRIPT)
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")

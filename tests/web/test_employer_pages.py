@@ -173,3 +173,16 @@ def test_statement_download(client, people, world):
     post_form(client, "/employer/claims/new", _form("2026-03", line))
     statement = client.get("/employer/statement.csv", params={"from": "2026-01-01", "to": "2026-12-31"})
     assert statement.status_code == 200 and "accepted" in statement.text and world["id"] in statement.text
+
+
+def test_an_end_reported_in_a_claim_is_said_in_the_pages_language(client, people, world):
+    """Issue 12: the reason the service records ('reported in claim wcl_…') is said by the page, in French
+    on a French page (seen failing before: shown in English)."""
+    line = {"placement": world["id"], "gross_wage": "900.00", "hours_worked": 80}
+    line |= {"still_employed": False, "end_date": "2026-04-15"}
+    sent = _ok(people.call(Role.EMPLOYER, "POST", W, json={"period": "2026-04", "lines": [line]}), 201)
+    _sign_in(client, people)
+    english = client.get(f"/employer/placements/{world['id']}").text
+    assert f"reported in claim {sent['id']}" in english and "15 April 2026" in english
+    french = client.get(f"/employer/placements/{world['id']}", headers={"Accept-Language": "fr"}).text
+    assert f"signalée dans la demande {sent['id']}" in french and "reported in claim" not in french
