@@ -23,6 +23,12 @@ APPROVER_ROLES = (Role.FINANCE_OFFICER, Role.APPROVER)
 UNDECIDED = ("submitted", "second_approval_due")  # the statuses of a claim still to be decided
 
 
+def approved_before(sql: Sql, n: int) -> str:
+    """The claim `c` (joined with `decided_join`) was approved before timestamp argument n: its final
+    approval, or its submission when it has no approval row."""
+    return sql.before("COALESCE(ap.decided_at, c.submitted_at)", n)
+
+
 def decided_join(subject_column: str) -> str:
     """A join giving `ap.decided_at`: when the subject in `subject_column` was finally approved (NULL when
     it has no approval row, e.g. a claim recorded by an import)."""

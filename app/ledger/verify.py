@@ -16,7 +16,7 @@ from app.core.db import as_date, raw
 from app.ledger.chart import INITIAL_HASH
 from app.ledger.entries import entry_public_id
 from app.ledger.hashing import ChainMac, HashedEntry, HashedPosting, chain_mac, entry_body
-from app.ledger.queries import account_public_id
+from app.ledger.queries import account_public_id, committed_by_reference
 
 CHUNK = 5000
 
@@ -50,6 +50,29 @@ def unknown_references(ledger: dict[tuple[str, str], int], known: set[str], what
         Problem(kind, ref, f"the ledger moved money for {what} {ref}, which does not exist")
         for ref in missing
     ]
+
+
+async def claims_against_ledger(table: str, code: str, what: str) -> list[Problem]:
+    """Each claim of `table` (a claims table with its `<table>_line` lines, posted with the claim as
+    reference `table`): its approved amount must be what its approval expended in the ledger and what its
+    lines approved. Problems are `<code>_approved_mismatch` and `<code>_lines_mismatch`."""
+    ledger = await committed_by_reference(table)
+    rows = await raw(
+        "SELECT c.public_id, c.approved_minor, COALESCE(SUM(l.amount_approved_minor), 0) AS lines_minor "
+        f"FROM {table} c LEFT JOIN {table}_line l ON l.claim = c.public_id "
+        "GROUP BY c.id, c.public_id, c.approved_minor ORDER BY c.id"
+    )
+    found = []
+    for row in rows:
+        claim, approved, lines = row["public_id"], row["approved_minor"], int(row["lines_minor"])
+        expended = -ledger.get((claim, "expend"), 0)
+        if approved != expended:
+            message = f"{claim} says {approved} was approved but the ledger expended {expended} for it"
+            found.append(Problem(f"{code}_approved_mismatch", claim, message))
+        if lines != approved:
+            message = f"{claim} says {approved} was approved but its lines approved {lines}"
+            found.append(Problem(f"{code}_lines_mismatch", claim, message))
+    return found + unknown_references(ledger, {r["public_id"] for r in rows}, what)
 
 
 async def verify() -> VerifyResult:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from app.core.db import raw
 from app.ledger.queries import committed_by_reference
-from app.ledger.verify import Problem, unknown_references
+from app.ledger.verify import Problem, claims_against_ledger, unknown_references
 
 Mismatch = Problem  # the name this module's callers used
 
@@ -30,11 +30,6 @@ _VOUCHERS = (
     "LEFT JOIN (SELECT voucher, SUM(amount_minor) AS amount FROM voucher_stipend_payment "
     "GROUP BY voucher) st ON st.voucher = v.public_id ORDER BY v.id"
 )
-_CLAIMS = (
-    "SELECT c.public_id, c.approved_minor, COALESCE(SUM(l.amount_approved_minor), 0) AS lines_minor "
-    "FROM voucher_claim c LEFT JOIN voucher_claim_line l ON l.claim = c.public_id "
-    "GROUP BY c.id, c.public_id, c.approved_minor ORDER BY c.id"
-)
 
 
 async def check_vouchers() -> list[Problem]:
@@ -46,29 +41,7 @@ async def check_vouchers() -> list[Problem]:
 
 async def check_claims() -> list[Problem]:
     """Each provider claim's approved amount against its expenditure in the ledger and its lines."""
-    ledger = await committed_by_reference("voucher_claim")
-    rows = await raw(_CLAIMS)
-    found = []
-    for row in rows:
-        clm, approved = row["public_id"], row["approved_minor"]
-        expended = -ledger.get((clm, "expend"), 0)
-        if approved != expended:
-            found.append(
-                Problem(
-                    "claim_approved_mismatch",
-                    clm,
-                    f"{clm} says {approved} was approved but the ledger expended {expended} for it",
-                )
-            )
-        if int(row["lines_minor"]) != approved:
-            found.append(
-                Problem(
-                    "claim_lines_mismatch",
-                    clm,
-                    f"{clm} says {approved} was approved but its lines approved {int(row['lines_minor'])}",
-                )
-            )
-    return found + unknown_references(ledger, {r["public_id"] for r in rows}, "voucher claim")
+    return await claims_against_ledger("voucher_claim", "claim", "voucher claim")
 
 
 def _check(row: dict, ledger: dict[tuple[str, str], int]) -> list[Problem]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from app.core.approvals import decided_join
+from app.core.approvals import approved_before, decided_join
 from app.core.db import as_date
 from app.core.payables import Payable
 from app.core.sql import Sql
@@ -20,12 +20,6 @@ def _filters(programme: str | None, currency: str | None, first: int) -> tuple[s
         args.append(currency)
         where.append(f"v.currency = ${first + len(args) - 1}")
     return "".join(f" AND {w}" for w in where), args
-
-
-def approved_before(sql: Sql, n: int) -> str:
-    """The claim `c` (joined with `decided_join`) was approved before timestamp argument n: its final
-    approval, or its submission when it has no approval row."""
-    return sql.before("COALESCE(ap.decided_at, c.submitted_at)", n)
 
 
 async def approved_claims(

@@ -10,18 +10,13 @@ from __future__ import annotations
 
 from app.core.db import raw
 from app.ledger.queries import committed_by_reference
-from app.ledger.verify import Problem, unknown_references
+from app.ledger.verify import Problem, claims_against_ledger, unknown_references
 
 _AGREEMENTS = (
     "SELECT a.public_id, a.max_total_minor, a.expended_minor, a.released_minor, "
     "COALESCE(x.amount, 0) AS lines_minor FROM wage_agreement a "
     "LEFT JOIN (SELECT agreement, SUM(amount_approved_minor) AS amount FROM wage_claim_line "
     "GROUP BY agreement) x ON x.agreement = a.public_id ORDER BY a.id"
-)
-_CLAIMS = (
-    "SELECT c.public_id, c.approved_minor, COALESCE(SUM(l.amount_approved_minor), 0) AS lines_minor "
-    "FROM wage_claim c LEFT JOIN wage_claim_line l ON l.claim = c.public_id "
-    "GROUP BY c.id, c.public_id, c.approved_minor ORDER BY c.id"
 )
 
 
@@ -69,26 +64,4 @@ def _check_agreement(row: dict, ledger: dict[tuple[str, str], int]) -> list[Prob
 
 async def check_claims() -> list[Problem]:
     """Each employer claim's approved amount against its expenditure in the ledger and its lines."""
-    ledger = await committed_by_reference("wage_claim")
-    rows = await raw(_CLAIMS)
-    found = []
-    for row in rows:
-        wcl, approved = row["public_id"], row["approved_minor"]
-        expended = -ledger.get((wcl, "expend"), 0)
-        if approved != expended:
-            found.append(
-                Problem(
-                    "wage_claim_approved_mismatch",
-                    wcl,
-                    f"{wcl} says {approved} was approved but the ledger expended {expended} for it",
-                )
-            )
-        if int(row["lines_minor"]) != approved:
-            found.append(
-                Problem(
-                    "wage_claim_lines_mismatch",
-                    wcl,
-                    f"{wcl} says {approved} was approved but its lines approved {int(row['lines_minor'])}",
-                )
-            )
-    return found + unknown_references(ledger, {r["public_id"] for r in rows}, "wage claim")
+    return await claims_against_ledger("wage_claim", "wage_claim", "wage claim")

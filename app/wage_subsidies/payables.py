@@ -6,16 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from app.core.approvals import decided_join
+from app.core.approvals import approved_before, decided_join
 from app.core.db import as_date
 from app.core.payables import Payable
 from app.core.sql import Sql
-
-
-def approved_before(sql: Sql, n: int) -> str:
-    """The claim `c` (joined with `decided_join`) was approved before timestamp argument n: its final
-    approval, or its submission when it has no approval row."""
-    return sql.before("COALESCE(ap.decided_at, c.submitted_at)", n)
 
 
 async def approved_claims(

@@ -14,10 +14,9 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 
-from app.core.approvals import decided_join
+from app.core.approvals import approved_before, decided_join
 from app.core.db import day_of
 from app.core.sql import Sql
-from app.wage_subsidies.payables import approved_before
 
 APPROVED = ("approved", "partly_approved")
 
