@@ -130,9 +130,7 @@ LOGINS = [
         None,
         "/approvals: three claims wait; /payments: two claims to pay",
     ),
-    DemoLogin(
-        "approver", "approver", None, "/approvals: one you approved, 2nd approver due; /payments/details: 1"
-    ),
+    DemoLogin("approver", "approver", None, "/approvals: 2nd approval due; /payments/details: confirm 1"),
     DemoLogin("approver", "approver.2", None, "/approvals: give the care homes' claim its second approval"),
     DemoLogin("finance_officer", "finance.officer.2", None, "/payments: two runs you released, paid"),
     DemoLogin("employer", "employer.2", 2, "/employer/claims: waiting for a second approver"),
