@@ -21,6 +21,8 @@ from app.core.sql import Sql
 
 APPROVER_ROLES = (Role.FINANCE_OFFICER, Role.APPROVER)
 UNDECIDED = ("submitted", "second_approval_due")  # the statuses of a claim still to be decided
+APPROVED = ("approved", "partly_approved")  # a claim approved in whole or in part
+CLAIM_STATUSES = (*UNDECIDED, *APPROVED, "rejected")  # every status of a provider or employer claim
 
 
 def approved_before(sql: Sql, n: int) -> str:

@@ -14,11 +14,9 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 
-from app.core.approvals import approved_before, decided_join
+from app.core.approvals import APPROVED, approved_before, decided_join
 from app.core.db import day_of
 from app.core.sql import Sql
-
-APPROVED = ("approved", "partly_approved")
 
 
 async def commitments(sql: Sql, until: dt.datetime | None = None) -> dict[tuple[str, str, str], int]:

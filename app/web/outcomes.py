@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from app.core.actor import Actor
+from app.core.approvals import APPROVED, UNDECIDED
 from app.core.db import today
 from app.core.errors import ErrorDetail
 from app.disbursements import runs
@@ -314,3 +315,11 @@ async def paid_this_month(actor: Actor, source_type: str) -> tuple[int, str]:
                 claims_paid.add(line["source_id"])
                 total += Decimal(line["amount"])
     return len(claims_paid), money(str(total), currency)
+
+
+def claim_counts(counts: dict[str, int]) -> list[tuple[str, str]]:
+    """The dashboard figures every claimant sees: claims waiting for a decision and claims approved."""
+    return [
+        (_("Claims waiting for approval"), str(sum(counts.get(s, 0) for s in UNDECIDED))),
+        (_("Claims approved"), str(sum(counts.get(s, 0) for s in APPROVED))),
+    ]

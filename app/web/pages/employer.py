@@ -13,6 +13,7 @@ from litestar.params import Parameter, QueryParameter
 from litestar.response import Redirect, Stream, Template
 
 from app.core.actor import Actor
+from app.core.approvals import CLAIM_STATUSES
 from app.core.csv_input import Problems
 from app.core.db import today
 from app.core.errors import ErrorDetail, GrantsError
@@ -29,9 +30,6 @@ EMPLOYERS = frozenset({Role.EMPLOYER})
 LINE_FIELDS = payroll_csv.COLUMNS  # placement, kind, gross_wage_paid, hours_worked, still_employed, end_date
 MAX_FORM_LINES = 200
 PAGE_SIZE = 25
-PENDING = ("submitted", "second_approval_due")
-APPROVED = ("approved", "partly_approved")
-STATUS_FILTERS = ("submitted", "second_approval_due", "approved", "partly_approved", "rejected")
 
 
 class EmployerPages(Controller):
@@ -66,10 +64,10 @@ class EmployerPages(Controller):
         status: Annotated[str | None, Parameter(max_length=20)] = None,
         after: Annotated[str | None, Parameter(max_length=40)] = None,
     ) -> Template:
-        chosen = status if status in STATUS_FILTERS else None
+        chosen = status if status in CLAIM_STATUSES else None
         rows, more = await wage_claims.list_claims(current_actor(request), chosen, PAGE_SIZE, after)
         return page(
-            request, "employer/claims.html", rows=rows, more=more, status=chosen, statuses=STATUS_FILTERS
+            request, "employer/claims.html", rows=rows, more=more, status=chosen, statuses=CLAIM_STATUSES
         )
 
     @get("/claims/new")
@@ -213,8 +211,7 @@ async def _figures(actor: Actor) -> list[tuple[str, str]]:
     paid_count, paid = await outcomes.paid_this_month(actor, "wage_claim")
     currency = owed["currency"]
     return [
-        (_("Claims waiting for approval"), str(sum(counts.get(s, 0) for s in PENDING))),
-        (_("Claims approved"), str(sum(counts.get(s, 0) for s in APPROVED))),
+        *outcomes.claim_counts(counts),
         (_("Paid this month"), _("%(count)s claims, %(amount)s", count=paid_count, amount=paid)),
         (_("Owed to you"), money(owed["owed_to_employer"], currency)),
         (_("You owe"), money(owed["owed_by_employer"], currency)),

@@ -12,6 +12,7 @@ from litestar.params import Parameter, QueryParameter
 from litestar.response import Redirect, Stream, Template
 
 from app.core.actor import Actor
+from app.core.approvals import CLAIM_STATUSES
 from app.core.csv_input import Problems
 from app.core.db import today
 from app.core.errors import ErrorDetail, GrantsError
@@ -30,9 +31,6 @@ LINE_FIELDS = (
 )  # voucher_code, child_birth_date, service_start, service_end, days_attended, amount
 NEW_FORM_LINES = 3
 MAX_FORM_LINES = 200
-PENDING = ("submitted", "second_approval_due")
-APPROVED = ("approved", "partly_approved")
-STATUS_FILTERS = ("submitted", "second_approval_due", "approved", "partly_approved", "rejected")
 PAGE_SIZE = 25
 PERIOD = ("period_start", "period_end")
 
@@ -55,7 +53,7 @@ class ProviderPages(Controller):
         status: Annotated[str | None, Parameter(max_length=20)] = None,
         after: Annotated[str | None, Parameter(max_length=40)] = None,
     ) -> Template:
-        chosen = status if status in STATUS_FILTERS else None
+        chosen = status if status in CLAIM_STATUSES else None
         rows, more = await claims.list_claims(current_actor(request), chosen, PAGE_SIZE, after)
         return page(
             request,
@@ -63,7 +61,7 @@ class ProviderPages(Controller):
             rows=rows,
             more=more,
             status=chosen,
-            statuses=STATUS_FILTERS,
+            statuses=CLAIM_STATUSES,
         )
 
     @get("/claims/new")
@@ -205,8 +203,7 @@ async def _figures(actor: Actor) -> list[tuple[str, str]]:
     counts = await claims.status_counts(actor)
     paid_count, paid = await outcomes.paid_this_month(actor, "voucher_claim")
     return [
-        (_("Claims waiting for approval"), str(sum(counts.get(s, 0) for s in PENDING))),
-        (_("Claims approved"), str(sum(counts.get(s, 0) for s in APPROVED))),
+        *outcomes.claim_counts(counts),
         (_("Claims rejected"), str(counts.get("rejected", 0))),
         (_("Paid this month"), _("%(count)s claims, %(amount)s", count=paid_count, amount=paid)),
     ]
